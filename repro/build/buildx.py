@@ -1,0 +1,143 @@
+"""The one adapter to Docker and buildx (through python-on-whales).
+
+Everything that starts docker or buildx processes lives here; callers get frozen
+dataclasses and ReproErrors, never python-on-whales objects or exceptions.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from repro.environment import BuilderFacts, EngineFacts
+from repro.errors import BuildFailed, EngineError
+
+ENGINE_FIX = (
+    "Start the engine with ./scripts/setup (it installs and starts dockerd with the "
+    "containerd image store), or point DOCKER_HOST at a running engine."
+)
+
+
+def docker_binary() -> str:
+    """The docker client to drive. Distribution clients match the daemon they ship with."""
+    for candidate in ("/usr/bin/docker", shutil.which("docker")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise EngineError("the docker client was not found on PATH", hint=ENGINE_FIX)
+
+
+def _client(host: str | None = None) -> DockerClient:
+    return DockerClient(client_call=[docker_binary()], host=host)
+
+
+def _tail(text: str, lines: int = 25) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def probe_engine(*, host: str | None = None, builder: str | None = None) -> EngineFacts:
+    """Ask the engine and the selected buildx builder what they are."""
+    client = _client(host)
+    try:
+        version = client.version()
+    except DockerException as exc:
+        raise EngineError(
+            f"the Docker daemon does not answer{f' at {host}' if host else ''}: "
+            f"{_tail(exc.stderr or str(exc), 3)}",
+            hint=ENGINE_FIX,
+        ) from exc
+    try:
+        buildx_version = client.buildx.version()
+        inspected = client.buildx.inspect(builder, bootstrap=True)
+        info = client.system.info()
+    except DockerException as exc:
+        raise EngineError(
+            f"buildx is missing or broken: {_tail(exc.stderr or str(exc), 3)}",
+            hint="Install docker-buildx (>= 0.13); ./scripts/setup does this on Debian.",
+        ) from exc
+    node = inspected.nodes[0] if inspected.nodes else None
+    snapshotter = any(
+        key == "driver-type" and "snapshotter" in value for key, value in info.driver_status or []
+    )
+    server = version.server
+    return EngineFacts(
+        server_version=str(server.version if server else "unknown"),
+        api_version=str(server.api_version if server else "unknown"),
+        client_version=str(version.client.version if version.client else "unknown"),
+        buildx_version=buildx_version.split()[1]
+        if len(buildx_version.split()) > 1
+        else buildx_version,
+        containerd_snapshotter=snapshotter,
+        builder=BuilderFacts(
+            name=str(inspected.name),
+            driver=str(inspected.driver),
+            buildkit_reported=str(node.version if node and node.version else "unknown"),
+            platforms=tuple(node.platforms or ()) if node else (),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One reproducible OCI build: no cache, fixed epoch, no attestations."""
+
+    context: Path
+    dest: Path
+    source_date_epoch: int
+    dockerfile: Path | None = None
+    target: str | None = None
+    platforms: Sequence[str] = ()
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    rewrite_timestamp: bool = True
+    builder: str | None = None
+    host: str | None = None
+
+
+def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
+    """Build ``request`` into an OCI tar at ``request.dest``.
+
+    Build log lines go to ``on_log`` as they arrive; a failure raises BuildFailed naming
+    the failing step, with the tail of the log.
+    """
+    output = {"type": "oci", "dest": str(request.dest)}
+    if request.rewrite_timestamp:
+        output["rewrite-timestamp"] = "true"
+    build_args = {"SOURCE_DATE_EPOCH": str(request.source_date_epoch), **request.build_args}
+    client = _client(request.host)
+    recent: deque[str] = deque(maxlen=200)
+    try:
+        # Streaming plain progress is the only mode in which python-on-whales keeps
+        # buildx's stderr, which holds the failing step.
+        stream = client.buildx.build(
+            request.context,
+            file=request.dockerfile,
+            target=request.target,
+            platforms=list(request.platforms) or None,
+            build_args=build_args,
+            cache=False,
+            output=output,
+            provenance=False,
+            sbom=False,
+            builder=request.builder,
+            progress="plain",
+            stream_logs=True,
+        )
+        for line in cast(Iterator[str], stream):
+            text = line.rstrip("\n")
+            recent.append(text)
+            if on_log is not None:
+                on_log(text)
+    except DockerException as exc:
+        log = "\n".join(recent) or (exc.stderr or str(exc))
+        failing = next(
+            (ln for ln in reversed(log.splitlines()) if ln.startswith("ERROR:")),
+            "the build failed",
+        )
+        raise BuildFailed(failing.removeprefix("ERROR: "), log_tail=_tail(log)) from exc
+    return request.dest

@@ -1,0 +1,71 @@
+"""Project configuration: ``repro.toml`` or ``[tool.repro]`` in pyproject.toml (pure parsing)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from repro.errors import InputError
+
+CONFIG_FILES = ("repro.toml", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    root: Path | None = None
+    source: Path | None = None
+    registries: tuple[str, ...] = ()
+    # registry -> mirror endpoint, e.g. {"docker.io": "http://localhost:5000"}
+    mirrors: Mapping[str, str] = field(default_factory=dict)
+    insecure_registries: frozenset[str] = frozenset()
+
+
+def _str_list(table: Mapping[str, Any], key: str, source: Path) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InputError(f"{source}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
+    """Build a ProjectConfig from the ``[tool.repro]`` (or repro.toml top-level) table."""
+    mirrors = table.get("mirrors", {})
+    if not isinstance(mirrors, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in mirrors.items()
+    ):
+        raise InputError(f"{source}: `mirrors` must map registry names to mirror URLs")
+    return ProjectConfig(
+        root=source.parent,
+        source=source,
+        registries=_str_list(table, "registries", source),
+        mirrors=dict(mirrors),
+        insecure_registries=frozenset(_str_list(table, "insecure-registries", source)),
+    )
+
+
+def _table_from(path: Path) -> Mapping[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("repro") if isinstance(tool, dict) else None
+        return table if isinstance(table, dict) else None
+    return data
+
+
+def load_config(start: Path) -> ProjectConfig:
+    """The nearest config at or above ``start``; an empty config when there is none."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if candidate.is_file():
+                table = _table_from(candidate)
+                if table is not None:
+                    return parse_config(table, source=candidate)
+    return ProjectConfig()

@@ -1,0 +1,115 @@
+"""`repro doctor`: judge the gathered facts about the environment (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from repro.environment import MIN_BUILDKIT, EngineFacts, RegistryStatus, buildkit_version
+from repro.errors import EngineError
+
+SETUP_FIX = "Run ./scripts/setup, which installs and starts a suitable engine."
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(check.status is not Status.FAIL for check in self.checks)
+
+
+def _engine_checks(engine: EngineFacts) -> list[Check]:
+    buildkit = buildkit_version(engine)
+    minimum = ".".join(map(str, MIN_BUILDKIT))
+    buildkit_detail = (
+        f"{buildkit.text} (builder {engine.builder.name!r}, driver {engine.builder.driver})"
+    )
+    checks = [
+        Check(
+            "docker engine", Status.OK, f"server {engine.server_version} (API {engine.api_version})"
+        ),
+        Check("buildx", Status.OK, engine.buildx_version),
+        Check(
+            "buildkit",
+            Status.OK if buildkit.supports_rewrite_timestamp else Status.FAIL,
+            buildkit_detail,
+            None
+            if buildkit.supports_rewrite_timestamp
+            else f"BuildKit >= {minimum} is needed. {SETUP_FIX}",
+        ),
+        Check(
+            "rewrite-timestamp",
+            Status.OK if buildkit.supports_rewrite_timestamp else Status.FAIL,
+            "supported" if buildkit.supports_rewrite_timestamp else f"needs BuildKit >= {minimum}",
+            None if buildkit.supports_rewrite_timestamp else SETUP_FIX,
+        ),
+        Check(
+            "containerd image store",
+            Status.OK if engine.containerd_snapshotter else Status.WARN,
+            "on"
+            if engine.containerd_snapshotter
+            else "off (multi-platform images cannot be loaded)",
+            None
+            if engine.containerd_snapshotter
+            else 'Add {"features":{"containerd-snapshotter":true}} to /etc/docker/daemon.json '
+            "and restart dockerd.",
+        ),
+        Check("platforms", Status.OK, ", ".join(engine.builder.platforms) or "none reported"),
+    ]
+    return checks
+
+
+def diagnose(
+    engine: EngineFacts | EngineError,
+    git: str | None,
+    registries: Sequence[RegistryStatus],
+) -> DoctorReport:
+    checks: list[Check] = []
+    if isinstance(engine, EngineError):
+        checks.append(Check("docker engine", Status.FAIL, engine.message, engine.hint or SETUP_FIX))
+    else:
+        checks.extend(_engine_checks(engine))
+    checks.append(
+        Check("git", Status.OK, git)
+        if git
+        else Check("git", Status.FAIL, "not installed", "apt-get install git")
+    )
+    if not registries:
+        checks.append(
+            Check(
+                "registries",
+                Status.OK,
+                "none configured",
+                None,
+            )
+        )
+    for status in registries:
+        checks.append(
+            Check(
+                f"registry {status.host}",
+                Status.OK if status.reachable else Status.FAIL,
+                status.detail,
+                None
+                if status.reachable
+                else f"Start the registry or fix its address "
+                f"(./scripts/setup starts {status.host}).",
+            )
+        )
+    return DoctorReport(tuple(checks))

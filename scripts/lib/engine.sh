@@ -1,0 +1,75 @@
+# Install and start a container engine that supports rewrite-timestamp (BuildKit >= 0.13).
+# shellcheck shell=bash
+
+MIN_BUILDX_MINOR=13   # buildx 0.13 bundles BuildKit 0.13, the first with rewrite-timestamp
+
+docker_bin() {
+  # Prefer the distribution's client that matches the daemon we install; fall back to PATH.
+  if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else command -v docker; fi
+}
+
+engine_usable() {
+  local docker; docker=$(docker_bin) || return 1
+  "$docker" version --format '{{.Server.Version}}' >/dev/null 2>&1 || return 1
+  local bk
+  bk=$("$docker" buildx version 2>/dev/null | awk '{print $2}') || return 1
+  # "v0.13.1" or "0.13.1+ds1"
+  local minor; minor=$(echo "$bk" | sed -E 's/^v?0\.([0-9]+).*/\1/')
+  [ -n "$minor" ] && [ "$minor" -ge "$MIN_BUILDX_MINOR" ] 2>/dev/null
+}
+
+install_engine() {
+  if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
+    info "adding Debian 13 (trixie) as a low-priority apt source"
+    cat > /etc/apt/sources.list.d/trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    cat > /etc/apt/preferences.d/trixie-low <<'PREF'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PREF
+    APT_UPDATED=0
+  fi
+  # trixie's engine; runc, tini and iptables from bookworm (trixie's need a newer glibc).
+  apt_install docker.io/trixie docker-buildx/trixie docker-cli/trixie containerd/trixie runc tini iptables
+}
+
+start_dockerd() {
+  mkdir -p /etc/docker "$STATE_DIR"
+  if [ ! -f /etc/docker/daemon.json ]; then
+    info "writing /etc/docker/daemon.json (containerd image store)"
+    echo '{"features":{"containerd-snapshotter":true}}' > /etc/docker/daemon.json
+  fi
+  if [ -S "$DOCKER_SOCK" ] && "$(docker_bin)" version >/dev/null 2>&1; then
+    info "dockerd already answers on $DOCKER_SOCK"
+    return 0
+  fi
+  info "starting dockerd (log: $STATE_DIR/dockerd.log)"
+  # dockerd needs cgroups and an iptables that matches the kernel; legacy works everywhere here.
+  if command -v update-alternatives >/dev/null && [ -x /usr/sbin/iptables-legacy ]; then
+    update-alternatives --set iptables /usr/sbin/iptables-legacy >/dev/null 2>&1 || true
+  fi
+  nohup dockerd --pidfile "$STATE_DIR/dockerd.pid" >>"$STATE_DIR/dockerd.log" 2>&1 &
+  WAIT_SECONDS=90 wait_for "$(docker_bin)" version || {
+    tail -n 30 "$STATE_DIR/dockerd.log" >&2
+    die "dockerd did not start"
+  }
+}
+
+ensure_engine() {
+  if engine_usable; then
+    info "engine usable: docker $("$(docker_bin)" version --format '{{.Server.Version}}'), $("$(docker_bin)" buildx version)"
+    return 0
+  fi
+  if ! command -v dockerd >/dev/null || ! [ -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then
+    install_engine
+  fi
+  start_dockerd
+  engine_usable || die "engine started but buildx/BuildKit is older than 0.$MIN_BUILDX_MINOR"
+  info "engine ready: docker $("$(docker_bin)" version --format '{{.Server.Version}}'), $("$(docker_bin)" buildx version)"
+}

@@ -1,0 +1,61 @@
+"""The CLI contract every command shares: version, help, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from repro import __version__
+from repro.cli import app
+from repro.errors import EnvironmentProblem, InputError, VerdictError
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"repro {__version__}"
+
+
+def test_help_lists_commands_and_exit_codes() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "doctor" in result.stdout
+    assert "3 environment error" in " ".join(result.stdout.split())
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (VerdictError("images differ"), 1),
+        (InputError("Dockerfile not found", hint="pass -f"), 2),
+        (EnvironmentProblem("registry localhost:5000 is unreachable"), 3),
+    ],
+)
+def test_expected_failures_become_exit_codes_without_traceback(error: Exception, code: int) -> None:
+
+    @app.command("raise-for-test", hidden=True)
+    def _raise() -> None:
+        raise error
+
+    try:
+        result = runner.invoke(app, ["raise-for-test"])
+        assert result.exit_code == code
+        assert "Traceback" not in result.output
+        assert f"error: {error}" in result.output
+        if isinstance(error, InputError) and error.hint:
+            assert f"hint: {error.hint}" in result.output
+
+        debug = runner.invoke(app, ["--debug", "raise-for-test"])
+        assert debug.exit_code == code
+        assert "Traceback" in debug.output
+    finally:
+        app.registered_commands[:] = [
+            c for c in app.registered_commands if c.name != "raise-for-test"
+        ]
