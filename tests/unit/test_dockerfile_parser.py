@@ -1,0 +1,184 @@
+"""Tokenizing Dockerfiles: instruction boundaries, directives, flags, heredocs, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from repro.dockerfile import parse_dockerfile, rewrite
+from repro.errors import DockerfileSyntaxError
+
+
+def test_instructions_keep_keyword_spelling_span_and_line() -> None:
+    data = b"# comment\n\nfrom alpine:3.19 AS base\n  Run echo hi  \n"
+    df = parse_dockerfile(data)
+    keywords = [(i.keyword, i.command, i.line) for i in df.instructions]
+    assert keywords == [("from", "FROM", 3), ("Run", "RUN", 4)]
+    assert df.instructions[0].span.slice(data) == b"from alpine:3.19 AS base"
+    assert df.instructions[1].span.slice(data) == b"Run echo hi  "
+    assert df.instructions[1].arguments.text == "echo hi"
+
+
+def test_continuation_skips_comment_and_blank_lines_inside() -> None:
+    data = (
+        b"RUN apt-get update \\\n  # why we install curl\n\n  && apt-get install curl\nUSER app\n"
+    )
+    df = parse_dockerfile(data)
+    run, user = df.instructions
+    assert (run.line, run.end_line) == (1, 4)
+    assert run.arguments.text == "apt-get update   && apt-get install curl"
+    assert run.span.slice(data).endswith(b"install curl")
+    assert user.line == 5
+
+
+def test_crlf_and_bom_spans_are_byte_exact() -> None:
+    data = b"\xef\xbb\xbfFROM alpine \\\r\n  AS base\r\nRUN true\r\n"
+    df = parse_dockerfile(data)
+    assert df.has_bom
+    first, second = df.instructions
+    assert first.span.start == 3
+    assert first.span.slice(data) == b"FROM alpine \\\r\n  AS base"
+    assert second.span.slice(data) == b"RUN true"
+    assert df.position(first.span.start) == (1, 1)
+    assert df.position(second.span.start) == (3, 1)
+
+
+def test_escape_directive_switches_continuation_to_backtick() -> None:
+    data = (
+        b"# escape=`\nFROM mcr.microsoft.com/windows/servercore\nRUN dir C:\\ `\n  && echo done\n"
+    )
+    df = parse_dockerfile(data)
+    assert df.escape == "`"
+    run = df.instructions[1]
+    assert (run.line, run.end_line) == (3, 4)
+    assert run.arguments.text == "dir C:\\   && echo done"
+
+
+def test_directives_only_at_top_and_stop_at_first_other_line() -> None:
+    df = parse_dockerfile(b"# syntax=docker/dockerfile:1\n#check=skip=all\n\n# escape=`\nFROM a\n")
+    assert [(d.name, d.value) for d in df.directives] == [
+        ("syntax", "docker/dockerfile:1"),
+        ("check", "skip=all"),
+    ]
+    assert df.escape == "\\"  # the escape line came after a blank line: just a comment
+    after_comment = parse_dockerfile(b"# hello\n# syntax=docker/dockerfile:1\nFROM a\n")
+    assert after_comment.directives == ()
+    unknown_first = parse_dockerfile(b"# foo=bar\n# syntax=docker/dockerfile:1\nFROM a\n")
+    assert unknown_first.directives == ()
+
+
+def test_directive_value_span_points_at_value() -> None:
+    data = b"#  Syntax = docker/dockerfile:1.7  \nFROM a\n"
+    directive = parse_dockerfile(data).directives[0]
+    assert directive.name == "syntax"
+    assert directive.value_span.slice(data) == b"docker/dockerfile:1.7"
+
+
+def test_flags_are_parsed_with_values_and_positions() -> None:
+    data = b'FROM a\nCOPY --from=build --chown="app:app" --link /src /dst\n'
+    copy = parse_dockerfile(data).instructions[1]
+    assert [(f.name, f.value) for f in copy.flags] == [
+        ("from", "build"),
+        ("chown", "app:app"),
+        ("link", None),
+    ]
+    chown = copy.flags[1]
+    assert chown.span.slice(data) == b'--chown="app:app"'
+    assert (chown.line, chown.column) == (2, 19)
+    assert copy.arguments.text == "/src /dst"
+
+
+def test_heredocs_consume_their_bodies() -> None:
+    data = (
+        b"FROM a\n"
+        b"RUN <<EOF\nFROM not-an-instruction \\\nEOF\n"
+        b"RUN <<-EOT bash\n\techo hi\n\tEOT\n"
+        b'COPY <<"END" <<two /dst\n$HOME\nEND\nsecond\ntwo\n'
+        b"USER app\n"
+    )
+    df = parse_dockerfile(data)
+    assert [i.command for i in df.instructions] == ["FROM", "RUN", "RUN", "COPY", "USER"]
+    run, chomped, copy = df.instructions[1:4]
+    assert run.heredocs[0].name == "EOF"
+    assert run.heredocs[0].body.slice(data) == b"FROM not-an-instruction \\\n"
+    assert (run.line, run.end_line) == (2, 4)
+    assert chomped.heredocs[0].chomp
+    assert [(h.name, h.quoted) for h in copy.heredocs] == [("END", True), ("two", False)]
+    assert copy.span.slice(data).endswith(b"second\ntwo")
+    assert df.instructions[4].line == 13
+
+
+def test_heredoc_terminator_with_crlf() -> None:
+    data = b"FROM a\r\nRUN <<EOF\r\necho\r\nEOF\r\nUSER x\r\n"
+    df = parse_dockerfile(data)
+    assert [i.command for i in df.instructions] == ["FROM", "RUN", "USER"]
+
+
+def test_quoted_heredoc_marker_is_not_a_heredoc() -> None:
+    df = parse_dockerfile(b'FROM a\nRUN echo "<<EOF"\nUSER x\n')
+    assert df.instructions[1].heredocs == ()
+    assert len(df.instructions) == 3
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\n\n",
+        b"\xef\xbb\xbf# syntax=x\r\n\r\nFROM a \\\r\n # c\r\n AS b  \r\n",
+        b"# escape=`\nFROM a\nRUN <<EOF\nx `\nEOF\n",
+        "FROM caf\u00e9\nRUN echo \u00e9\n".encode(),
+        b"FROM a\nRUN echo \xff\xfe\n",
+    ],
+)
+def test_rewrite_without_replacements_is_identity(data: bytes) -> None:
+    parse_dockerfile(data)
+    assert rewrite(data, []) == data
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column", "message"),
+    [
+        (b"FROM alpine\nRUN echo \\\n", 2, 10, "unterminated line continuation"),
+        (b"FROM alpine\nRUN echo \\\n  # only a comment\n\n", 2, 10, "unterminated line"),
+        ("FROM a\nRUN echo \u00e9 \\".encode(), 2, 12, "unterminated line continuation"),
+        (b"# c\nFROM\n", 2, 1, "FROM requires an image"),
+        (b"\xef\xbb\xbf  FROM --platform=linux/amd64\r\n", 1, 3, "FROM requires an image"),
+        (b"FROM a b\n", 1, 8, "one or three arguments"),
+        (b"FROM a IS b\n", 1, 8, "AS before the stage name"),
+        (b"FROM --plat=linux/amd64 alpine\n", 1, 6, "unknown flag: --plat"),
+        (b"FROM a\nCOPY --keep-git-dir /a /b\n", 2, 6, "unknown flag: --keep-git-dir"),
+        (b"FROM a\nADD --foo=1 /a /b\n", 2, 5, "unknown flag: --foo"),
+        (b"FROM a\nRUN --privileged make\n", 2, 5, "unknown flag: --privileged"),
+        (b"FROM a\nCOPY --from /a /b\n", 2, 6, "missing a value"),
+        (b"FROM a\nCOPY --link=maybe /a /b\n", 2, 6, "expecting boolean"),
+        (b"FROM a\nRUN cat <<EOF\nhello\n", 2, 9, "unterminated heredoc"),
+        (b"FROM a\nRUN <<-EOF\nhello\n  EOF\n", 2, 5, "unterminated heredoc"),
+        (b"# escape=x\nFROM a\n", 1, 10, "invalid escape token"),
+        (b"# syntax=a\n# syntax=b\nFROM a\n", 2, 1, "only one syntax"),
+    ],
+)
+def test_malformed_input_reports_line_and_column(
+    data: bytes, line: int, column: int, message: str
+) -> None:
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(data, path="ctx/Dockerfile")
+    error = caught.value
+    assert (error.line, error.column) == (line, column)
+    assert message in error.message
+    assert error.path == "ctx/Dockerfile"
+
+
+def test_flags_on_other_instructions_are_not_validated() -> None:
+    df = parse_dockerfile(b"FROM a\nHEALTHCHECK --interval=5s CMD true\n")
+    assert df.instructions[1].flags[0].name == "interval"
+
+
+def test_allowed_flags_are_accepted() -> None:
+    data = (
+        b"FROM --platform=$BUILDPLATFORM a\n"
+        b"ADD --keep-git-dir=true --checksum=sha256:00 --link=false https://x /y\n"
+        b"COPY --parents --exclude=*.md --exclude=*.txt --chmod=644 . /z\n"
+        b"RUN --mount=type=cache,target=/c --network=none --security=insecure true\n"
+    )
+    df = parse_dockerfile(data)
+    assert [len(i.flags) for i in df.instructions] == [1, 3, 4, 3]
