@@ -1,0 +1,469 @@
+"""compare_images: top-down, stopping as early as the digests allow.
+
+index digest equal -> identical without reading anything else. Otherwise per platform:
+manifest digest equal -> identical; else manifest fields, config JSON, then layers paired
+by position: equal diffID -> compression only; different diffID -> stream both tars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from fnmatch import fnmatchcase
+from typing import Any
+
+from repro.errors import InputError
+from repro.oci.blobsource import BlobSource
+from repro.oci.causes import BASE_KEY_PREFIX, CauseContext, classify
+from repro.oci.entrydiff import diff_entry_streams
+from repro.oci.history import clean_created_by, layer_instructions, layer_of_history_entry
+from repro.oci.jsondiff import diff_json
+from repro.oci.layerstream import iter_layer_entries
+from repro.oci.model import (
+    AREA_CONFIG,
+    AREA_FILE,
+    AREA_INDEX,
+    AREA_LAYER,
+    AREA_MANIFEST,
+    AttestationRef,
+    Comparison,
+    Difference,
+    PlatformComparison,
+    sort_differences,
+)
+from repro.oci.tree import (
+    Descriptor,
+    ImageTree,
+    PlatformImage,
+    read_index,
+    resolve_tree,
+    top_image_digest,
+)
+
+LayerJob = Callable[[], list[Difference]]
+
+
+def compare_images(
+    a: BlobSource,
+    b: BlobSource,
+    *,
+    platform: str | None = None,
+    ignore: Sequence[str] = (),
+    max_workers: int = 4,
+) -> Comparison:
+    """Compare image ``a`` with image ``b`` and explain every difference.
+
+    ``platform`` ('linux/amd64') limits the comparison to one platform; ``ignore`` globs
+    drop differences whose path (file path or JSON path) matches; ``max_workers`` layer
+    pairs are streamed at once. Raises InputError for unreadable or corrupted images.
+    """
+    index_digest_a, index_a = read_index(a)
+    index_digest_b, index_b = read_index(b)
+    image_digest_a = top_image_digest(index_digest_a, index_a, a.location)
+    image_digest_b = top_image_digest(index_digest_b, index_b, b.location)
+    if index_digest_a == index_digest_b or image_digest_a == image_digest_b:
+        return Comparison(index_digest_a, index_digest_b, image_digest_a, image_digest_b, (), ())
+
+    tree_a = resolve_tree(a, platform=platform)
+    tree_b = resolve_tree(b, platform=platform)
+    if platform is not None and not tree_a.images and not tree_b.images:
+        raise InputError(f"neither image has platform {platform}")
+
+    found: list[Difference] = index_differences(tree_a, tree_b)
+    jobs: list[LayerJob] = []
+    manifest_digests: dict[str, tuple[str | None, str | None]] = {}
+    base_layers: set[tuple[str, int]] = set()
+    for key in sorted(set(tree_a.images) | set(tree_b.images)):
+        image_a, image_b = tree_a.images.get(key), tree_b.images.get(key)
+        manifest_digests[key] = (
+            image_a.manifest.digest if image_a else None,
+            image_b.manifest.digest if image_b else None,
+        )
+        if image_a is None or image_b is None:
+            continue  # reported by index_differences
+        if image_a.manifest.digest == image_b.manifest.digest:
+            continue
+        platform_found = manifest_differences(key, image_a, image_b)
+        if image_a.config.digest != image_b.config.digest:
+            platform_found += config_differences(key, image_a, image_b)
+        layer_found, layer_jobs = layer_differences(a, b, key, image_a, image_b)
+        platform_found += layer_found
+        jobs += layer_jobs
+        base_layers |= unpinned_base_layers(key, image_a, image_b)
+        if not platform_found and not layer_jobs:
+            platform_found.append(
+                Difference(
+                    key,
+                    AREA_MANIFEST,
+                    None,
+                    None,
+                    "",
+                    "digest",
+                    "changed",
+                    image_a.manifest.digest,
+                    image_b.manifest.digest,
+                )
+            )
+        found += platform_found
+    found += run_layer_jobs(jobs, max_workers)
+    if not found:
+        found.append(
+            Difference(
+                "", AREA_INDEX, None, None, "", "digest", "changed", image_digest_a, image_digest_b
+            )
+        )
+
+    context = CauseContext(base_layers=frozenset(base_layers))
+    classified = [classify(d, context) for d in found]
+    kept = [d for d in classified if not is_ignored(d.path, ignore)]
+    differences = sort_differences(kept)
+    platforms = tuple(
+        PlatformComparison(
+            key, digest_a, digest_b, tuple(d for d in differences if d.platform == key)
+        )
+        for key, (digest_a, digest_b) in sorted(manifest_digests.items())
+    )
+    return Comparison(
+        index_digest_a,
+        index_digest_b,
+        image_digest_a,
+        image_digest_b,
+        platforms,
+        differences,
+        attestations_a=_attestation_refs(tree_a),
+        attestations_b=_attestation_refs(tree_b),
+        ignored_count=len(classified) - len(kept),
+    )
+
+
+def is_ignored(path: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatchcase(path, pattern) for pattern in patterns)
+
+
+def _attestation_refs(tree: ImageTree) -> tuple[AttestationRef, ...]:
+    return tuple(AttestationRef(a.digest, a.refers_to) for a in tree.attestations)
+
+
+def index_differences(tree_a: ImageTree, tree_b: ImageTree) -> list[Difference]:
+    found: list[Difference] = []
+    attested_a = sorted({a.digest for a in tree_a.attestations})
+    attested_b = sorted({a.digest for a in tree_b.attestations})
+    if attested_a != attested_b:
+        kind = "added" if not attested_a else ("removed" if not attested_b else "changed")
+        found.append(
+            Difference(
+                "",
+                AREA_INDEX,
+                None,
+                None,
+                "attestations",
+                "attestations",
+                kind,
+                list(attested_a),
+                list(attested_b),
+            )
+        )
+    for key in sorted(set(tree_a.images) ^ set(tree_b.images)):
+        only_a = key in tree_a.images
+        image = tree_a.images[key] if only_a else tree_b.images[key]
+        found.append(
+            Difference(
+                key,
+                AREA_INDEX,
+                None,
+                None,
+                "manifests",
+                "platform",
+                "removed" if only_a else "added",
+                image.manifest.digest if only_a else None,
+                None if only_a else image.manifest.digest,
+            )
+        )
+    # Index annotations and media type; its manifests list is compared per platform.
+    index_a = {k: v for k, v in (tree_a.image_index or {}).items() if k != "manifests"}
+    index_b = {k: v for k, v in (tree_b.image_index or {}).items() if k != "manifests"}
+    for change in diff_json(index_a, index_b):
+        found.append(
+            Difference(
+                "",
+                AREA_INDEX,
+                None,
+                None,
+                change.path,
+                change.key,
+                change.kind,
+                change.value_a,
+                change.value_b,
+            )
+        )
+    return found
+
+
+def _manifest_projection(image: PlatformImage) -> dict[str, Any]:
+    """The manifest fields worth reporting; layer digests are covered by the layer diff."""
+    manifest = image.manifest_json
+    projected = {
+        key: manifest[key]
+        for key in ("schemaVersion", "mediaType", "artifactType", "annotations", "subject")
+        if key in manifest
+    }
+    projected["config"] = {"mediaType": image.config.media_type, "digest": image.config.digest}
+    return projected
+
+
+def manifest_differences(
+    key: str, image_a: PlatformImage, image_b: PlatformImage
+) -> list[Difference]:
+    found = [
+        Difference(key, AREA_MANIFEST, None, None, c.path, c.key, c.kind, c.value_a, c.value_b)
+        for c in diff_json(_manifest_projection(image_a), _manifest_projection(image_b))
+    ]
+    count_a, count_b = len(image_a.layers), len(image_b.layers)
+    if count_a != count_b:
+        found.append(
+            Difference(
+                key, AREA_MANIFEST, None, None, "layers", "count", "changed", count_a, count_b
+            )
+        )
+    instructions = layer_instructions(image_a.config_json, count_a)
+    for position in range(min(count_a, count_b)):
+        type_a, type_b = image_a.layers[position].media_type, image_b.layers[position].media_type
+        if type_a != type_b:
+            found.append(
+                Difference(
+                    key,
+                    AREA_MANIFEST,
+                    position,
+                    instructions[position],
+                    f"layers[{position}].mediaType",
+                    "mediaType",
+                    "changed",
+                    type_a,
+                    type_b,
+                )
+            )
+    return found
+
+
+def _history_instruction(config: Mapping[str, Any], position: int) -> str | None:
+    history = config.get("history")
+    entry = history[position] if isinstance(history, list) and position < len(history) else None
+    created_by = entry.get("created_by") if isinstance(entry, dict) else None
+    return clean_created_by(created_by) if isinstance(created_by, str) else None
+
+
+def _config_attribution(
+    path: str, image_a: PlatformImage, image_b: PlatformImage
+) -> tuple[int | None, str | None]:
+    """The layer and instruction a config JSON path belongs to, if it is about one."""
+    if path.startswith("history["):
+        position = int(path[len("history[") : path.index("]")])
+        config = image_a.config_json if "history" in image_a.config_json else image_b.config_json
+        instruction = _history_instruction(image_a.config_json, position) or (
+            _history_instruction(image_b.config_json, position)
+        )
+        return layer_of_history_entry(config, position), instruction
+    if path.startswith("rootfs.diff_ids["):
+        position = int(path[len("rootfs.diff_ids[") : path.index("]")])
+        instructions = layer_instructions(image_a.config_json, position + 1)
+        return position, instructions[position]
+    return None, None
+
+
+def config_differences(
+    key: str, image_a: PlatformImage, image_b: PlatformImage
+) -> list[Difference]:
+    found = []
+    for change in diff_json(image_a.config_json, image_b.config_json):
+        layer, instruction = _config_attribution(change.path, image_a, image_b)
+        found.append(
+            Difference(
+                key,
+                AREA_CONFIG,
+                layer,
+                instruction,
+                change.path,
+                change.key,
+                change.kind,
+                change.value_a,
+                change.value_b,
+            )
+        )
+    return found
+
+
+def _layer_json(layer: Descriptor, diff_id: str | None) -> dict[str, Any]:
+    return {**layer.to_json(), "diff_id": diff_id}
+
+
+def layer_differences(
+    a: BlobSource, b: BlobSource, key: str, image_a: PlatformImage, image_b: PlatformImage
+) -> tuple[list[Difference], list[LayerJob]]:
+    """Differences known from descriptors alone, and jobs that stream the rest."""
+    found: list[Difference] = []
+    jobs: list[LayerJob] = []
+    diff_ids_a, diff_ids_b = image_a.diff_ids, image_b.diff_ids
+    count_a, count_b = len(image_a.layers), len(image_b.layers)
+    instructions_a = layer_instructions(image_a.config_json, count_a)
+    instructions_b = layer_instructions(image_b.config_json, count_b)
+    for position in range(max(count_a, count_b)):
+        path = f"layers[{position}]"
+        if position >= count_b:
+            found.append(
+                Difference(
+                    key,
+                    AREA_LAYER,
+                    position,
+                    instructions_a[position],
+                    path,
+                    "layer",
+                    "removed",
+                    _layer_json(image_a.layers[position], diff_ids_a[position]),
+                    None,
+                )
+            )
+            continue
+        if position >= count_a:
+            found.append(
+                Difference(
+                    key,
+                    AREA_LAYER,
+                    position,
+                    instructions_b[position],
+                    path,
+                    "layer",
+                    "added",
+                    None,
+                    _layer_json(image_b.layers[position], diff_ids_b[position]),
+                )
+            )
+            continue
+        layer_a, layer_b = image_a.layers[position], image_b.layers[position]
+        if layer_a.digest == layer_b.digest:
+            continue
+        instruction = instructions_a[position] or instructions_b[position]
+        diff_id_a, diff_id_b = diff_ids_a[position], diff_ids_b[position]
+        if diff_id_a is not None and diff_id_a == diff_id_b:
+            found.append(
+                Difference(
+                    key,
+                    AREA_LAYER,
+                    position,
+                    instruction,
+                    path,
+                    "compression",
+                    "changed",
+                    _layer_json(layer_a, diff_id_a),
+                    _layer_json(layer_b, diff_id_b),
+                )
+            )
+            continue
+        jobs.append(
+            _layer_job(a, b, key, position, instruction, (layer_a, diff_id_a), (layer_b, diff_id_b))
+        )
+    return found, jobs
+
+
+def _layer_job(
+    a: BlobSource,
+    b: BlobSource,
+    key: str,
+    position: int,
+    instruction: str | None,
+    side_a: tuple[Descriptor, str | None],
+    side_b: tuple[Descriptor, str | None],
+) -> LayerJob:
+    def run() -> list[Difference]:
+        return compare_layer_streams(a, b, key, position, instruction, side_a, side_b)
+
+    return run
+
+
+def compare_layer_streams(
+    a: BlobSource,
+    b: BlobSource,
+    key: str,
+    position: int,
+    instruction: str | None,
+    side_a: tuple[Descriptor, str | None],
+    side_b: tuple[Descriptor, str | None],
+) -> list[Difference]:
+    """Stream both layer tars and report per-entry differences."""
+    entries_a = iter_layer_entries(a, *side_a)
+    entries_b = iter_layer_entries(b, *side_b)
+    try:
+        changes = diff_entry_streams(entries_a, entries_b)
+    finally:
+        entries_a.close()
+        entries_b.close()
+    found = [
+        Difference(
+            key, AREA_FILE, position, instruction, c.path, c.field, c.kind, c.value_a, c.value_b
+        )
+        for c in changes
+    ]
+    if not found:
+        # Same entries, same headers, same content: only the tar encoding differs.
+        found.append(
+            Difference(
+                key,
+                AREA_LAYER,
+                position,
+                instruction,
+                f"layers[{position}]",
+                "tar-encoding",
+                "changed",
+                side_a[1],
+                side_b[1],
+            )
+        )
+    return found
+
+
+def run_layer_jobs(jobs: Sequence[LayerJob], max_workers: int) -> list[Difference]:
+    if not jobs:
+        return []
+    found: list[Difference] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="repro-layer")
+    try:
+        futures: list[Future[list[Difference]]] = [pool.submit(job) for job in jobs]
+        for future in futures:
+            found += future.result()
+    finally:
+        # On a failure, do not start the layers still queued.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return found
+
+
+def _base_metadata(image: PlatformImage) -> dict[str, Any]:
+    """The org.opencontainers.image.base.* annotations and labels (which base was used)."""
+    container_config = image.config_json.get("config")
+    labels = container_config.get("Labels") if isinstance(container_config, dict) else None
+    merged: dict[str, Any] = {}
+    for recorded in (image.manifest_json.get("annotations"), labels):
+        if isinstance(recorded, dict):
+            merged.update({k: v for k, v in recorded.items() if str(k).startswith(BASE_KEY_PREFIX)})
+    return merged
+
+
+def unpinned_base_layers(
+    key: str, image_a: PlatformImage, image_b: PlatformImage
+) -> set[tuple[str, int]]:
+    """Leading layers with the same instruction text but different diffIDs, when the
+    recorded base image (org.opencontainers.image.base.* annotations/labels) differs."""
+    if _base_metadata(image_a) == _base_metadata(image_b):
+        return set()
+    count = min(len(image_a.layers), len(image_b.layers))
+    instructions_a = layer_instructions(image_a.config_json, count)
+    instructions_b = layer_instructions(image_b.config_json, count)
+    diff_ids_a, diff_ids_b = image_a.diff_ids, image_b.diff_ids
+    layers: set[tuple[str, int]] = set()
+    for position in range(count):
+        same_instruction = (
+            instructions_a[position] is not None
+            and instructions_a[position] == instructions_b[position]
+        )
+        if not same_instruction or diff_ids_a[position] == diff_ids_b[position]:
+            break
+        layers.add((key, position))
+    return layers

@@ -1,0 +1,40 @@
+"""An OCI image layout directory: oci-layout, index.json, blobs/sha256/<hex>."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO
+
+from repro.errors import InputError
+from repro.oci.digests import digest_hex
+
+
+class OciLayoutDir:
+    """A BlobSource reading an OCI image layout directory in place."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if not (self.path / "index.json").is_file():
+            raise InputError(
+                f"{self.path} is not an OCI image layout: index.json is missing",
+                hint="export the image with: docker buildx build --output type=oci,tar=false",
+            )
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def index_bytes(self) -> bytes:
+        return (self.path / "index.json").read_bytes()
+
+    def _blob_path(self, digest: str) -> Path:
+        blob = self.path / "blobs" / "sha256" / digest_hex(digest)
+        if not blob.is_file():
+            raise InputError(f"blob {digest} is missing from {self.path}")
+        return blob
+
+    def open_blob(self, digest: str) -> BinaryIO:
+        return self._blob_path(digest).open("rb")
+
+    def blob_size(self, digest: str) -> int:
+        return self._blob_path(digest).stat().st_size

@@ -1,0 +1,65 @@
+"""Media types of the OCI image spec and their Docker schema2 twins, and layer compression."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+DOCKER_FOREIGN_LAYER_GZIP = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class Compression(Enum):
+    NONE = "none"
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+
+def compression_from_media_type(media_type: str) -> Compression | None:
+    """The compression a layer media type names, or None when it does not say."""
+    if media_type.endswith(("+gzip", ".gzip")):
+        return Compression.GZIP
+    if media_type.endswith(("+zstd", ".zstd")):
+        return Compression.ZSTD
+    if media_type.endswith((".tar", "v1.tar")):
+        return Compression.NONE
+    return None
+
+
+def compression_from_magic(head: bytes) -> Compression:
+    """Sniff the compression from a blob's first bytes (docker save layers carry no type)."""
+    if head.startswith(GZIP_MAGIC):
+        return Compression.GZIP
+    if head.startswith(ZSTD_MAGIC):
+        return Compression.ZSTD
+    return Compression.NONE
+
+
+def document_kind(document: dict[str, Any], declared: str | None) -> str:
+    """'index' or 'manifest' for a JSON document, trusting its shape when the type is absent."""
+    media_type = declared or document.get("mediaType")
+    if media_type in INDEX_TYPES:
+        return "index"
+    if media_type in MANIFEST_TYPES:
+        return "manifest"
+    if "manifests" in document:
+        return "index"
+    if "layers" in document and "config" in document:
+        return "manifest"
+    return "unknown"
