@@ -104,6 +104,101 @@ def doctor(
         raise typer.Exit(int(ExitCode.ENVIRONMENT))
 
 
+@app.command()
+def verify(
+    context: Annotated[
+        Path, typer.Argument(help="Build context (a directory in a git work tree).")
+    ] = Path("."),
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Build this stage.")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
+    ] = None,
+    build_arg: Annotated[
+        list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
+    ] = None,
+    epoch: Annotated[
+        str,
+        typer.Option("--epoch", help="SOURCE_DATE_EPOCH: a number, or 'git' for the commit time."),
+    ] = "git",
+    builder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--builder", help="buildx builder; give two to build A and B concurrently on each."
+        ),
+    ] = None,
+    keep: Annotated[Path | None, typer.Option("--keep", help="Keep both OCI tars here.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the verification record as JSON.")
+    ] = False,
+    require_locked: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-locked/--no-require-locked",
+            help="Refuse unpinned bases (default: on when repro.lock exists).",
+        ),
+    ] = None,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Verify a work tree with uncommitted changes.")
+    ] = False,
+    no_rewrite_timestamp: Annotated[
+        bool,
+        typer.Option(
+            "--no-rewrite-timestamp",
+            help="Do not clamp file times (to demonstrate why it matters).",
+        ),
+    ] = False,
+    max_diffs: Annotated[int, typer.Option("--max-diffs", help="Show at most N differences.")] = 50,
+) -> None:
+    """Build twice, independently, and prove the images are bit-identical (or explain why not).
+
+    Exit 0 identical, 1 differs, 2 bad input, 3 engine or build failure.
+    """
+    from repro.errors import ExitCode, InputError
+    from repro.render.progress import build_progress
+    from repro.render.verify import verification_json, verification_summary
+    from repro.verify import VerifyOptions
+    from repro.verify import verify as run_verify
+
+    if epoch != "git" and not epoch.isdigit():
+        raise InputError(f"--epoch must be a number of seconds or 'git', not {epoch!r}")
+    if len(builder or []) > 2:
+        raise InputError("--builder can be given at most twice (one builder per build)")
+    options = VerifyOptions(
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=tuple(platform or ()),
+        build_args=_parse_build_args(build_arg or []),
+        epoch=None if epoch == "git" else int(epoch),
+        builders=tuple(builder or ()),
+        keep=keep,
+        allow_dirty=allow_dirty,
+        require_locked=require_locked,
+        rewrite_timestamp=not no_rewrite_timestamp,
+    )
+    with build_progress(stderr()) as (on_log, on_phase):
+        result = run_verify(options, on_log=on_log, on_phase=on_phase)
+    if json_output:
+        stdout().out(verification_json(result), end="")
+    else:
+        stdout().print(verification_summary(result, max_diffs=max_diffs))
+    if not result.identical:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def _parse_build_args(pairs: list[str]) -> dict[str, str]:
+    from repro.errors import InputError
+
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--build-arg needs KEY=VALUE, got {pair!r}")
+        parsed[key] = value
+    return parsed
+
+
 def main() -> None:
     app()
 

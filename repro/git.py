@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
-from repro.errors import GitError
+from repro.errors import GitError, InputError
 
 
 def git_version() -> str | None:
@@ -17,16 +19,50 @@ def git_version() -> str | None:
     return result.stdout.strip() or None
 
 
-def run_git(repo: Path, *args: str) -> str:
+def run_git(
+    repo: Path, *args: str, env: Mapping[str, str] | None = None, umask: int | None = None
+) -> str:
+    def set_umask() -> None:
+        if umask is not None:
+            os.umask(umask)
+
     try:
         result = subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=dict(env) if env is not None else None,
+            preexec_fn=set_umask if umask is not None else None,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed", hint="apt-get install git") from exc
     if result.returncode != 0:
         raise GitError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
     return result.stdout
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the git work tree holding ``path``; InputError when it is not in one."""
+    directory = path if path.is_dir() else path.parent
+    try:
+        return Path(run_git(directory, "rev-parse", "--show-toplevel").strip())
+    except GitError as exc:
+        raise InputError(
+            f"{path} is not inside a git repository, so there is no commit to take "
+            "SOURCE_DATE_EPOCH from",
+            hint="Run `git init` and commit, or pass --epoch N.",
+        ) from exc
+
+
+def head_commit(repo: Path) -> str:
+    return run_git(repo, "rev-parse", "HEAD").strip()
+
+
+def dirty_paths(repo: Path, path: Path) -> list[str]:
+    """Uncommitted changes (tracked or untracked, not ignored) under ``path``."""
+    out = run_git(repo, "status", "--porcelain", "--untracked-files=all", "--", str(path))
+    return [line[3:] for line in out.splitlines() if line.strip()]
 
 
 def commit_epoch(path: Path) -> int:
@@ -38,3 +74,28 @@ def commit_epoch(path: Path) -> int:
             f"{path} has no commits", hint="Commit the build context, or pass --epoch N."
         )
     return int(out)
+
+
+def clone_at(source: Path, commit: str, dest: Path, *, umask: int, env: Mapping[str, str]) -> Path:
+    """A fresh, independent clone of ``source`` checked out at ``commit`` under ``umask``."""
+    run_git(
+        source.parent,
+        "clone",
+        "--quiet",
+        "--no-hardlinks",
+        "--no-checkout",
+        str(source),
+        str(dest),
+        env=env,
+        umask=umask,
+    )
+    run_git(
+        dest, "-c", "advice.detachedHead=false", "checkout", "--quiet", commit, env=env, umask=umask
+    )
+    return dest
+
+
+def tracked_and_untracked(repo: Path) -> list[str]:
+    """Every file git would commit: tracked plus untracked-but-not-ignored, repo-relative."""
+    out = run_git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    return sorted({name for name in out.split("\0") if name})

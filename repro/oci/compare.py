@@ -62,7 +62,16 @@ def compare_images(
     image_digest_a = top_image_digest(index_digest_a, index_a, a.location)
     image_digest_b = top_image_digest(index_digest_b, index_b, b.location)
     if index_digest_a == index_digest_b or image_digest_a == image_digest_b:
-        return Comparison(index_digest_a, index_digest_b, image_digest_a, image_digest_b, (), ())
+        # Equal digests mean equal bytes below: list the platforms from A's manifests and
+        # configs (small documents), never read a layer.
+        same = resolve_tree(a, platform=platform).images
+        platforms = tuple(
+            PlatformComparison(key, image.manifest.digest, image.manifest.digest, ())
+            for key, image in sorted(same.items())
+        )
+        return Comparison(
+            index_digest_a, index_digest_b, image_digest_a, image_digest_b, platforms, ()
+        )
 
     tree_a = resolve_tree(a, platform=platform)
     tree_b = resolve_tree(b, platform=platform)

@@ -14,7 +14,7 @@ def _no_color() -> bool:
 
 
 def stdout() -> Console:
-    return Console(no_color=_no_color(), soft_wrap=True)
+    return Console(no_color=_no_color())
 
 
 def stderr() -> Console:

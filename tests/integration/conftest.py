@@ -42,17 +42,31 @@ def registry() -> str:
 @pytest.fixture()
 def driftwood_repo(tmp_path: Path) -> Path:
     """A git repository holding a copy of examples/driftwood, committed at a fixed time."""
-    repo = tmp_path / "driftwood"
-    shutil.copytree(REPO_ROOT / "examples" / "driftwood", repo)
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_DATE": "@1700000000 +0000",
-        "GIT_COMMITTER_DATE": "@1700000000 +0000",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "driftwood"]):
-        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
-    return repo
+    return git_repo_from(
+        REPO_ROOT / "examples" / "driftwood", tmp_path / "driftwood", commit_time=1700000000
+    )
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
+
+
+def git_repo_from(source: Path, dest: Path, *, commit_time: int | None = None) -> Path:
+    """Copy ``source`` to ``dest`` and commit it there as a new repository."""
+    shutil.copytree(source, dest)
+    env = {**os.environ, **GIT_ENV}
+    if commit_time is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{commit_time} +0000"
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "fixture"]):
+        subprocess.run(["git", "-C", str(dest), *args], check=True, env=env)
+    return dest
+
+
+def repro_bin() -> str:
+    import sys
+
+    return str(Path(sys.executable).parent / "repro")

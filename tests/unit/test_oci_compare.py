@@ -6,7 +6,7 @@ import tarfile
 from pathlib import Path
 
 from repro.jsonout import dumps_stable
-from repro.oci import Comparison, Difference, OciLayoutDir, compare_images
+from repro.oci import Comparison, Difference, OciLayoutDir, compare_images, resolve_tree
 from tests.unit.oci_factory import CountingSource, LayerFiles, write_image
 
 BASE: LayerFiles = {
@@ -44,7 +44,14 @@ def test_identical_images_take_the_fast_path(tmp_path: Path) -> None:
     assert result.verdict == "identical"
     assert result.bit_identical
     assert result.differences == ()
-    assert a.opened == [] and b.opened == []
+    # Only A's manifest and config are read, to list the platforms; no layer, nothing of B.
+    tree = resolve_tree(OciLayoutDir(tmp_path / "a"))
+    layers = {layer.digest for image in tree.images.values() for layer in image.layers}
+    assert a.opened and not set(a.opened) & layers
+    assert b.opened == []
+    [platform] = result.platforms
+    assert platform.identical
+    assert platform.manifest_digest_a == tree.images[platform.platform].manifest.digest
 
 
 def test_one_file_content_differs(tmp_path: Path) -> None:

@@ -1,0 +1,57 @@
+"""`repro verify` input errors: exit 2 with the fix, before any build starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from repro.cli import app
+
+runner = CliRunner()
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
+
+
+def test_context_outside_git_without_epoch_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = runner.invoke(app, ["verify", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not inside a git repository" in result.output
+    assert "--epoch" in result.output
+
+
+def test_dirty_work_tree_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "x")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY x /x\n")
+    result = runner.invoke(app, ["verify", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "uncommitted changes" in result.output
+    assert "--allow-dirty" in result.output
+
+
+def test_missing_dockerfile_is_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", str(tmp_path), "--epoch", "0"])
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+def test_bad_epoch_and_build_arg_are_exit_2(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["verify", str(tmp_path), "--epoch", "yesterday"]).exit_code == 2
+    result = runner.invoke(app, ["verify", str(tmp_path), "--epoch", "0", "--build-arg", "NOVALUE"])
+    assert result.exit_code == 2
+    assert "KEY=VALUE" in result.output
