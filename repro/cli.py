@@ -105,6 +105,43 @@ def doctor(
 
 
 @app.command()
+def compare(
+    image_a: Annotated[
+        str, typer.Argument(metavar="A", help="OCI layout dir, OCI/docker-save tar.")
+    ],
+    image_b: Annotated[str, typer.Argument(metavar="B", help="The image to compare A with.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the comparison as JSON.")
+    ] = False,
+    max_diffs: Annotated[int, typer.Option("--max-diffs", help="Show at most N differences.")] = 50,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Drop differences at paths matching GLOB.")
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Compare only this platform (os/arch).")
+    ] = None,
+) -> None:
+    """Compare two images byte for byte and explain every difference.
+
+    Exit 0 identical, 1 differs, 2 bad input (missing, corrupted or truncated image).
+    """
+    from repro.errors import ExitCode
+    from repro.jsonout import dumps_stable
+    from repro.oci import compare_images, open_image
+    from repro.render.compare import differences_tree
+
+    comparison = compare_images(
+        open_image(image_a), open_image(image_b), platform=platform, ignore=tuple(ignore or ())
+    )
+    if json_output:
+        stdout().out(dumps_stable(comparison.to_json_dict()), end="")
+    else:
+        stdout().print(differences_tree(comparison, max_diffs=max_diffs))
+    if comparison.verdict != "identical":
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+@app.command()
 def verify(
     context: Annotated[
         Path, typer.Argument(help="Build context (a directory in a git work tree).")

@@ -37,10 +37,11 @@ def verdict_line(comparison: Comparison) -> Text:
             ("identical after ignores", "bold yellow"),
             f"  ({comparison.ignored_count} differences ignored)",
         )
-    causes = ", ".join(f"{n} {cause}" for cause, n in comparison.counts_by_cause.items())
-    return Text.assemble(
-        ("differs", "bold red"), f"  {len(comparison.differences)} differences ({causes})"
-    )
+    counts = {c: n for c, n in comparison.counts_by_cause.items() if c != DERIVED_CAUSE}
+    total = sum(counts.values()) or len(comparison.differences)
+    causes = ", ".join(f"{n} {cause}" for cause, n in counts.items())
+    noun = "difference" if total == 1 else "differences"
+    return Text.assemble(("differs", "bold red"), f"  {total} {noun} ({causes})")
 
 
 def _layer_label(diff: Difference) -> str:
