@@ -33,8 +33,26 @@ def docker_binary() -> str:
     raise EngineError("the docker client was not found on PATH", hint=ENGINE_FIX)
 
 
-def _client(host: str | None = None) -> DockerClient:
-    return DockerClient(client_call=[docker_binary()], host=host)
+def _client(host: str | None = None, context: str | None = None) -> DockerClient:
+    return DockerClient(client_call=[docker_binary()], host=host, context=context)
+
+
+def _client_for_builder(builder: str | None, host: str | None) -> tuple[DockerClient, str | None]:
+    """The client and buildx --builder value for ``builder``.
+
+    A docker context (a second daemon, say) is also a builder of the docker driver, but
+    buildx only builds on the current context's: select such a builder with --context.
+    """
+    client = _client(host)
+    if builder is None or host is not None:
+        return client, builder
+    try:
+        contexts = {context.name for context in client.context.list()}
+    except DockerException:
+        contexts = set()
+    if builder in contexts:
+        return _client(context=builder), None
+    return client, builder
 
 
 def _tail(text: str, lines: int = 25) -> str:
@@ -109,7 +127,7 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
     if request.rewrite_timestamp:
         output["rewrite-timestamp"] = "true"
     build_args = {"SOURCE_DATE_EPOCH": str(request.source_date_epoch), **request.build_args}
-    client = _client(request.host)
+    client, builder = _client_for_builder(request.builder, request.host)
     recent: deque[str] = deque(maxlen=200)
     try:
         # Streaming plain progress is the only mode in which python-on-whales keeps
@@ -124,7 +142,7 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
             output=output,
             provenance=False,
             sbom=False,
-            builder=request.builder,
+            builder=builder,
             progress="plain",
             stream_logs=True,
         )

@@ -73,3 +73,44 @@ ensure_engine() {
   engine_usable || die "engine started but buildx/BuildKit is older than 0.$MIN_BUILDX_MINOR"
   info "engine ready: docker $("$(docker_bin)" version --format '{{.Server.Version}}'), $("$(docker_bin)" buildx version)"
 }
+
+# A second, independent Docker daemon: `repro verify --builder default --builder repro-b`
+# builds A and B on different engines, concurrently. Own data-root, exec-root, socket,
+# pidfile and bridge (never --bridge=none: that deletes the first daemon's docker0).
+SECOND_NAME=repro-b
+SECOND_ROOT="$STATE_DIR/$SECOND_NAME"
+SECOND_SOCK="unix://$SECOND_ROOT/docker.sock"
+SECOND_BRIDGE=repro-b0
+
+second_daemon_answers() {
+  "$(docker_bin)" -H "$SECOND_SOCK" version >/dev/null 2>&1
+}
+
+ensure_second_daemon() {
+  mkdir -p "$SECOND_ROOT/data" "$SECOND_ROOT/exec"
+  if ! second_daemon_answers; then
+    if ! ip link show "$SECOND_BRIDGE" >/dev/null 2>&1; then
+      ip link add "$SECOND_BRIDGE" type bridge
+      ip addr add 172.31.250.1/24 dev "$SECOND_BRIDGE"
+      ip link set "$SECOND_BRIDGE" up
+    fi
+    echo '{"features":{"containerd-snapshotter":true}}' > "$SECOND_ROOT/daemon.json"
+    info "starting a second dockerd ($SECOND_SOCK, log: $SECOND_ROOT/dockerd.log)"
+    nohup dockerd --config-file "$SECOND_ROOT/daemon.json" \
+      --data-root "$SECOND_ROOT/data" --exec-root "$SECOND_ROOT/exec" \
+      --pidfile "$SECOND_ROOT/dockerd.pid" -H "$SECOND_SOCK" \
+      --bridge="$SECOND_BRIDGE" --iptables=false \
+      >>"$SECOND_ROOT/dockerd.log" 2>&1 &
+    WAIT_SECONDS=90 wait_for second_daemon_answers || {
+      tail -n 30 "$SECOND_ROOT/dockerd.log" >&2
+      die "the second dockerd did not start"
+    }
+  else
+    info "second dockerd already answers on $SECOND_SOCK"
+  fi
+  # A docker context is also a buildx builder of that name (docker driver).
+  if ! "$(docker_bin)" context inspect "$SECOND_NAME" >/dev/null 2>&1; then
+    "$(docker_bin)" context create "$SECOND_NAME" --docker "host=$SECOND_SOCK" >/dev/null
+  fi
+  info "second builder ready: --builder $SECOND_NAME"
+}
