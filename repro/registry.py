@@ -7,17 +7,26 @@ with explicit timeouts and skip oras' retry loop.
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import oras.provider
 import requests
 from requests.adapters import HTTPAdapter
 
 from repro.environment import RegistryStatus
-from repro.errors import AuthError, RegistryError
+from repro.errors import AuthError, InputError, RegistryError
+from repro.lock.model import INDEX_MEDIA_TYPES, ManifestKey, Resolution
 
 DEFAULT_TIMEOUT = (3.05, 20.0)  # (connect, read) seconds
 
@@ -53,8 +62,119 @@ class ManifestResponse:
     body: bytes | None  # None for a HEAD that gave a digest
 
 
+class RequestCounter:
+    """Counts manifest requests (thread-safe), so a run can prove it asked once per reference."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.manifest_requests = 0
+        self.by_method: dict[str, int] = {}
+
+    def add(self, method: str) -> None:
+        with self._lock:
+            self.manifest_requests += 1
+            self.by_method[method] = self.by_method.get(method, 0) + 1
+
+
+# -- credentials from the docker config --------------------------------------------------
+
+_DOCKER_HUB_AUTH_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io")
+
+
+def docker_config_path() -> Path:
+    """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``."""
+    directory = os.environ.get("DOCKER_CONFIG")
+    base = Path(directory) if directory else Path.home() / ".docker"
+    return base / "config.json"
+
+
+def _auth_keys(host: str) -> list[str]:
+    keys = [host, f"https://{host}", f"http://{host}", f"https://{host}/v1/", f"https://{host}/v2/"]
+    if host in ("registry-1.docker.io", "docker.io", "index.docker.io"):
+        keys = [*_DOCKER_HUB_AUTH_KEYS, *keys]
+    return keys
+
+
+def credentials_for(
+    host: str,
+    config: Mapping[str, Any],
+    helper: Callable[[str, str], tuple[str, str] | None] | None = None,
+) -> tuple[str, str] | None:
+    """(username, secret) for ``host`` from a parsed docker config, or None.
+
+    Order as docker does it: ``credHelpers[host]``, then ``credsStore``, then ``auths``.
+    ``helper(suffix, server)`` runs ``docker-credential-<suffix> get``.
+    """
+    helper = helper or _run_credential_helper
+    keys = _auth_keys(host)
+    helpers = config.get("credHelpers") or {}
+    for key in keys:
+        if isinstance(helpers, dict) and isinstance(helpers.get(key), str):
+            found = helper(helpers[key], key)
+            if found is not None:
+                return found
+    store = config.get("credsStore")
+    if isinstance(store, str) and store:
+        for key in keys[:1]:
+            found = helper(store, key)
+            if found is not None:
+                return found
+    auths = config.get("auths") or {}
+    if isinstance(auths, dict):
+        for key in keys:
+            entry = auths.get(key)
+            if not isinstance(entry, dict):
+                continue
+            encoded = entry.get("auth")
+            if isinstance(encoded, str) and encoded:
+                try:
+                    user, _, secret = base64.b64decode(encoded).decode("utf-8").partition(":")
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                return user, secret
+            name, password = entry.get("username"), entry.get("password")
+            if isinstance(name, str) and isinstance(password, str):
+                return name, password
+    return None
+
+
+def _run_credential_helper(suffix: str, server: str) -> tuple[str, str] | None:
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            [f"docker-credential-{suffix}", "get"],
+            input=server.encode(),
+            capture_output=True,
+            check=True,
+            timeout=10,
+        )
+        payload = json.loads(proc.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    user, secret = payload.get("Username"), payload.get("Secret")
+    if isinstance(user, str) and isinstance(secret, str):
+        return user, secret
+    return None
+
+
+def load_docker_config(path: Path | None = None) -> dict[str, Any]:
+    path = path or docker_config_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable docker config: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
 class RegistryClient:
-    """A registry endpoint: ``host`` is ``name[:port]``; credentials from the docker config."""
+    """A registry endpoint: ``host`` is ``name[:port]``; credentials from the docker config.
+
+    ``plain_http`` overrides the loopback/insecure rule (a mirror URL that says http://
+    and is allowed to); ``counter`` counts manifest requests.
+    """
 
     def __init__(
         self,
@@ -62,29 +182,61 @@ class RegistryClient:
         *,
         insecure: frozenset[str] = frozenset(),
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        plain_http: bool | None = None,
+        docker_config: Mapping[str, Any] | None = None,
+        counter: RequestCounter | None = None,
     ) -> None:
         self.host = host
-        self.plain_http = is_plain_http_host(host, insecure)
-        self._oras = oras.provider.Registry(hostname=host, insecure=self.plain_http)
-        adapter = _TimeoutAdapter(timeout)
-        self._oras.session.mount("http://", adapter)
-        self._oras.session.mount("https://", adapter)
+        self.plain_http = is_plain_http_host(host, insecure) if plain_http is None else plain_http
+        self._timeout = timeout
+        # Manifest requests use a plain session; oras (slow to import) is built only when
+        # a registry asks for a token, or for ping().
+        self._session = requests.Session()
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self._mount(self._session)
+        self._docker_config = docker_config
+        self._credentials: tuple[str, str] | None = None
+        self._credentials_loaded = False
+        self._auth_lock = threading.Lock()
+        self._auth_headers: dict[str, str] = {}  # repository -> Authorization value
+        self.counter = counter or RequestCounter()
+
+    def _mount(self, session: requests.Session) -> None:
+        adapter = _TimeoutAdapter(self._timeout)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+
+    @functools.cached_property
+    def _oras(self) -> Any:
+        import oras.provider
+
+        registry = oras.provider.Registry(hostname=self.host, insecure=self.plain_http)
+        self._mount(registry.session)
+        if self._credentials is not None:
+            registry.auth.set_basic_auth(*self._credentials)
+        return registry
+
+    def _request(self, registry: Any, url: str, method: str, headers: dict[str, str]) -> Any:
+        import oras.provider
+
         # Bypass oras' minutes-long retry decorator; failures surface at once.
-        self._request = oras.provider.Registry.do_request.__wrapped__
+        return oras.provider.Registry.do_request.__wrapped__(registry, url, method, headers=headers)
 
     @property
     def base_url(self) -> str:
         return f"{'http' if self.plain_http else 'https'}://{self.host}"
 
+    def _unreachable(self, exc: Exception) -> RegistryError:
+        return RegistryError(
+            f"registry {self.host} is unreachable: {type(exc).__name__}",
+            hint=f"Check that {self.base_url}/v2/ answers (./scripts/setup starts the local one).",
+        )
+
     def _do(self, method: str, url: str, headers: Mapping[str, str] | None = None) -> Any:
         try:
             response = self._request(self._oras, url, method, headers=dict(headers or {}))
         except requests.exceptions.RequestException as exc:
-            raise RegistryError(
-                f"registry {self.host} is unreachable: {type(exc).__name__}",
-                hint=f"Check that {self.base_url}/v2/ answers "
-                "(./scripts/setup starts the local one).",
-            ) from exc
+            raise self._unreachable(exc) from exc
         except ValueError as exc:  # oras: "Cannot respond to request for authentication."
             raise AuthError(
                 f"registry {self.host} refused authentication: {exc}",
@@ -95,6 +247,71 @@ class RegistryClient:
                 f"registry {self.host} refused access ({response.status_code}) to {url}",
                 hint=f"Run `docker login {self.host}`.",
             )
+        return response
+
+    # -- authenticated manifest requests ---------------------------------------------
+
+    def _load_credentials(self) -> tuple[str, str] | None:
+        if not self._credentials_loaded:
+            config = self._docker_config
+            if config is None:
+                config = load_docker_config()
+            self._credentials = credentials_for(self.host, config)
+            self._credentials_loaded = True
+            if self._credentials is not None and "_oras" in self.__dict__:
+                self._oras.auth.set_basic_auth(*self._credentials)
+        return self._credentials
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Any:
+        try:
+            return self._session.request(method, url, headers=dict(headers))
+        except requests.exceptions.RequestException as exc:
+            raise self._unreachable(exc) from exc
+
+    def _authorized(
+        self, method: str, repository: str, url: str, headers: Mapping[str, str]
+    ) -> Any:
+        """One request; on a 401 answer the Basic or Bearer challenge once and retry."""
+        base = dict(headers)
+        cached = self._auth_headers.get(repository) or self._auth_headers.get("*")
+        response = self._send(
+            method, url, {**base, **({"Authorization": cached} if cached else {})}
+        )
+        if response.status_code != 401:
+            return self._refused(response, url)
+        challenge = response.headers.get("Www-Authenticate", "")
+        with self._auth_lock:
+            credentials = self._load_credentials()
+            if challenge.lower().startswith("basic"):
+                if credentials is None:
+                    raise self._auth_error(url, "asks for a password and none is configured")
+                token = base64.b64encode(":".join(credentials).encode()).decode()
+                value, key = f"Basic {token}", "*"
+            elif challenge.lower().startswith("bearer"):
+                try:
+                    answered, changed = self._oras.auth.authenticate_request(
+                        response, dict(base), refresh=True
+                    )
+                except requests.exceptions.RequestException as exc:
+                    raise self._unreachable(exc) from exc
+                if not changed or "Authorization" not in answered:
+                    raise self._auth_error(url, "refused to issue a token")
+                value, key = str(answered["Authorization"]), repository
+            else:
+                raise self._auth_error(url, f"sent an unknown challenge {challenge!r}")
+            self._auth_headers[key] = value
+        retry = self._send(method, url, {**base, "Authorization": value})
+        return self._refused(retry, url)
+
+    def _auth_error(self, url: str, why: str) -> AuthError:
+        return AuthError(
+            f"registry {self.host} {why} ({url})",
+            hint=f"Run `docker login {self.host}` or fix credentials in the docker config.",
+        )
+
+    def _refused(self, response: Any, url: str) -> Any:
+        if response.status_code in (401, 403):
+            raise self._auth_error(url, f"refused access ({response.status_code})")
         return response
 
     def ping(self) -> RegistryStatus:
@@ -109,10 +326,26 @@ class RegistryClient:
             return RegistryStatus(self.host, True, f"reachable over {self.base_url.split(':')[0]}")
         return RegistryStatus(self.host, False, f"answered HTTP {response.status_code}")
 
+    def head_manifest(self, repository: str, reference: str) -> ManifestResponse | None:
+        """HEAD a manifest: its digest and media type, or None when HEAD gave no digest."""
+        url = f"{self.base_url}/v2/{repository}/manifests/{reference}"
+        self.counter.add("HEAD")
+        response = self._authorized("HEAD", repository, url, _ACCEPT)
+        if response.status_code == 404:
+            raise RegistryError(f"{self.host}/{repository}:{reference} was not found")
+        if response.status_code != 200:
+            return None  # some registries refuse HEAD: fall back to GET
+        digest = response.headers.get("Docker-Content-Digest", "")
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if not digest.startswith("sha256:") or len(digest) != 71 or not media_type:
+            return None
+        return ManifestResponse(digest=digest, media_type=media_type, body=None)
+
     def get_manifest(self, repository: str, reference: str) -> ManifestResponse:
         """The exact manifest bytes served for a tag or digest, verified against their digest."""
         url = f"{self.base_url}/v2/{repository}/manifests/{reference}"
-        response = self._do("GET", url, {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)})
+        self.counter.add("GET")
+        response = self._authorized("GET", repository, url, _ACCEPT)
         if response.status_code == 404:
             raise RegistryError(f"{self.host}/{repository}:{reference} was not found")
         if response.status_code != 200:
@@ -125,5 +358,192 @@ class RegistryClient:
                 f"{self.host}/{repository}:{reference}: the registry says {served} "
                 f"but the body hashes to {digest}"
             )
+        if reference.startswith("sha256:") and reference != digest:
+            raise RegistryError(
+                f"{self.host}/{repository}@{reference}: the body served hashes to {digest}"
+            )
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if not media_type:
+            media_type = _media_type_in(body)
         return ManifestResponse(digest=digest, media_type=media_type, body=body)
+
+    def resolve(self, repository: str, reference: str) -> ManifestResponse:
+        """HEAD, then GET when HEAD cannot say: the digest of the exact bytes served."""
+        head = self.head_manifest(repository, reference)
+        if head is not None:
+            return head
+        return self.get_manifest(repository, reference)
+
+
+_ACCEPT = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
+
+
+def _media_type_in(body: bytes) -> str:
+    try:
+        value = json.loads(body).get("mediaType", "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def index_platforms(body: bytes) -> dict[str, str]:
+    """``os/arch[/variant]`` -> child manifest digest of an image index.
+
+    Attestation children (``unknown/unknown``, or annotated as attestation manifests)
+    are skipped; the first child for a platform wins, as a puller would choose it.
+    """
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise RegistryError(f"an image index is not valid JSON: {exc}") from exc
+    children: dict[str, str] = {}
+    manifests = document.get("manifests") if isinstance(document, dict) else None
+    for child in manifests if isinstance(manifests, list) else []:
+        if not isinstance(child, dict) or not isinstance(child.get("digest"), str):
+            continue
+        annotations = child.get("annotations") or {}
+        if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
+            continue
+        platform = child.get("platform") or {}
+        os_name, arch = platform.get("os", "unknown"), platform.get("architecture", "unknown")
+        if os_name == "unknown" or arch == "unknown":
+            continue
+        name = f"{os_name}/{arch}" + (f"/{platform['variant']}" if platform.get("variant") else "")
+        children.setdefault(name, child["digest"])
+    return dict(sorted(children.items()))
+
+
+# -- resolving many references at once ---------------------------------------------------
+
+DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    plain_http: bool | None  # None: the loopback/insecure rule decides
+
+
+def endpoint_for(
+    registry: str, mirrors: Mapping[str, str], insecure: frozenset[str] = frozenset()
+) -> Endpoint:
+    """The host to ask for ``registry``: its mirror if one is configured."""
+    mirror = mirrors.get(registry)
+    if mirror is None and registry == "docker.io":
+        mirror = mirrors.get("index.docker.io") or mirrors.get("registry-1.docker.io")
+    if mirror is None:
+        return Endpoint(DOCKER_HUB_ENDPOINT if registry == "docker.io" else registry, None)
+    if "://" not in mirror:
+        return Endpoint(mirror.rstrip("/"), None)
+    parts = urlsplit(mirror)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"mirror {mirror!r} for {registry} is not an http(s) URL")
+    if parts.scheme == "http" and not is_plain_http_host(parts.netloc, insecure):
+        raise InputError(
+            f"mirror {mirror} for {registry} uses plain HTTP",
+            hint=f"list {parts.netloc} in insecure-registries, or use https://",
+        )
+    return Endpoint(parts.netloc, parts.scheme == "http")
+
+
+@dataclass
+class ImageResolver:
+    """Resolves each unique ManifestKey once, concurrently, through mirrors, with credentials.
+
+    Tags are resolved with HEAD (GET when HEAD cannot answer); the body of an index is
+    then fetched once per digest (content-addressed, so shared by every tag serving it)
+    to record its platform children, unless ``known_platforms`` already has them.
+    """
+
+    mirrors: Mapping[str, str] = field(default_factory=dict)
+    insecure: frozenset[str] = frozenset()
+    max_workers: int = 8
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    docker_config: Mapping[str, Any] | None = None
+    counter: RequestCounter = field(default_factory=RequestCounter)
+    _clients: dict[str, RegistryClient] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _client(self, registry: str) -> RegistryClient:
+        endpoint = endpoint_for(registry, self.mirrors, self.insecure)
+        with self._lock:
+            client = self._clients.get(endpoint.host)
+            if client is None:
+                if self.docker_config is None:
+                    self.docker_config = load_docker_config()
+                client = RegistryClient(
+                    endpoint.host,
+                    insecure=self.insecure,
+                    timeout=self.timeout,
+                    plain_http=endpoint.plain_http,
+                    docker_config=self.docker_config,
+                    counter=self.counter,
+                )
+                self._clients[endpoint.host] = client
+            return client
+
+    def resolve_all(
+        self,
+        keys: Iterable[ManifestKey],
+        known_platforms: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> dict[ManifestKey, Resolution]:
+        unique = sorted(set(keys))
+        for key in unique:
+            self._client(key.registry)  # configuration errors before any request
+        known = dict(known_platforms or {})
+        heads = self._run(unique, self._resolve_one)
+        wanted: dict[str, ManifestKey] = {}
+        for key in unique:
+            served = heads[key]
+            if served.media_type in INDEX_MEDIA_TYPES and served.digest not in known:
+                if served.body is not None:
+                    known[served.digest] = index_platforms(served.body)
+                else:
+                    wanted.setdefault(served.digest, key)
+        bodies = self._run(
+            [ManifestKey(k.registry, k.repository, d) for d, k in sorted(wanted.items())],
+            self._fetch_body,
+        )
+        for body_key, body in bodies.items():
+            known[body_key.reference] = index_platforms(body.body or b"")
+        result: dict[ManifestKey, Resolution] = {}
+        for key in unique:
+            served = heads[key]
+            platforms = known.get(served.digest) if served.media_type in INDEX_MEDIA_TYPES else None
+            result[key] = Resolution(
+                key=key,
+                digest=served.digest,
+                media_type=served.media_type,
+                platforms=platforms,
+                endpoint=self._client(key.registry).host,
+            )
+        return result
+
+    def _resolve_one(self, key: ManifestKey) -> ManifestResponse:
+        client = self._client(key.registry)
+        if key.reference.startswith("sha256:"):
+            return client.get_manifest(key.repository, key.reference)
+        return client.resolve(key.repository, key.reference)
+
+    def _fetch_body(self, key: ManifestKey) -> ManifestResponse:
+        return self._client(key.registry).get_manifest(key.repository, key.reference)
+
+    def _run(
+        self, keys: list[ManifestKey], work: Callable[[ManifestKey], ManifestResponse]
+    ) -> dict[ManifestKey, ManifestResponse]:
+        """Run ``work`` over ``keys`` in a bounded pool; the first failure stops the rest."""
+        if not keys:
+            return {}
+        pool = ThreadPoolExecutor(max_workers=max(1, min(self.max_workers, len(keys))))
+        futures: dict[Future[ManifestResponse], ManifestKey] = {
+            pool.submit(work, key): key for key in keys
+        }
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    raise error
+            return {futures[future]: future.result() for future in futures}
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
