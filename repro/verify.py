@@ -169,9 +169,10 @@ def _checkout(
     return dest
 
 
-def _wait_for_next_second() -> None:
-    now = time.time()
-    time.sleep(math.ceil(now) - now + 0.01)
+def _sleep_until_second_after(moment: float) -> None:
+    remaining = math.floor(moment) + 1 - time.time()
+    if remaining > 0:
+        time.sleep(remaining + 0.01)
 
 
 def _source_text(dirty: bool, variation: Variation) -> str:
@@ -223,12 +224,10 @@ def verify(
     builders: Sequence[str | None] = options.builders or (None,)
     workspace = Path(tempfile.mkdtemp(prefix="repro-verify-"))
     try:
-        checkouts = {}
-        for name, variation in (("a", VARIATION_A), ("b", VARIATION_B)):
-            if name == "b":
-                _wait_for_next_second()  # so B's files carry other times than A's
-            phase(f"checking out {commit[:12]} for build {name.upper()} ({variation.describe()})")
-            checkouts[name] = _checkout(
+
+        def checkout(name: str, variation: Variation) -> Path:
+            phase(f"checking out {commit[:12]} for build {name} ({variation.describe()})")
+            return _checkout(
                 base, root is not None, commit, workspace / f"{name}-src", dirty, variation
             )
 
@@ -237,7 +236,7 @@ def verify(
                 context=source_base / _relative(context, base),
                 # A Dockerfile outside the repository is the same file for both builds.
                 dockerfile=source_base / _relative(dockerfile, base),
-                dest=workspace / f"{name}.oci.tar",
+                dest=workspace / f"{name.lower()}.oci.tar",
                 source_date_epoch=epoch,
                 target=options.target,
                 platforms=options.platforms,
@@ -251,16 +250,25 @@ def verify(
             build_oci(req, on_log=(lambda line: on_log(name, line)) if on_log else None)
             return round(time.monotonic() - started, 2)
 
-        req_a = request("a", checkouts["a"], builders[0])
-        req_b = request("b", checkouts["b"], builders[-1])
+        req_a = request("A", checkout("A", VARIATION_A), builders[0])
+        a_checked_out = time.time()
+
+        def prepare_b() -> BuildRequest:
+            # B's files must carry other times than A's: check out in a later second.
+            _sleep_until_second_after(a_checked_out)
+            return request("B", checkout("B", VARIATION_B), builders[-1])
+
         if len(builders) > 1:
             phase(f"building A on {builders[0]} and B on {builders[-1]} concurrently")
             with ThreadPoolExecutor(max_workers=2) as pool:
-                future_a, future_b = pool.submit(run, "A", req_a), pool.submit(run, "B", req_b)
+                future_a = pool.submit(run, "A", req_a)
+                req_b = prepare_b()  # while A builds
+                future_b = pool.submit(run, "B", req_b)
                 seconds = (future_a.result(), future_b.result())
         else:
             phase("building A")
             seconds_a = run("A", req_a)
+            req_b = prepare_b()
             phase("building B")
             seconds = (seconds_a, run("B", req_b))
 
@@ -269,7 +277,7 @@ def verify(
         if options.keep is not None:
             options.keep.mkdir(parents=True, exist_ok=True)
             for req in (req_a, req_b):
-                shutil.copyfile(req.dest, options.keep / req.dest.name)
+                shutil.move(req.dest, options.keep / req.dest.name)
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
 
