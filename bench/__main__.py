@@ -28,11 +28,29 @@ def _print(result: Result) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
+def markdown() -> str:
+    """The saved results as Markdown tables, for the README."""
+    parts = []
+    for path in sorted(RESULTS.glob("*.json")):
+        document = json.loads(path.read_text())
+        parts.append(f"`scripts/bench {document['benchmark']}` ({document['when']}):\n")
+        parts.append("| metric | value | target |\n|---|---|---|")
+        parts.extend(f"| {m} | {v} | {t} |" for m, v, t in document.get("table", []))
+        parts.append("")
+    return "\n".join(parts)
+
+
 def main() -> int:
     _load()
     parser = argparse.ArgumentParser(prog="scripts/bench")
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHMARKS)}")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the saved results as Markdown; run nothing"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown())
+        return 0
     names = args.names or list(BENCHMARKS)
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
@@ -49,6 +67,7 @@ def main() -> int:
             "machine": platform.machine(),
             "passed": result.passed,
             "results": result.data,
+            "table": [list(row) for row in result.rows],
         }
         path = RESULTS / f"{name}.json"
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")

@@ -101,5 +101,6 @@ def differences_tree(comparison: Comparison, *, max_diffs: int | None = None) ->
             Text(f"({len(derived)} digests that follow from these differences are not listed)")
         )
     if rest:
-        parts.append(Text(f"… and {rest} more differences (raise --max-diffs or use --json)"))
+        noun = "difference" if rest == 1 else "differences"
+        parts.append(Text(f"… and {rest} more {noun} (raise --max-diffs or use --json)"))
     return Group(*parts)
