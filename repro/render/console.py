@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from rich.console import Console
+from rich.markup import escape
 
 from repro.errors import ReproError
 
@@ -23,9 +24,9 @@ def stderr() -> Console:
 
 def render_error(error: ReproError) -> None:
     console = stderr()
-    console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+    console.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, highlight=False)
     log_tail = getattr(error, "log_tail", "")
     if log_tail:
         console.print(log_tail, markup=False, highlight=False)
     if error.hint:
-        console.print(f"[bold]hint:[/] {error.hint}", markup=True, highlight=False)
+        console.print(f"[bold]hint:[/] {escape(error.hint)}", markup=True, highlight=False)

@@ -59,3 +59,19 @@ def test_expected_failures_become_exit_codes_without_traceback(error: Exception,
         app.registered_commands[:] = [
             c for c in app.registered_commands if c.name != "raise-for-test"
         ]
+
+
+def test_error_text_in_square_brackets_is_printed_literally() -> None:
+    @app.command("raise-brackets", hidden=True)
+    def _raise() -> None:
+        raise InputError("an [[image]] entry must be a table", hint="fix [tool.repro]")
+
+    try:
+        result = runner.invoke(app, ["raise-brackets"])
+        assert result.exit_code == 2
+        assert "an [[image]] entry must be a table" in result.output
+        assert "fix [tool.repro]" in result.output
+    finally:
+        app.registered_commands[:] = [
+            c for c in app.registered_commands if c.name != "raise-brackets"
+        ]
