@@ -18,7 +18,7 @@ from repro.oci.causes import BASE_KEY_PREFIX, CauseContext, classify
 from repro.oci.entrydiff import diff_entry_streams
 from repro.oci.history import clean_created_by, layer_instructions, layer_of_history_entry
 from repro.oci.jsondiff import diff_json
-from repro.oci.layerstream import iter_layer_entries
+from repro.oci.layerstream import iter_layer_entries, verify_layer
 from repro.oci.model import (
     AREA_CONFIG,
     AREA_FILE,
@@ -353,17 +353,10 @@ def layer_differences(
         instruction = instructions_a[position] or instructions_b[position]
         diff_id_a, diff_id_b = diff_ids_a[position], diff_ids_b[position]
         if diff_id_a is not None and diff_id_a == diff_id_b:
-            found.append(
-                Difference(
-                    key,
-                    AREA_LAYER,
-                    position,
-                    instruction,
-                    path,
-                    "compression",
-                    "changed",
-                    _layer_json(layer_a, diff_id_a),
-                    _layer_json(layer_b, diff_id_b),
+            # Same diffID: prove it (read and hash both blobs) before saying so.
+            jobs.append(
+                _compression_job(
+                    a, b, key, position, instruction, (layer_a, diff_id_a), (layer_b, diff_id_b)
                 )
             )
             continue
@@ -384,6 +377,35 @@ def _layer_job(
 ) -> LayerJob:
     def run() -> list[Difference]:
         return compare_layer_streams(a, b, key, position, instruction, side_a, side_b)
+
+    return run
+
+
+def _compression_job(
+    a: BlobSource,
+    b: BlobSource,
+    key: str,
+    position: int,
+    instruction: str | None,
+    side_a: tuple[Descriptor, str | None],
+    side_b: tuple[Descriptor, str | None],
+) -> LayerJob:
+    def run() -> list[Difference]:
+        verify_layer(a, *side_a)
+        verify_layer(b, *side_b)
+        return [
+            Difference(
+                key,
+                AREA_LAYER,
+                position,
+                instruction,
+                f"layers[{position}]",
+                "compression",
+                "changed",
+                _layer_json(*side_a),
+                _layer_json(*side_b),
+            )
+        ]
 
     return run
 
@@ -455,13 +477,37 @@ def _base_metadata(image: PlatformImage) -> dict[str, Any]:
     return merged
 
 
+REWRITTEN_TIMESTAMP = "buildkit/rewritten-timestamp"
+
+
+def pulled_layer_count(image: PlatformImage) -> int:
+    """How many leading layers the build pulled rather than wrote.
+
+    With rewrite-timestamp, BuildKit annotates every layer it writes with
+    buildkit/rewritten-timestamp and never a base layer it passes through; an image with
+    no such annotation tells nothing (0).
+    """
+    marks = [REWRITTEN_TIMESTAMP in layer.annotations for layer in image.layers]
+    return marks.index(True) if any(marks) else 0
+
+
 def unpinned_base_layers(
     key: str, image_a: PlatformImage, image_b: PlatformImage
 ) -> set[tuple[str, int]]:
-    """Leading layers with the same instruction text but different diffIDs, when the
-    recorded base image (org.opencontainers.image.base.* annotations/labels) differs."""
+    """Base layers that differ: the base image is not the same in both builds.
+
+    When the recorded base image (org.opencontainers.image.base.* annotations/labels)
+    differs: the leading layers with the same instruction text but different diffIDs.
+    Otherwise: the leading layers both builds pulled (see pulled_layer_count) whose
+    diffIDs differ, since a pulled layer of the same base is the same blob.
+    """
     if _base_metadata(image_a) == _base_metadata(image_b):
-        return set()
+        pulled = min(pulled_layer_count(image_a), pulled_layer_count(image_b))
+        return {
+            (key, position)
+            for position in range(pulled)
+            if image_a.diff_ids[position] != image_b.diff_ids[position]
+        }
     count = min(len(image_a.layers), len(image_b.layers))
     instructions_a = layer_instructions(image_a.config_json, count)
     instructions_b = layer_instructions(image_b.config_json, count)

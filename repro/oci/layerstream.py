@@ -133,3 +133,26 @@ def iter_layer_entries(
         ) from exc
     finally:
         raw.close()
+
+
+def verify_layer(source: BlobSource, layer: Descriptor, diff_id: str | None) -> None:
+    """Read the whole blob: its digest, and its uncompressed bytes against the diffID."""
+    label = blob_label(source, layer.digest)
+    raw = open_verified(source, layer.digest, declared_size=layer.size)
+    try:
+        uncompressed = HashingReader(
+            _decompressed(buffered(raw)),
+            expected_digest=diff_id,
+            label=f"{label} (uncompressed, diffID {diff_id})",
+        )
+        uncompressed.finish()
+        raw.finish()
+    except InputError:
+        raise
+    except (EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
+        raise InputError(
+            f"{label} cannot be decompressed: {exc}",
+            hint="the layer is corrupted or truncated; export the image again",
+        ) from exc
+    finally:
+        raw.close()

@@ -34,5 +34,16 @@ def open_image(path: Path | str) -> BlobSource:
     if members.has("manifest.json"):
         return DockerArchiveTar(path, members=members)
     if members.truncated:
-        raise InputError(f"{path} is truncated: index.json and manifest.json are missing")
+        cut = [name for name, member in members.members.items() if member.truncated]
+        inside = f" inside {_member_label(cut[-1])}" if cut else ""
+        raise InputError(
+            f"{path} is truncated{inside}: index.json and manifest.json are missing",
+            hint="the image file is incomplete; export it again",
+        )
     raise InputError(f"{path} holds neither index.json nor manifest.json: not an image tar")
+
+
+def _member_label(name: str) -> str:
+    """``blob sha256:<hex>`` for a blob of an OCI layout, else the member name."""
+    prefix = "blobs/sha256/"
+    return f"blob sha256:{name.removeprefix(prefix)}" if name.startswith(prefix) else name

@@ -1,0 +1,151 @@
+"""compare_images on the real engine outputs in fixtures/ (made by scripts/make-fixtures).
+
+Each pair differs by one known cause; the comparison must name that cause and the
+Dockerfile instruction that made the difference, and leave nothing unclassified.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from repro.errors import InputError
+from repro.oci import Comparison, compare_images, open_image
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+@dataclass(frozen=True)
+class Expected:
+    cause: str
+    instruction: str | None
+    path: str
+
+
+EXPECTED: dict[str, Expected] = {
+    "rewrite-timestamp": Expected("rewrite-timestamp", "COPY hello.txt /hello.txt", "/hello.txt"),
+    "source-date-epoch": Expected(
+        "source-date-epoch", "COPY hello.txt /hello.txt", "history[0].created"
+    ),
+    "checkout-umask": Expected("checkout-umask", "COPY hello.txt /hello.txt", "/hello.txt"),
+    "compression-only": Expected("compression-only", "COPY tides.txt /tides.txt", "layers[0]"),
+    "attestation-manifests": Expected("attestation-manifests", None, "attestations"),
+    "base-not-pinned": Expected("base-not-pinned", "COPY base.txt /etc/base.txt", "/etc/base.txt"),
+    "pyc-timestamp": Expected(
+        "pyc-timestamp",
+        "COPY /app/__pycache__ /app/__pycache__",
+        "/app/__pycache__/tidal.cpython-311.pyc",
+    ),
+    "package-manager-state": Expected(
+        "package-manager-state",
+        "COPY /var/log/dpkg.log /var/log/dpkg.log",
+        "/var/log/dpkg.log",
+    ),
+    "archive-timestamps": Expected(
+        "archive-timestamps",
+        "RUN cd / && echo 'high 06:12' > tides.txt && tar -czf tides.tar.gz tides.txt "
+        "&& rm tides.txt && sleep 1",
+        "/tides.tar.gz",
+    ),
+    "clock-in-content": Expected(
+        "clock-in-content", "RUN date > /built-at && sleep 1", "/built-at"
+    ),
+    "random-content": Expected(
+        "random-content",
+        "RUN cat /proc/sys/kernel/random/uuid > /instance-token",
+        "/instance-token",
+    ),
+    "entry-order": Expected("entry-order", None, "/high.txt"),
+}
+
+
+def compare_pair(name: str) -> Comparison:
+    pair = FIXTURES / name
+    return compare_images(open_image(pair / "a.tar"), open_image(pair / "b.tar"))
+
+
+def test_every_cause_in_the_catalogue_has_a_fixture_pair() -> None:
+    from repro.oci import RULES
+
+    built = {path.name for path in FIXTURES.iterdir() if (path / "a.tar").is_file()}
+    catalogue = {rule.id for rule in RULES} - {"follows-from-layers"}
+    assert catalogue <= set(EXPECTED) <= built
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_pair_names_its_cause_and_instruction(name: str) -> None:
+    expected = EXPECTED[name]
+    comparison = compare_pair(name)
+    assert comparison.verdict == "differs"
+    named = [
+        (d.instruction, d.path) for d in comparison.differences if d.cause_id == expected.cause
+    ]
+    assert (expected.instruction, expected.path) in named
+    assert "unclassified" not in comparison.counts_by_cause
+
+
+def test_identical_pair_is_identical_without_reading_layers() -> None:
+    comparison = compare_pair("identical")
+    assert comparison.verdict == "identical"
+    assert comparison.bit_identical
+    assert [p.platform for p in comparison.platforms] == ["linux/amd64"]
+
+
+def test_json_of_two_runs_is_the_same() -> None:
+    from repro.jsonout import dumps_stable
+
+    first = dumps_stable(compare_pair("clock-in-content").to_json_dict())
+    assert first == dumps_stable(compare_pair("clock-in-content").to_json_dict())
+
+
+def _layer_member(tar_path: Path) -> tarfile.TarInfo:
+    """The biggest blob of a fixture tar: its (only) layer."""
+    with tarfile.open(tar_path) as archive:
+        blobs = [m for m in archive.getmembers() if m.isfile() and m.name.startswith("blobs/")]
+    return max(blobs, key=lambda m: m.size)
+
+
+def test_corrupted_layer_blob_is_named(tmp_path: Path) -> None:
+    copy = tmp_path / "b.tar"
+    shutil.copyfile(FIXTURES / "compression-only" / "b.tar", copy)
+    layer = _layer_member(copy)
+    with copy.open("r+b") as handle:
+        handle.seek(layer.offset_data + layer.size // 2)
+        byte = handle.read(1)
+        handle.seek(-1, 1)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(InputError) as caught:
+        compare_images(open_image(FIXTURES / "compression-only" / "a.tar"), open_image(copy))
+    digest = "sha256:" + layer.name.rsplit("/", 1)[1]
+    assert digest in caught.value.message
+    assert str(copy) in caught.value.message
+
+
+def test_truncated_tar_names_the_blob_it_ends_in(tmp_path: Path) -> None:
+    copy = tmp_path / "b.tar"
+    shutil.copyfile(FIXTURES / "clock-in-content" / "b.tar", copy)
+    layer = _layer_member(copy)
+    with copy.open("r+b") as handle:
+        handle.truncate(layer.offset_data + layer.size // 2)
+    with pytest.raises(InputError) as caught:
+        compare_images(open_image(FIXTURES / "clock-in-content" / "a.tar"), open_image(copy))
+    assert "truncated" in caught.value.message
+    assert "sha256:" + layer.name.rsplit("/", 1)[1] in caught.value.message
+
+
+def test_truncated_layer_blob_in_a_layout_is_named(tmp_path: Path) -> None:
+    layout = tmp_path / "b"
+    with tarfile.open(FIXTURES / "clock-in-content" / "b.tar") as archive:
+        archive.extractall(layout, filter="data")
+    layer = _layer_member(FIXTURES / "clock-in-content" / "b.tar")
+    blob = layout / layer.name
+    blob.chmod(0o644)
+    blob.write_bytes(blob.read_bytes()[: layer.size // 2])
+    with pytest.raises(InputError) as caught:
+        compare_images(open_image(FIXTURES / "clock-in-content" / "a.tar"), open_image(layout))
+    assert "truncated" in caught.value.message
+    assert "sha256:" + layer.name.rsplit("/", 1)[1] in caught.value.message
