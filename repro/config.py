@@ -21,6 +21,9 @@ class ProjectConfig:
     # registry -> mirror endpoint, e.g. {"docker.io": "http://localhost:5000"}
     mirrors: Mapping[str, str] = field(default_factory=dict)
     insecure_registries: frozenset[str] = frozenset()
+    # [signoff.waivers]: check id -> the written reason its failure is accepted
+    signoff_waivers: Mapping[str, str] = field(default_factory=dict)
+    signoff_size_budget: str | None = None  # [signoff] size-budget = "200MB"
 
 
 def _str_list(table: Mapping[str, Any], key: str, source: Path) -> tuple[str, ...]:
@@ -37,13 +40,36 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         isinstance(key, str) and isinstance(value, str) for key, value in mirrors.items()
     ):
         raise InputError(f"{source}: `mirrors` must map registry names to mirror URLs")
+    waivers, budget = _signoff(table, source)
     return ProjectConfig(
         root=source.parent,
         source=source,
         registries=_str_list(table, "registries", source),
         mirrors=dict(mirrors),
         insecure_registries=frozenset(_str_list(table, "insecure-registries", source)),
+        signoff_waivers=waivers,
+        signoff_size_budget=budget,
     )
+
+
+def _signoff(table: Mapping[str, Any], source: Path) -> tuple[dict[str, str], str | None]:
+    """``[signoff]``: ``waivers`` (check id -> non-empty reason) and ``size-budget``."""
+    signoff = table.get("signoff", {})
+    if not isinstance(signoff, dict):
+        raise InputError(f"{source}: `signoff` must be a table")
+    waivers = signoff.get("waivers", {})
+    if not isinstance(waivers, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) and value.strip()
+        for key, value in waivers.items()
+    ):
+        raise InputError(
+            f"{source}: `signoff.waivers` must map check ids to a written reason",
+            hint='e.g. [tool.repro.signoff.waivers] healthcheck = "probed by the orchestrator"',
+        )
+    budget = signoff.get("size-budget")
+    if budget is not None and not isinstance(budget, str | int):
+        raise InputError(f'{source}: `signoff.size-budget` must be a size such as "200MB"')
+    return dict(waivers), None if budget is None else str(budget)
 
 
 def _table_from(path: Path) -> Mapping[str, Any] | None:

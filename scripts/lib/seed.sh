@@ -100,11 +100,55 @@ ADD rootfs-${TARGETARCH}.tar /
 ENV LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["python3"]
 DF
-  push_rootfs_image linux/amd64 "$REGISTRY_HOST/$repo:$tag" "$REGISTRY_HOST/$repo:3.11"
+  # `:3.11` is the full image (seed_python_full), not another name for the slim one.
+  push_rootfs_image linux/amd64 "$REGISTRY_HOST/$repo:$tag"
+}
+
+tag_digest() {  # tag_digest REPO TAG : the manifest digest the tag names, or nothing
+  curl -fsS --max-time 5 -o /dev/null -D - \
+    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REGISTRY_ADDR/v2/$1/manifests/$2" 2>/dev/null \
+    | tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" {print $2}'
+}
+
+# The full python image: what `python:3.11` is on Docker Hub, a base that carries the
+# build toolchain (build-essential, python3-dev headers). Naive single-stage builds on it
+# ship the compilers; `repro signoff` must find them.
+seed_python_full() {
+  local repo=library/python tag=3.11
+  local current slim
+  current=$(tag_digest "$repo" "$tag" || true)
+  slim=$(tag_digest "$repo" 3.11-slim || true)
+  if [ -n "$current" ] && [ "$current" != "$slim" ]; then
+    info "$REGISTRY_HOST/$repo:$tag already seeded"; return 0
+  fi
+  [ -n "$current" ] && info "$REGISTRY_HOST/$repo:$tag is the slim image; replacing it with the full one"
+  info "seeding $REGISTRY_HOST/$repo:$tag (linux/amd64) with debootstrap (python3, python3-dev, build-essential)"
+  apt_install debootstrap
+  local root="$SEED_DIR/rootfs-python-full-amd64"
+  rm -rf "$root" "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
+  debootstrap --variant=minbase --include=python3,python3-venv \
+    bookworm "$root" http://deb.debian.org/debian >"$SEED_DIR/debootstrap-full.log" 2>&1 || {
+      tail -n 20 "$SEED_DIR/debootstrap-full.log" >&2; die "debootstrap (full python) failed"; }
+  # debootstrap's own resolver cannot configure the toolchain: let apt inside the root do it.
+  chroot "$root" apt-get install -y -qq --no-install-recommends build-essential python3-dev \
+    >>"$SEED_DIR/debootstrap-full.log" 2>&1 || {
+      tail -n 20 "$SEED_DIR/debootstrap-full.log" >&2; die "installing the toolchain failed"; }
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/dev/*
+  deterministic_tar "$root" "$SEED_DIR/ctx/rootfs-amd64.tar"
+  cat > "$SEED_DIR/ctx/Dockerfile" <<'DF'
+FROM scratch
+ARG TARGETARCH
+ADD rootfs-${TARGETARCH}.tar /
+ENV LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["python3"]
+DF
+  push_rootfs_image linux/amd64 "$REGISTRY_HOST/$repo:$tag"
 }
 
 seed_bases() {
   mkdir -p "$SEED_DIR"
   seed_busybox
   seed_python
+  seed_python_full
 }
