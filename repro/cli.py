@@ -107,7 +107,12 @@ def doctor(
 @app.command()
 def compare(
     image_a: Annotated[
-        str, typer.Argument(metavar="A", help="OCI layout dir, OCI/docker-save tar.")
+        str,
+        typer.Argument(
+            metavar="A",
+            help="OCI layout dir, OCI/docker-save tar, or registry reference "
+            "(host[:port]/name:tag or @sha256:...).",
+        ),
     ],
     image_b: Annotated[str, typer.Argument(metavar="B", help="The image to compare A with.")],
     json_output: Annotated[
@@ -123,22 +128,41 @@ def compare(
 ) -> None:
     """Compare two images byte for byte and explain every difference.
 
-    Exit 0 identical, 1 differs, 2 bad input (missing, corrupted or truncated image).
+    Exit 0 identical, 1 differs, 2 bad input (missing, corrupted or truncated image),
+    3 registry unreachable. An existing path wins over a registry reference.
     """
     from repro.errors import ExitCode
     from repro.jsonout import dumps_stable
-    from repro.oci import compare_images, open_image
+    from repro.oci import compare_images
     from repro.render.compare import differences_tree
 
-    comparison = compare_images(
-        open_image(image_a), open_image(image_b), platform=platform, ignore=tuple(ignore or ())
-    )
+    source_a, source_b = _open_compared(image_a), _open_compared(image_b)
+    comparison = compare_images(source_a, source_b, platform=platform, ignore=tuple(ignore or ()))
     if json_output:
         stdout().out(dumps_stable(comparison.to_json_dict()), end="")
     else:
         stdout().print(differences_tree(comparison, max_diffs=max_diffs))
     if comparison.verdict != "identical":
         raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def _open_compared(argument: str) -> Any:
+    """A BlobSource for a `repro compare` argument: an existing path, else a registry reference."""
+    from repro.oci import open_image
+
+    if Path(argument).exists():
+        return open_image(argument)
+    from repro.registry import looks_like_registry_reference
+
+    if not looks_like_registry_reference(argument):
+        return open_image(argument)  # "does not exist"
+    from repro.config import load_config
+    from repro.registry import open_registry_image
+
+    config = load_config(Path.cwd())
+    return open_registry_image(
+        argument, mirrors=config.mirrors, insecure=config.insecure_registries
+    )
 
 
 @app.command()
@@ -316,6 +340,318 @@ def lock(
             out.print(line, markup=False, highlight=False)
         out.print(lock_summary(outcome), markup=False, highlight=False)
     if outcome.plan.offenders:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Argument(help="The release version, e.g. 1.4.0.")],
+    context: Annotated[
+        Path, typer.Argument(help="Build context (a directory in a git work tree).")
+    ] = Path("."),
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Build this stage.")] = None,
+    platform: Annotated[
+        list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
+    ] = None,
+    build_arg: Annotated[
+        list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
+    ] = None,
+    builder: Annotated[
+        list[str] | None,
+        typer.Option("--builder", help="buildx builder; give two to build A and B on each."),
+    ] = None,
+    push: Annotated[
+        str | None,
+        typer.Option("--push", help="Push the verified image to REF (registry/repo:tag)."),
+    ] = None,
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Sign the record with this private key.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Record again a version already recorded.")
+    ] = False,
+    max_diffs: Annotated[int, typer.Option("--max-diffs", help="Show at most N differences.")] = 50,
+) -> None:
+    """Verify, then record the release in repro.lock (and push and sign it).
+
+    Exit 0 recorded, 1 the builds differ (nothing recorded), 2 bad input or version
+    already recorded, 3 engine or registry failure.
+    """
+    from repro.errors import ExitCode, InputError
+    from repro.release.service import ReleaseRequest, run_release
+    from repro.render.progress import build_progress
+    from repro.render.release import release_summary
+    from repro.verify import VerifyOptions
+
+    if len(builder or []) > 2:
+        raise InputError("--builder can be given at most twice (one builder per build)")
+    options = VerifyOptions(
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=tuple(platform or ()),
+        build_args=_parse_build_args(build_arg or []),
+        builders=tuple(builder or ()),
+    )
+    request = ReleaseRequest(version, options, push=push, sign_key=sign, replace=replace)
+    with build_progress(stderr()) as (on_log, on_phase):
+        outcome = run_release(request, on_log=on_log, on_phase=on_phase)
+    stdout().print(release_summary(outcome, max_diffs=max_diffs))
+    if outcome.release is None:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+@app.command()
+def show(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    pubkey: Annotated[
+        Path | None, typer.Option("--pubkey", help="Check the signature with this public key.")
+    ] = None,
+) -> None:
+    """What shipped in VERSION: commit, digests, bases, layers, sizes, signature."""
+    from repro.release.service import find_lockfile, read_book, signature_status
+    from repro.render.release import show_json, show_view
+
+    lockfile = find_lockfile(Path.cwd())
+    release_record = read_book(lockfile).get(version)
+    status = signature_status(lockfile, version, pubkey)
+    if json_output:
+        stdout().out(show_json(release_record, status), end="")
+    else:
+        stdout().print(show_view(release_record, status))
+
+
+@app.command()
+def which(
+    digest: Annotated[str, typer.Argument(help="A digest, or a unique prefix of one.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Which release (and platform) an image, manifest, config or layer digest belongs to.
+
+    Exit 1 when no release has it, 2 when the prefix is ambiguous.
+    """
+    from repro.release.record import which as find_digest
+    from repro.release.service import find_lockfile, read_book
+    from repro.render.release import which_json, which_view
+
+    hits = find_digest(read_book(find_lockfile(Path.cwd())).releases, digest)
+    if json_output:
+        stdout().out(which_json(hits), end="")
+    else:
+        stdout().print(which_view(hits))
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(metavar="V1", help="The older release.")],
+    new: Annotated[str, typer.Argument(metavar="V2", help="The newer release.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What changed between two releases: bases, commits, layers, sizes."""
+    from repro.release.service import find_lockfile, release_diff
+    from repro.render.release import diff_json, diff_view
+
+    changes = release_diff(find_lockfile(Path.cwd()), old, new)
+    if json_output:
+        stdout().out(diff_json(changes), end="")
+    else:
+        stdout().print(diff_view(changes))
+
+
+@app.command()
+def rebuild(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Compare with this registry image instead of the record."),
+    ] = None,
+    builder: Annotated[str | None, typer.Option("--builder", help="buildx builder.")] = None,
+    max_diffs: Annotated[int, typer.Option("--max-diffs", help="Show at most N differences.")] = 50,
+) -> None:
+    """Rebuild a past release from its commit and prove it is the same image.
+
+    Exit 0 identical, 1 differs, 2 bad input, 3 engine or registry failure.
+    """
+    from repro.errors import ExitCode
+    from repro.release.service import find_lockfile
+    from repro.release.service import rebuild as run_rebuild
+    from repro.render.progress import build_progress
+    from repro.render.release import rebuild_view
+
+    lockfile = find_lockfile(Path.cwd())
+    with build_progress(stderr()) as (on_log, on_phase):
+        outcome = run_rebuild(
+            lockfile,
+            version,
+            against=against,
+            builder=builder,
+            on_log=lambda line: on_log("rebuild", line),
+            on_phase=on_phase,
+        )
+    stdout().print(rebuild_view(outcome, max_diffs=max_diffs))
+    if not outcome.identical:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+@app.command()
+def keygen(
+    out: Annotated[
+        Path, typer.Option("--out", help="Write PREFIX.key (mode 0600) and PREFIX.pub.")
+    ] = Path("repro-release"),
+) -> None:
+    """Create an Ed25519 key pair for signing releases (the private key is never printed)."""
+    from repro.errors import InputError
+    from repro.fsutil import atomic_write_bytes
+    from repro.release.attest import generate_key, key_id, load_public_key
+
+    private_path = out.with_name(out.name + ".key")
+    public_path = out.with_name(out.name + ".pub")
+    for path in (private_path, public_path):
+        if path.exists():
+            raise InputError(f"{path} already exists; not overwriting a key")
+    private_pem, public_pem = generate_key()
+    atomic_write_bytes(private_path, private_pem, mode=0o600)
+    atomic_write_bytes(public_path, public_pem, mode=0o644)
+    keyid = key_id(load_public_key(public_pem, str(public_path)))
+    out_console = stdout()
+    out_console.print(f"private key: {private_path} (mode 0600)", highlight=False)
+    out_console.print(f"public key:  {public_path}", highlight=False)
+    out_console.print(f"key id:      {keyid}", highlight=False)
+
+
+@app.command("sign")
+def sign_command(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
+) -> None:
+    """Sign a recorded release: an in-toto statement in a DSSE envelope, next to repro.lock."""
+    from repro.release.service import find_lockfile, sign_release
+
+    outcome = sign_release(find_lockfile(Path.cwd()), version, key)
+    console = stdout()
+    console.print(
+        f"signed release {version} ({outcome.release.digest}) with {outcome.keyid}",
+        highlight=False,
+    )
+    console.print(f"envelope: {outcome.path}", highlight=False)
+
+
+@app.command("verify-release")
+def verify_release(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    pubkey: Annotated[Path, typer.Option("--pubkey", help="The signer's public key (PEM).")],
+    from_ref: Annotated[
+        str | None,
+        typer.Option("--from", help="Fetch the envelope published for this registry image."),
+    ] = None,
+) -> None:
+    """Check a release's signature and that it signs exactly what repro.lock records.
+
+    Exit 0 valid, 1 not signed, signature invalid or anything differs, 2 bad input.
+    """
+    from repro.errors import ExitCode
+    from repro.release.service import check_release, find_lockfile
+    from repro.render.release import check_view
+
+    check = check_release(find_lockfile(Path.cwd()), version, pubkey, from_ref)
+    stdout().print(check_view(check))
+    if not check.ok:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+@app.command()
+def publish(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    to: Annotated[str, typer.Option("--to", help="The pushed image (registry/repo:tag).")],
+    key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
+) -> None:
+    """Publish the signed statement to the registry as an artifact referring to the image."""
+    from repro.release.service import find_lockfile
+    from repro.release.service import publish as run_publish
+    from repro.render.release import publish_view
+
+    stdout().print(publish_view(run_publish(find_lockfile(Path.cwd()), version, to, key)))
+
+
+@app.command()
+def signoff(
+    context: Annotated[
+        Path, typer.Argument(help="Build context (a directory, usually in a git work tree).")
+    ] = Path("."),
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            "--image",
+            help="Check this image (registry REF, OCI layout or tar) instead of building one.",
+        ),
+    ] = None,
+    size_budget: Annotated[
+        str | None,
+        typer.Option("--size-budget", help="Fail when an image is larger, e.g. 200MB."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="md (a table for a release PR) or json.")
+    ] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the report to FILE (atomically).")
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option("--allow", help="Do not fail on this check id. Repeatable."),
+    ] = None,
+    build_arg: Annotated[
+        list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Build or check only this platform.")
+    ] = None,
+    verification: Annotated[
+        Path | None,
+        typer.Option(
+            "--verification", help="A `repro verify --json` record for the reproducible check."
+        ),
+    ] = None,
+    epoch: Annotated[
+        int | None, typer.Option("--epoch", help="SOURCE_DATE_EPOCH (default: the commit time).")
+    ] = None,
+) -> None:
+    """Run the release sign-off checklist on the real image (built once, or --image).
+
+    Exit 0 when every required check passes (warnings never fail), 1 when one fails,
+    2 bad input, 3 engine or registry failure.
+    """
+    from repro.errors import ExitCode, InputError
+    from repro.fsutil import atomic_write_text
+    from repro.render.progress import build_progress
+    from repro.render.signoff import signoff_json, signoff_markdown
+    from repro.signoff.units import parse_size
+    from repro.signoff_service import SignoffOptions, run_signoff
+
+    if output_format not in ("md", "json"):
+        raise InputError(f"--format must be md or json, not {output_format!r}")
+    options = SignoffOptions(
+        context=context,
+        dockerfile=file,
+        image=image,
+        size_budget=parse_size(size_budget) if size_budget is not None else None,
+        allow=tuple(allow or ()),
+        build_args=_parse_build_args(build_arg or []),
+        platform=platform,
+        verification=verification,
+        epoch=epoch,
+    )
+    with build_progress(stderr()) as (on_log, on_phase):
+        report = run_signoff(options, on_log=lambda line: on_log("build", line), on_phase=on_phase)
+    text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
+    if out is not None:
+        atomic_write_text(out, text)
+        stderr().print(f"wrote {out}", markup=False, highlight=False)
+    else:
+        stdout().out(text, end="")
+    if not report.passed:
         raise typer.Exit(int(ExitCode.NEGATIVE))
 
 

@@ -99,3 +99,25 @@ def tracked_and_untracked(repo: Path) -> list[str]:
     """Every file git would commit: tracked plus untracked-but-not-ignored, repo-relative."""
     out = run_git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     return sorted({name for name in out.split("\0") if name})
+
+
+def exact_tag(repo: Path, commit: str = "HEAD") -> str | None:
+    """``git describe --exact-match --tags``: the tag naming ``commit``, or None."""
+    try:
+        return run_git(repo, "describe", "--exact-match", "--tags", commit).strip() or None
+    except GitError:
+        return None
+
+
+def log_oneline(repo: Path, old: str, new: str) -> list[str]:
+    """``git log --oneline old..new``: the commits in ``new`` that ``old`` lacks."""
+    out = run_git(repo, "log", "--oneline", "--no-decorate", f"{old}..{new}")
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def has_commit(repo: Path, commit: str) -> bool:
+    try:
+        run_git(repo, "cat-file", "-e", f"{commit}^{{commit}}")
+    except GitError:
+        return False
+    return True

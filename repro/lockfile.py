@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,7 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
         )
     if version < 1:
         raise LockfileError(f"{path}: schema_version {version} is not valid")
+    data = migrate(data, version, path)
     tables = data.get("image", [])
     if not isinstance(tables, list):
         raise LockfileError(f"{path}:{_line_of(text, 'image', 0)}: `image` must be [[image]]")
@@ -131,6 +132,36 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
         images[image.reference] = image
     extra = {key: value for key, value in data.items() if key not in _OWNED}
     return Lockfile(images=images, extra=extra, schema_version=LOCK_SCHEMA_VERSION)
+
+
+# Schema migrations: MIGRATIONS[n] turns a schema-n document (the parsed TOML) into a
+# schema-(n+1) one. An older file is read through them and written back at
+# LOCK_SCHEMA_VERSION the next time repro writes repro.lock; it is never rewritten just
+# because it was read. Schema 1 is the first, so there is nothing to migrate yet.
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migrate(
+    data: dict[str, Any],
+    version: int,
+    path: str = LOCKFILE_NAME,
+    *,
+    migrations: Mapping[int, Migration] | None = None,
+    target: int = LOCK_SCHEMA_VERSION,
+) -> dict[str, Any]:
+    """``data`` (at schema ``version``) brought up to schema ``target``."""
+    steps = MIGRATIONS if migrations is None else migrations
+    while version < target:
+        step = steps.get(version)
+        if step is None:
+            raise LockfileError(
+                f"{path}: schema_version {version} cannot be migrated to {target}",
+                hint="upgrade repro, or delete the file and run `repro lock`",
+            )
+        data = {**step(data), "schema_version": version + 1}
+        version += 1
+    return data
 
 
 def read_lockfile(path: Path) -> Lockfile | None:
@@ -194,3 +225,248 @@ def _line_of(text: str, table: str, index: int) -> int:
     if index < len(matches):
         return text.count("\n", 0, matches[index].start()) + 1
     return 1
+
+
+# -- releases ----------------------------------------------------------------------------
+#
+# `repro release` records one ``[[release]]`` table per version (see docs in
+# repro/release/__init__.py). `repro lock` keeps them as opaque ``extra`` tables; the
+# release commands read them strictly here: a malformed or hand-edited entry is a
+# LockfileError (exit 2) naming the line of its ``[[release]]`` header.
+
+RELEASE_TABLE = "release"
+
+
+@dataclass(frozen=True)
+class ReleaseLayer:
+    digest: str
+    size: int  # compressed bytes, as the manifest gives it
+    instruction: str | None  # the Dockerfile instruction (history created_by) that made it
+
+    def to_toml(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"digest": self.digest}
+        if self.instruction is not None:
+            table["instruction"] = self.instruction
+        table["size"] = self.size
+        return table
+
+
+@dataclass(frozen=True)
+class ReleaseImage:
+    """One platform's image: manifest, config and layers."""
+
+    platform: str
+    manifest: str
+    config: str
+    size: int  # config + layers, compressed bytes
+    layers: tuple[ReleaseLayer, ...]
+
+    def to_toml(self) -> dict[str, Any]:
+        return {
+            "config": self.config,
+            "layer": [layer.to_toml() for layer in self.layers],
+            "manifest": self.manifest,
+            "platform": self.platform,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True)
+class ReleaseBase:
+    """A base image pin in force when the release was built."""
+
+    reference: str  # name:tag as written (without the digest)
+    digest: str
+
+    def to_toml(self) -> dict[str, Any]:
+        return {"digest": self.digest, "reference": self.reference}
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    commit: str
+    tag: str | None  # `git describe --exact-match --tags`, None when HEAD has no tag
+    context: str  # build context, relative to the repository root
+    dockerfile: str  # relative to the repository root
+    dockerfile_sha256: str
+    source_date_epoch: int
+    build_args: Mapping[str, str]
+    target: str | None
+    platforms: tuple[str, ...]  # as requested; () means the builder's default
+    bases: tuple[ReleaseBase, ...]
+    digest: str  # what the image is pulled by: the index digest (or the manifest's)
+    images: tuple[ReleaseImage, ...]  # sorted by platform
+    buildkit: str
+    buildx: str
+    verified_at: str  # RFC 3339 UTC; the only field that is not a function of the source
+    repository: str | None = None  # where --push put it: registry/repository:tag
+
+    def to_toml(self) -> dict[str, Any]:
+        """The ``[[release]]`` table (also the signed predicate): sorted keys, no nulls."""
+        table: dict[str, Any] = {
+            "base": [base.to_toml() for base in self.bases],
+            "build_args": dict(sorted(self.build_args.items())),
+            "buildkit": self.buildkit,
+            "buildx": self.buildx,
+            "commit": self.commit,
+            "context": self.context,
+            "digest": self.digest,
+            "dockerfile": self.dockerfile,
+            "dockerfile_sha256": self.dockerfile_sha256,
+            "image": [image.to_toml() for image in self.images],
+            "platforms": list(self.platforms),
+        }
+        if self.repository is not None:
+            table["repository"] = self.repository
+        table["source_date_epoch"] = self.source_date_epoch
+        if self.tag is not None:
+            table["tag"] = self.tag
+        if self.target is not None:
+            table["target"] = self.target
+        table["verified_at"] = self.verified_at
+        table["version"] = self.version
+        return table
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order: 1.9.0 < 1.10.0; numbers before words."""
+    parts = re.findall(r"\d+|[^\d.\-+]+", version)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+
+
+def releases_of(lock: Lockfile, text: str = "", path: str = LOCKFILE_NAME) -> dict[str, Release]:
+    """The ``[[release]]`` tables of ``lock``, validated; ``text`` gives line numbers."""
+    raw = lock.extra.get(RELEASE_TABLE, [])
+    if not isinstance(raw, list):
+        line = _line_of(text, RELEASE_TABLE, 0)
+        raise LockfileError(f"{path}:{line}: `release` must be an array of release tables")
+    releases: dict[str, Release] = {}
+    for index, table in enumerate(raw):
+        line = _line_of(text, RELEASE_TABLE, index)
+        release = parse_release(table, f"{path}:{line}")
+        if release.version in releases:
+            raise LockfileError(f"{path}:{line}: release {release.version} is recorded twice")
+        releases[release.version] = release
+    return releases
+
+
+def with_release(lock: Lockfile, release: Release) -> Lockfile:
+    """``lock`` with ``release`` recorded (replacing one of the same version), in version order."""
+    releases = {**releases_of(lock), release.version: release}
+    ordered = [releases[v].to_toml() for v in sorted(releases, key=version_key)]
+    extra = {key: value for key, value in lock.extra.items() if key != RELEASE_TABLE}
+    extra[RELEASE_TABLE] = ordered
+    return Lockfile(images=lock.images, extra=extra, schema_version=LOCK_SCHEMA_VERSION)
+
+
+class _Table:
+    """Typed access to one TOML table, with errors that say where and what."""
+
+    def __init__(self, table: object, where: str, what: str) -> None:
+        if not isinstance(table, dict):
+            raise LockfileError(f"{where}: {what} must be a table")
+        self.table: dict[str, Any] = table
+        self.where = where
+        self.what = what
+
+    def fail(self, key: str, expected: str) -> LockfileError:
+        return LockfileError(
+            f"{self.where}: {self.what} `{key}` is missing or not {expected}",
+            hint="repro.lock is written by repro; restore it from version control "
+            "or record the release again with `repro release --replace`",
+        )
+
+    def text(self, key: str) -> str:
+        value = self.table.get(key)
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, "a string")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        return None if self.table.get(key) is None else self.text(key)
+
+    def digest(self, key: str) -> str:
+        value = self.table.get(key)
+        if not isinstance(value, str) or not _DIGEST.fullmatch(value):
+            raise self.fail(key, "a sha256:<64 hex> digest")
+        return value
+
+    def integer(self, key: str) -> int:
+        value = self.table.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(key, "a non-negative integer")
+        return value
+
+    def tables(self, key: str) -> list[object]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(key, "an array of tables")
+        return value
+
+
+_HEX64 = re.compile(r"[a-f0-9]{64}")
+
+
+def parse_release(raw: object, where: str) -> Release:
+    table = _Table(raw, where, "a release entry")
+    version = table.text("version")
+    table.what = f"release {version}"
+    sha = table.text("dockerfile_sha256")
+    if not _HEX64.fullmatch(sha):
+        raise table.fail("dockerfile_sha256", "64 hex digits")
+    args = table.table.get("build_args", {})
+    if not isinstance(args, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in args.items()
+    ):
+        raise table.fail("build_args", "a table of strings")
+    platforms = table.table.get("platforms", [])
+    if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
+        raise table.fail("platforms", "a list of strings")
+    bases = []
+    for entry in table.tables("base"):
+        base = _Table(entry, where, f"release {version}: a base")
+        bases.append(ReleaseBase(reference=base.text("reference"), digest=base.digest("digest")))
+    images = []
+    for entry in table.tables("image"):
+        image = _Table(entry, where, f"release {version}: an image")
+        layers = []
+        for layer_entry in image.tables("layer"):
+            layer = _Table(layer_entry, where, f"release {version}: a layer")
+            layers.append(
+                ReleaseLayer(
+                    digest=layer.digest("digest"),
+                    size=layer.integer("size"),
+                    instruction=layer.optional_text("instruction"),
+                )
+            )
+        images.append(
+            ReleaseImage(
+                platform=image.text("platform"),
+                manifest=image.digest("manifest"),
+                config=image.digest("config"),
+                size=image.integer("size"),
+                layers=tuple(layers),
+            )
+        )
+    if not images:
+        raise table.fail("image", "at least one image table")
+    return Release(
+        version=version,
+        commit=table.text("commit"),
+        tag=table.optional_text("tag"),
+        context=table.text("context"),
+        dockerfile=table.text("dockerfile"),
+        dockerfile_sha256=sha,
+        source_date_epoch=table.integer("source_date_epoch"),
+        build_args=dict(sorted(args.items())),
+        target=table.optional_text("target"),
+        platforms=tuple(platforms),
+        bases=tuple(bases),
+        digest=table.digest("digest"),
+        images=tuple(images),
+        buildkit=table.text("buildkit"),
+        buildx=table.text("buildx"),
+        verified_at=table.text("verified_at"),
+        repository=table.optional_text("repository"),
+    )

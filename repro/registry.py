@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import io
 import json
 import os
 import threading
@@ -18,7 +19,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import requests
@@ -262,23 +263,45 @@ class RegistryClient:
                 self._oras.auth.set_basic_auth(*self._credentials)
         return self._credentials
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> Any:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        stream: bool = False,
+        data: bytes | None = None,
+    ) -> Any:
         try:
-            return self._session.request(method, url, headers=dict(headers))
+            return self._session.request(
+                method, url, headers=dict(headers), stream=stream, data=data
+            )
         except requests.exceptions.RequestException as exc:
             raise self._unreachable(exc) from exc
 
     def _authorized(
-        self, method: str, repository: str, url: str, headers: Mapping[str, str]
+        self,
+        method: str,
+        repository: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        stream: bool = False,
+        data: bytes | None = None,
     ) -> Any:
         """One request; on a 401 answer the Basic or Bearer challenge once and retry."""
         base = dict(headers)
         cached = self._auth_headers.get(repository) or self._auth_headers.get("*")
         response = self._send(
-            method, url, {**base, **({"Authorization": cached} if cached else {})}
+            method,
+            url,
+            {**base, **({"Authorization": cached} if cached else {})},
+            stream=stream,
+            data=data,
         )
         if response.status_code != 401:
             return self._refused(response, url)
+        response.close()
         challenge = response.headers.get("Www-Authenticate", "")
         with self._auth_lock:
             credentials = self._load_credentials()
@@ -300,7 +323,7 @@ class RegistryClient:
             else:
                 raise self._auth_error(url, f"sent an unknown challenge {challenge!r}")
             self._auth_headers[key] = value
-        retry = self._send(method, url, {**base, "Authorization": value})
+        retry = self._send(method, url, {**base, "Authorization": value}, stream=stream, data=data)
         return self._refused(retry, url)
 
     def _auth_error(self, url: str, why: str) -> AuthError:
@@ -373,6 +396,102 @@ class RegistryClient:
         if head is not None:
             return head
         return self.get_manifest(repository, reference)
+
+    def open_blob(self, repository: str, digest: str) -> BinaryIO | None:
+        """Stream GET /v2/<repository>/blobs/<digest> (read timeout per chunk); None on 404.
+
+        The bytes are not checked here: repro.oci verifies every blob against its digest.
+        """
+        url = f"{self.base_url}/v2/{repository}/blobs/{digest}"
+        response = self._authorized("GET", repository, url, {}, stream=True)
+        if response.status_code == 404:
+            response.close()
+            return None
+        if response.status_code != 200:
+            response.close()
+            raise RegistryError(f"{url} answered HTTP {response.status_code}")
+        label = f"blob {digest} from {self.host}/{repository}"
+        return io.BufferedReader(_ResponseStream(response, label), buffer_size=1 << 20)
+
+    def blob_size(self, repository: str, digest: str) -> int | None:
+        """HEAD /v2/<repository>/blobs/<digest>: its Content-Length; None on 404."""
+        url = f"{self.base_url}/v2/{repository}/blobs/{digest}"
+        response = self._authorized("HEAD", repository, url, {})
+        if response.status_code == 404:
+            return None
+        length = response.headers.get("Content-Length", "")
+        if response.status_code != 200 or not length.isdigit():
+            raise RegistryError(f"HEAD {url} answered HTTP {response.status_code}")
+        return int(length)
+
+    # -- pushing small documents (repro publish) ---------------------------------------
+
+    def find_manifest(self, repository: str, reference: str) -> ManifestResponse | None:
+        """Like get_manifest, but None when the registry has no such manifest."""
+        url = f"{self.base_url}/v2/{repository}/manifests/{reference}"
+        self.counter.add("HEAD")
+        if self._authorized("HEAD", repository, url, _ACCEPT).status_code == 404:
+            return None
+        return self.get_manifest(repository, reference)
+
+    def get_blob(self, repository: str, digest: str) -> bytes:
+        """A small blob's bytes, verified against its digest."""
+        url = f"{self.base_url}/v2/{repository}/blobs/{digest}"
+        response = self._authorized("GET", repository, url, {})
+        if response.status_code != 200:
+            raise RegistryError(
+                f"{self.host}/{repository}@{digest}: blob answered HTTP {response.status_code}"
+            )
+        body: bytes = response.content
+        if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+            raise RegistryError(f"{self.host}/{repository}@{digest}: the blob served hashes wrong")
+        return body
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        """Upload ``data`` as a blob (POST, then one PUT) unless it is there; its digest."""
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        url = f"{self.base_url}/v2/{repository}/blobs/{digest}"
+        if self._authorized("HEAD", repository, url, {}).status_code == 200:
+            return digest
+        start = self._authorized(
+            "POST", repository, f"{self.base_url}/v2/{repository}/blobs/uploads/", {}
+        )
+        location = start.headers.get("Location", "")
+        if start.status_code != 202 or not location:
+            raise RegistryError(
+                f"{self.host}/{repository}: starting a blob upload answered HTTP "
+                f"{start.status_code}"
+            )
+        if location.startswith("/"):
+            location = self.base_url + location
+        separator = "&" if "?" in location else "?"
+        done = self._authorized(
+            "PUT",
+            repository,
+            f"{location}{separator}digest={digest}",
+            {"Content-Type": "application/octet-stream"},
+            data=data,
+        )
+        if done.status_code != 201:
+            raise RegistryError(
+                f"{self.host}/{repository}: uploading {digest} answered HTTP {done.status_code}"
+            )
+        return digest
+
+    def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
+        """PUT a manifest under a tag or its own digest; returns its digest."""
+        url = f"{self.base_url}/v2/{repository}/manifests/{reference}"
+        response = self._authorized("PUT", repository, url, {"Content-Type": media_type}, data=body)
+        if response.status_code != 201:
+            raise RegistryError(
+                f"{self.host}/{repository}:{reference}: pushing a manifest answered HTTP "
+                f"{response.status_code}: {response.text[:300]}"
+            )
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        served = response.headers.get("Docker-Content-Digest")
+        if served and served != digest:
+            raise RegistryError(f"{self.host}/{repository}: stored {served}, expected {digest}")
+        return digest
 
 
 _ACCEPT = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
@@ -547,3 +666,156 @@ class ImageResolver:
             return {futures[future]: future.result() for future in futures}
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- an image in a registry, read as a BlobSource for repro.oci ---------------------------
+
+
+class _ResponseStream(io.RawIOBase):
+    """The raw body of a streamed response; a lost connection is a RegistryError."""
+
+    def __init__(self, response: Any, label: str) -> None:
+        super().__init__()
+        self._response = response
+        self._label = label
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        try:
+            data: bytes = self._response.raw.read(len(view), decode_content=False)
+        except Exception as exc:  # urllib3/requests errors: the connection broke mid-blob
+            raise RegistryError(
+                f"reading {self._label} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._response.close()
+        super().close()
+
+
+def _manifest_children(body: bytes) -> set[str]:
+    """The digests an image index lists (fetched from /manifests/, not /blobs/)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return set()
+    manifests = document.get("manifests") if isinstance(document, dict) else None
+    return {
+        child["digest"]
+        for child in (manifests if isinstance(manifests, list) else [])
+        if isinstance(child, dict) and isinstance(child.get("digest"), str)
+    }
+
+
+class RegistryImage:
+    """A repro.oci.BlobSource for ``registry/repository:tag`` or ``@sha256:...``.
+
+    The reference is resolved once to the digest of the manifest or index it names;
+    everything after is fetched by digest. ``index_bytes`` is a synthesised OCI layout
+    index.json with that one descriptor, so the same image gives the same index whether
+    it was named by tag or by digest. repro.oci verifies every blob read against its digest.
+    """
+
+    def __init__(self, client: RegistryClient, repository: str, reference: str) -> None:
+        self.client = client
+        self.repository = repository
+        self.reference = reference
+        separator = "@" if reference.startswith("sha256:") else ":"
+        self._location = f"{client.host}/{repository}{separator}{reference}"
+        top = client.get_manifest(repository, reference)
+        body = top.body or b""
+        self.digest = top.digest
+        self.media_type = top.media_type or _media_type_in(body)
+        self._manifests: dict[str, bytes] = {top.digest: body}
+        self._manifest_digests: set[str] = _manifest_children(body)
+        self._lock = threading.Lock()
+        descriptor = {"mediaType": self.media_type, "digest": top.digest, "size": len(body)}
+        index = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [descriptor],
+        }
+        self._index = json.dumps(index, sort_keys=True, separators=(",", ":")).encode()
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    def index_bytes(self) -> bytes:
+        return self._index
+
+    def _manifest(self, digest: str) -> bytes:
+        with self._lock:
+            cached = self._manifests.get(digest)
+        if cached is not None:
+            return cached
+        body = self.client.get_manifest(self.repository, digest).body or b""
+        with self._lock:
+            self._manifests[digest] = body
+            self._manifest_digests |= _manifest_children(body)
+        return body
+
+    def _is_manifest(self, digest: str) -> bool:
+        with self._lock:
+            return digest in self._manifests or digest in self._manifest_digests
+
+    def open_blob(self, digest: str) -> BinaryIO:
+        if self._is_manifest(digest):
+            return io.BytesIO(self._manifest(digest))
+        stream = self.client.open_blob(self.repository, digest)
+        if stream is None:  # not a blob: some registries keep manifests apart
+            return io.BytesIO(self._manifest(digest))
+        return stream
+
+    def blob_size(self, digest: str) -> int:
+        if self._is_manifest(digest):
+            return len(self._manifest(digest))
+        size = self.client.blob_size(self.repository, digest)
+        if size is None:
+            return len(self._manifest(digest))
+        return size
+
+
+def looks_like_registry_reference(text: str) -> bool:
+    """True when ``text`` names a registry host explicitly (``host[:port]/name...``).
+
+    Short names (``busybox:1.35``) and anything ending in ``.tar`` are taken as paths.
+    """
+    first, slash, _ = text.partition("/")
+    if not slash or text.endswith(".tar") or text.startswith((".", "/", "~")):
+        return False
+    return "." in first or ":" in first or first == "localhost"
+
+
+def open_registry_image(
+    text: str,
+    *,
+    mirrors: Mapping[str, str] | None = None,
+    insecure: frozenset[str] = frozenset(),
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    docker_config: Mapping[str, Any] | None = None,
+) -> RegistryImage:
+    """Resolve ``text`` (``host/name:tag`` or ``host/name@sha256:...``) to a RegistryImage.
+
+    A digest in the reference wins over a tag. Raises InputError for a malformed
+    reference, RegistryError (exit 3) when the registry cannot be reached.
+    """
+    from repro.dockerfile import parse_image_ref
+
+    ref = parse_image_ref(text)
+    endpoint = endpoint_for(ref.registry, mirrors or {}, insecure)
+    client = RegistryClient(
+        endpoint.host,
+        insecure=insecure,
+        timeout=timeout,
+        plain_http=endpoint.plain_http,
+        docker_config=docker_config,
+    )
+    reference = ref.digest or ref.tag or "latest"
+    return RegistryImage(client, ref.repository, reference)

@@ -1,0 +1,588 @@
+"""The release commands end to end: verify, record, push, sign, publish, check, rebuild.
+
+Touches the world only through repro.verify, repro.build.buildx, repro.git,
+repro.registry, repro.skopeo and repro.fsutil; the decisions are in repro.release.record
+and repro.release.attest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from repro import git
+from repro.dockerfile import ImageRef, parse_image_ref
+from repro.errors import GitError, InputError, VerdictError
+from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock
+from repro.lockfile import (
+    LOCKFILE_NAME,
+    Lockfile,
+    Release,
+    dump_lockfile,
+    parse_lockfile,
+    releases_of,
+    with_release,
+)
+from repro.oci import Comparison
+from repro.release import attest
+from repro.release.record import (
+    ReleaseDiff,
+    check_version,
+    diff_releases,
+    image_mismatches,
+    pinned_bases,
+    release_images,
+)
+from repro.verify import LogSink, VerifyOptions, VerifyResult
+
+SIGNATURE_DIR = Path(".repro") / "releases"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"
+VERSION_ANNOTATION = "dev.repro.release.version"
+
+Phase = Callable[[str], None]
+
+
+def _quiet(_text: str) -> None:
+    return None
+
+
+# -- repro.lock --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Book:
+    """repro.lock and the releases recorded in it."""
+
+    path: Path
+    lock: Lockfile
+    releases: dict[str, Release]
+
+    def get(self, version: str) -> Release:
+        release = self.releases.get(version)
+        if release is None:
+            known = ", ".join(self.releases) or "none"
+            raise InputError(
+                f"release {version} is not recorded in {self.path} (recorded: {known})"
+            )
+        return release
+
+
+def find_lockfile(start: Path) -> Path:
+    """The nearest repro.lock at or above ``start``."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / LOCKFILE_NAME
+        if candidate.is_file():
+            return candidate
+    raise InputError(
+        f"no {LOCKFILE_NAME} in {start} or any parent directory",
+        hint="record a release with `repro release VERSION` first",
+    )
+
+
+def read_book(path: Path) -> Book:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Book(path, Lockfile(), {})
+    if not data.strip():
+        return Book(path, Lockfile(), {})
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text") from exc
+    lock = parse_lockfile(text, str(path))
+    return Book(path, lock, releases_of(lock, text, str(path)))
+
+
+def signature_path(lockfile: Path, version: str) -> Path:
+    return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.dsse.json"
+
+
+def _guard(lockfile: Path) -> Path:
+    from repro.lock.service import guard_path
+
+    return guard_path(lockfile.parent)
+
+
+def _utc_now() -> str:
+    from repro.lock.service import utc_now
+
+    return utc_now()
+
+
+def _registry_client(ref: ImageRef) -> Any:
+    from repro.config import load_config
+    from repro.registry import RegistryClient, endpoint_for
+
+    config = load_config(Path.cwd())
+    endpoint = endpoint_for(ref.registry, config.mirrors, config.insecure_registries)
+    return RegistryClient(
+        endpoint.host, insecure=config.insecure_registries, plain_http=endpoint.plain_http
+    )
+
+
+def _push_reference(text: str) -> ImageRef:
+    ref = parse_image_ref(text)
+    if ref.digest is not None or ref.implicit_latest:
+        raise InputError(
+            f"--push needs registry/repository:tag, not {text!r}",
+            hint="e.g. --push localhost:5000/team/app:1.4.0",
+        )
+    return ref
+
+
+# -- repro release -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    version: str
+    options: VerifyOptions
+    push: str | None = None
+    sign_key: Path | None = None
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    result: VerifyResult
+    release: Release | None  # None: the builds differ, nothing was recorded
+    lockfile: Path
+    replaced: bool = False
+    signature: Path | None = None
+
+
+def release_lockfile(context: Path, root: Path) -> Path:
+    """The repro.lock nearest the context (up to the repository root), else the root's."""
+    for directory in (context, *context.parents):
+        if (directory / LOCKFILE_NAME).is_file():
+            return directory / LOCKFILE_NAME
+        if directory == root:
+            break
+    return root / LOCKFILE_NAME
+
+
+def run_release(
+    request: ReleaseRequest, on_log: LogSink | None = None, on_phase: Phase | None = None
+) -> ReleaseOutcome:
+    from repro.build.buildx import probe_engine
+    from repro.environment import buildkit_version
+    from repro.oci import open_image, resolve_tree
+    from repro.verify import verify
+
+    phase = on_phase or _quiet
+    version = check_version(request.version)
+    context = request.options.context.resolve()
+    root = git.repo_root(context)
+    lockfile = release_lockfile(context, root)
+    existing = read_book(lockfile)
+    if version in existing.releases and not request.replace:
+        raise InputError(
+            f"release {version} is already recorded in {lockfile}",
+            hint="pass --replace to record it again",
+        )
+    push_ref = _push_reference(request.push) if request.push else None
+    key = (
+        attest.load_private_key(request.sign_key.read_bytes(), str(request.sign_key))
+        if request.sign_key
+        else None
+    )
+    builders = request.options.builders
+    facts = probe_engine(builder=builders[0] if builders else None)
+    with tempfile.TemporaryDirectory(prefix="repro-release-") as workspace:
+        keep = Path(workspace)
+        result = verify(replace(request.options, keep=keep), on_log=on_log, on_phase=on_phase)
+        if not result.identical:
+            return ReleaseOutcome(result, None, lockfile)
+        archive = keep / "a.oci.tar"
+        tree = resolve_tree(open_image(archive))
+        images = release_images(tree)
+        repository = None
+        if push_ref is not None:
+            repository = f"{push_ref.name}:{push_ref.tag}"
+            phase(f"pushing the verified image to {repository}")
+            _push_and_check(archive, push_ref, tree.image_digest)
+    data = (root / result.dockerfile).read_bytes()
+    release = Release(
+        version=version,
+        commit=result.commit,
+        tag=git.exact_tag(root),
+        context=str(context.relative_to(root)) if context != root else ".",
+        dockerfile=result.dockerfile,
+        dockerfile_sha256=result.dockerfile_sha256,
+        source_date_epoch=result.epoch,
+        build_args=dict(result.build_args),
+        target=result.target,
+        platforms=tuple(result.platforms),
+        bases=pinned_bases(data, result.dockerfile),
+        digest=tree.image_digest,
+        images=images,
+        buildkit=buildkit_version(facts).text,
+        buildx=facts.buildx_version,
+        verified_at=_utc_now(),
+        repository=repository,
+    )
+    with file_lock(_guard(lockfile)):
+        book = read_book(lockfile)
+        if version in book.releases and not request.replace:
+            raise InputError(f"release {version} was recorded meanwhile in {lockfile}")
+        atomic_write_text(lockfile, dump_lockfile(with_release(book.lock, release)))
+    signature = None
+    if key is not None:
+        signature = _write_signature(lockfile, release, key)
+    return ReleaseOutcome(
+        result, release, lockfile, replaced=version in existing.releases, signature=signature
+    )
+
+
+def _push_and_check(archive: Path, ref: ImageRef, digest: str) -> None:
+    from repro.registry import is_plain_http_host
+    from repro.skopeo import push_oci_archive
+
+    client = _registry_client(ref)
+    push_oci_archive(archive, f"{ref.name}:{ref.tag}", plain_http=client.plain_http)
+    served = client.resolve(ref.repository, ref.tag or "latest")
+    if served.digest != digest:
+        raise VerdictError(
+            f"{ref.name}:{ref.tag} serves {served.digest} after the push, "
+            f"but the verified image is {digest}; nothing was recorded",
+            hint=None if is_plain_http_host(client.host) else "check for a proxy rewriting images",
+        )
+
+
+# -- sign / verify-release / publish -----------------------------------------------------
+
+
+def _subject_name(release: Release) -> str:
+    if release.repository is None:
+        return "image"
+    return parse_image_ref(release.repository).name
+
+
+def _envelope(release: Release, key: Any) -> attest.Envelope:
+    payload = attest.make_statement(_subject_name(release), release.digest, release.to_toml())
+    return attest.sign(payload, key)
+
+
+def _write_signature(lockfile: Path, release: Release, key: Any) -> Path:
+    path = signature_path(lockfile, release.version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, _envelope(release, key).dumps())
+    return path
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    release: Release
+    path: Path
+    keyid: str
+
+
+def sign_release(lockfile: Path, version: str, key_path: Path) -> SignOutcome:
+    release = read_book(lockfile).get(version)
+    key = attest.load_private_key(_read(key_path), str(key_path))
+    path = _write_signature(lockfile, release, key)
+    return SignOutcome(release, path, attest.key_id(key.public_key()))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} not found") from exc
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read: {exc.strerror}") from exc
+
+
+@dataclass(frozen=True)
+class ReleaseCheck:
+    release: Release
+    source: str  # where the envelope came from
+    keyid: str  # the key that verified it
+    problems: tuple[str, ...]  # empty: the signed statement matches repro.lock
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_release(
+    lockfile: Path, version: str, pubkey: Path, from_ref: str | None = None
+) -> ReleaseCheck:
+    """Check a release's signature and that what it signs is what repro.lock records."""
+    release = read_book(lockfile).get(version)
+    key = attest.load_public_key(_read(pubkey), str(pubkey))
+    problems: list[str] = []
+    if from_ref is None:
+        path = signature_path(lockfile, version)
+        if not path.is_file():
+            raise VerdictError(
+                f"release {version} is not signed: {path} does not exist",
+                hint=f"sign it with `repro sign {version} --key KEY`",
+            )
+        data, source = path.read_bytes(), str(path)
+    else:
+        data, source, served = fetch_envelope(from_ref, version)
+        if served != release.digest:
+            problems.append(f"{from_ref} serves {served}, repro.lock has {release.digest}")
+    envelope = attest.parse_envelope(data, source)
+    attest.verify_envelope(envelope, key)
+    problems.extend(
+        attest.statement_mismatches(envelope.payload, release.digest, release.to_toml())
+    )
+    return ReleaseCheck(release, source, attest.key_id(key), tuple(problems))
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    release: Release
+    reference: str
+    artifact_digest: str
+    referrers_tag: str
+    referrers: int  # how many referrers the tag lists now
+
+
+def publish(lockfile: Path, version: str, to: str, key_path: Path) -> PublishOutcome:
+    """Push the signed statement as an OCI artifact whose subject is the image."""
+    release = read_book(lockfile).get(version)
+    key = attest.load_private_key(_read(key_path), str(key_path))
+    ref = parse_image_ref(to)
+    client = _registry_client(ref)
+    subject = client.get_manifest(ref.repository, ref.digest or ref.tag or "latest")
+    if subject.digest != release.digest:
+        raise VerdictError(
+            f"{to} serves {subject.digest}, but release {version} is {release.digest}",
+            hint=f"push the release first: `repro release {version} --push {to} --replace`",
+        )
+    envelope = _envelope(release, key)
+    _write_signature(lockfile, release, key)
+    blob = envelope.dumps()
+    empty = client.push_blob(ref.repository, b"{}")
+    blob_digest = client.push_blob(ref.repository, blob)
+    manifest = attest.canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": attest.ENVELOPE_MEDIA_TYPE,
+            "config": {"mediaType": OCI_EMPTY, "digest": empty, "size": 2},
+            "layers": [
+                {"mediaType": attest.ENVELOPE_MEDIA_TYPE, "digest": blob_digest, "size": len(blob)}
+            ],
+            "subject": {
+                "mediaType": subject.media_type,
+                "digest": subject.digest,
+                "size": len(subject.body or b""),
+            },
+            "annotations": {VERSION_ANNOTATION: version},
+        }
+    )
+    digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    client.put_manifest(ref.repository, digest, manifest, OCI_MANIFEST)
+    tag = referrers_tag(release.digest)
+    listed = _referrers(client, ref.repository, tag)
+    descriptor = {
+        "mediaType": OCI_MANIFEST,
+        "digest": digest,
+        "size": len(manifest),
+        "artifactType": attest.ENVELOPE_MEDIA_TYPE,
+        "annotations": {VERSION_ANNOTATION: version},
+    }
+    merged = [d for d in listed if d.get("digest") != digest] + [descriptor]
+    index = attest.canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": merged})
+    client.put_manifest(ref.repository, tag, index, OCI_INDEX)
+    return PublishOutcome(release, f"{ref.name}@{digest}", digest, tag, len(merged))
+
+
+def referrers_tag(digest: str) -> str:
+    """The OCI referrers tag schema: ``<alg>-<hex>``."""
+    return digest.replace(":", "-")
+
+
+def _referrers(client: Any, repository: str, tag: str) -> list[dict[str, Any]]:
+    found = client.find_manifest(repository, tag)
+    if found is None:
+        return []
+    try:
+        document = json.loads(found.body or b"{}")
+    except ValueError:
+        return []
+    manifests = document.get("manifests") if isinstance(document, dict) else None
+    return [m for m in manifests or [] if isinstance(m, dict)]
+
+
+def fetch_envelope(reference: str, version: str) -> tuple[bytes, str, str]:
+    """(envelope bytes, where it was found, the image digest) from the registry alone."""
+    ref = parse_image_ref(reference)
+    client = _registry_client(ref)
+    served = client.resolve(ref.repository, ref.digest or ref.tag or "latest").digest
+    tag = referrers_tag(served)
+    candidates = [
+        d
+        for d in _referrers(client, ref.repository, tag)
+        if d.get("artifactType") == attest.ENVELOPE_MEDIA_TYPE
+    ]
+    if not candidates:
+        raise VerdictError(
+            f"{ref.name}@{served} has no published signature (no {tag} referrers tag lists one)",
+            hint=f"publish it with `repro publish {version} --to {reference} --key KEY`",
+        )
+    for_version = [
+        d for d in candidates if (d.get("annotations") or {}).get(VERSION_ANNOTATION) == version
+    ]
+    chosen = (for_version or candidates)[-1]
+    where = f"{ref.name}@{chosen.get('digest')}"
+    manifest = json.loads(
+        client.get_manifest(ref.repository, str(chosen.get("digest"))).body or b""
+    )
+    subject = manifest.get("subject") if isinstance(manifest, dict) else None
+    if not isinstance(subject, dict) or subject.get("digest") != served:
+        raise VerdictError(f"{where} does not refer to {served} (its subject is {subject!r})")
+    layers = manifest.get("layers")
+    if not isinstance(layers, list) or not layers or not isinstance(layers[0], dict):
+        raise VerdictError(f"{where} holds no envelope layer")
+    return client.get_blob(ref.repository, str(layers[0].get("digest"))), where, served
+
+
+# -- show / diff -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatureStatus:
+    path: Path
+    present: bool
+    keyid: str | None  # who signed it (the envelope's keyid), when present
+    verified: bool | None  # None: no public key given to check it with
+    problems: tuple[str, ...] = ()
+
+
+def signature_status(lockfile: Path, version: str, pubkey: Path | None) -> SignatureStatus:
+    path = signature_path(lockfile, version)
+    if not path.is_file():
+        return SignatureStatus(path, False, None, None)
+    try:
+        envelope = attest.parse_envelope(path.read_bytes(), str(path))
+    except VerdictError as error:
+        return SignatureStatus(path, True, None, False if pubkey else None, (error.message,))
+    keyid = envelope.signatures[0].keyid if envelope.signatures else None
+    if pubkey is None:
+        return SignatureStatus(path, True, keyid, None)
+    try:
+        check = check_release(lockfile, version, pubkey)
+    except VerdictError as error:
+        return SignatureStatus(path, True, keyid, False, (error.message,))
+    return SignatureStatus(path, True, keyid, check.ok, check.problems)
+
+
+def release_diff(lockfile: Path, old: str, new: str) -> ReleaseDiff:
+    book = read_book(lockfile)
+    a, b = book.get(old), book.get(new)
+    diff = diff_releases(a, b)
+    try:
+        root = git.repo_root(lockfile.parent)
+        commits = tuple(git.log_oneline(root, a.commit, b.commit))
+    except (InputError, GitError):
+        commits = ("(git history not available here)",)
+    return replace(diff, commits=commits)
+
+
+# -- rebuild -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RebuildOutcome:
+    release: Release
+    rebuilt_digest: str
+    against: str | None  # the registry reference compared with, or None: the record
+    expected_digest: str
+    problems: tuple[str, ...]
+    comparison: Comparison | None  # with --against: the compare engine's answer
+
+    @property
+    def identical(self) -> bool:
+        return not self.problems
+
+
+def rebuild(
+    lockfile: Path,
+    version: str,
+    *,
+    against: str | None = None,
+    builder: str | None = None,
+    on_log: Callable[[str], None] | None = None,
+    on_phase: Phase | None = None,
+) -> RebuildOutcome:
+    """Check out the recorded commit afresh, build it once as recorded, and compare."""
+    from repro.build.buildx import BuildRequest, build_oci
+    from repro.oci import compare_images, open_image, resolve_tree
+
+    phase = on_phase or _quiet
+    release = read_book(lockfile).get(version)
+    root = git.repo_root(lockfile.parent)
+    if not git.has_commit(root, release.commit):
+        raise InputError(f"commit {release.commit} of release {version} is not in {root}")
+    remote = _open_remote(against) if against else None
+    with tempfile.TemporaryDirectory(prefix="repro-rebuild-") as workspace:
+        source = Path(workspace) / "src"
+        phase(f"checking out {release.commit[:12]} ({version})")
+        env = {**os.environ, "TZ": "UTC", "LC_ALL": "C.UTF-8"}
+        git.clone_at(root, release.commit, source, umask=0o022, env=env)
+        problems: list[str] = []
+        dockerfile = source / release.dockerfile
+        sha = hashlib.sha256(_read(dockerfile)).hexdigest()
+        if sha != release.dockerfile_sha256:
+            problems.append(
+                f"{release.dockerfile} at {release.commit[:12]} hashes to {sha}, "
+                f"repro.lock records {release.dockerfile_sha256}"
+            )
+        dest = Path(workspace) / "rebuild.oci.tar"
+        phase(f"building {version} with SOURCE_DATE_EPOCH={release.source_date_epoch}")
+        build_oci(
+            BuildRequest(
+                context=source / release.context,
+                dockerfile=dockerfile,
+                dest=dest,
+                source_date_epoch=release.source_date_epoch,
+                target=release.target,
+                platforms=release.platforms,
+                build_args=release.build_args,
+                builder=builder,
+            ),
+            on_log=on_log,
+        )
+        tree = resolve_tree(open_image(dest))
+        comparison = None
+        if remote is None:
+            expected = release.digest
+            problems.extend(
+                image_mismatches(
+                    release.digest, release.images, tree.image_digest, release_images(tree)
+                )
+            )
+        else:
+            phase(f"comparing with {against}")
+            expected = str(remote.digest)
+            comparison = compare_images(remote, open_image(dest))
+            if not comparison.bit_identical:
+                problems.append(f"{against} is {expected}, the rebuild is {tree.image_digest}")
+    return RebuildOutcome(
+        release, tree.image_digest, against, expected, tuple(problems), comparison
+    )
+
+
+def _open_remote(reference: str) -> Any:
+    from repro.config import load_config
+    from repro.registry import open_registry_image
+
+    config = load_config(Path.cwd())
+    return open_registry_image(
+        reference, mirrors=config.mirrors, insecure=config.insecure_registries
+    )

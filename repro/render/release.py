@@ -1,0 +1,316 @@
+"""Render releases: what was recorded, what shipped, which release a digest is in, diffs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from repro.jsonout import document, dumps_stable
+from repro.lockfile import Release
+from repro.release.record import DigestHit, ReleaseDiff
+from repro.release.service import (
+    PublishOutcome,
+    RebuildOutcome,
+    ReleaseCheck,
+    ReleaseOutcome,
+    SignatureStatus,
+)
+from repro.render.compare import differences_tree, short_digest
+from repro.render.verify import verification_summary
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(value) < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def signed_size(delta: int) -> str:
+    return ("+" if delta >= 0 else "-") + human_size(abs(delta))
+
+
+def _epoch(epoch: int) -> str:
+    return f"{epoch} ({datetime.fromtimestamp(epoch, UTC).strftime('%Y-%m-%dT%H:%M:%SZ')})"
+
+
+def _facts() -> Table:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    return facts
+
+
+def release_summary(outcome: ReleaseOutcome, *, max_diffs: int | None) -> RenderableType:
+    parts: list[RenderableType] = [verification_summary(outcome.result, max_diffs=max_diffs)]
+    release = outcome.release
+    if release is None:
+        parts.append(Text("nothing recorded: a release must be reproducible", style="bold red"))
+        return Group(*parts)
+    verb = "replaced" if outcome.replaced else "recorded"
+    parts.append(
+        Text(f"{verb} release {release.version} in {outcome.lockfile}", style="bold green")
+    )
+    if release.repository:
+        parts.append(Text(f"pushed {release.repository} ({release.digest}), checked"))
+    if outcome.signature:
+        parts.append(Text(f"signed: {outcome.signature}"))
+    return Group(*parts)
+
+
+def _signature_rows(status: SignatureStatus) -> list[tuple[str, str]]:
+    if not status.present:
+        return [("signature", "not signed")]
+    rows = [("signed by", status.keyid or "an unknown key")]
+    if status.verified is None:
+        rows.append(("signature", "not checked (pass --pubkey)"))
+    elif status.verified:
+        rows.append(("signature", "verifies, and matches repro.lock"))
+    else:
+        rows.append(("signature", "DOES NOT VERIFY: " + "; ".join(status.problems)))
+    return rows
+
+
+def show_view(release: Release, status: SignatureStatus) -> RenderableType:
+    facts = _facts()
+    facts.add_row("release", release.version)
+    facts.add_row("commit", release.commit + (f" (tag {release.tag})" if release.tag else ""))
+    facts.add_row("image", release.digest)
+    if release.repository:
+        facts.add_row("pushed to", release.repository)
+    facts.add_row("SOURCE_DATE_EPOCH", _epoch(release.source_date_epoch))
+    facts.add_row("dockerfile", f"{release.dockerfile} (sha256:{release.dockerfile_sha256[:12]}…)")
+    facts.add_row("context", release.context)
+    args = ", ".join(f"{k}={v}" for k, v in release.build_args.items())
+    facts.add_row("build args", args or "none")
+    facts.add_row("target", release.target or "(last stage)")
+    facts.add_row("platforms", ", ".join(release.platforms) or "(builder default)")
+    facts.add_row("built with", f"BuildKit {release.buildkit}, buildx {release.buildx}")
+    facts.add_row("verified at", release.verified_at)
+    for label, value in _signature_rows(status):
+        facts.add_row(label, value)
+    parts: list[RenderableType] = [facts]
+    parts.append(Text("bases", style="bold cyan"))
+    parts.extend(Text(f"  {base.reference}\n    {base.digest}") for base in release.bases)
+    if not release.bases:
+        parts.append(Text("  none pinned"))
+    for image in release.images:
+        parts.append(
+            Text(
+                f"{image.platform}  manifest {image.manifest}\n"
+                f"  config {image.config}  size {human_size(image.size)}",
+                style="bold cyan",
+            )
+        )
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        table.add_column("#", justify="right")
+        table.add_column("layer")
+        table.add_column("size", justify="right")
+        table.add_column("instruction", overflow="fold")
+        for position, layer in enumerate(image.layers, start=1):
+            table.add_row(
+                str(position),
+                short_digest(layer.digest),
+                human_size(layer.size),
+                layer.instruction or "(unknown)",
+            )
+        parts.append(table)
+    return Group(*parts)
+
+
+def show_json(release: Release, status: SignatureStatus) -> str:
+    return dumps_stable(
+        document(
+            "release",
+            {
+                "release": release.to_toml(),
+                "signature": {
+                    "path": str(status.path),
+                    "present": status.present,
+                    "keyid": status.keyid,
+                    "verified": status.verified,
+                    "problems": list(status.problems),
+                },
+            },
+        )
+    )
+
+
+def which_view(hits: tuple[DigestHit, ...]) -> RenderableType:
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("release", "platform", "what", "digest"):
+        table.add_column(column)
+    table.add_column("instruction", overflow="fold")
+    for hit in hits:
+        what = f"layer {hit.layer}" if hit.kind == "layer" else hit.kind
+        table.add_row(
+            hit.version,
+            hit.platform or "(all)",
+            what,
+            short_digest(hit.digest),
+            hit.instruction or "",
+        )
+    return Group(Text(hits[0].digest, style="bold"), table)
+
+
+def which_json(hits: tuple[DigestHit, ...]) -> str:
+    return dumps_stable(
+        document(
+            "release-digest",
+            {
+                "digest": hits[0].digest,
+                "found": [
+                    {
+                        "release": h.version,
+                        "platform": h.platform,
+                        "kind": h.kind,
+                        "layer": h.layer,
+                        "instruction": h.instruction,
+                    }
+                    for h in hits
+                ],
+            },
+        )
+    )
+
+
+def diff_view(diff: ReleaseDiff) -> RenderableType:
+    old, new = diff.old, diff.new
+    parts: list[RenderableType] = [
+        Text(f"{old.version} -> {new.version}", style="bold"),
+        Text(f"image\n    {old.digest}\n -> {new.digest}"),
+        Text("bases", style="bold cyan"),
+    ]
+    if not diff.bases:
+        parts.append(Text("  unchanged"))
+    for base in diff.bases:
+        parts.append(
+            Text(f"  {base.reference}\n    {base.old or '(none)'}\n -> {base.new or '(none)'}")
+        )
+    parts.append(Text(f"commits ({old.commit[:12]}..{new.commit[:12]})", style="bold cyan"))
+    parts.extend(Text(f"  {line}") for line in diff.commits or ("(none)",))
+    for platform in diff.platforms:
+        size = (
+            f"{human_size(platform.old_size)} -> {human_size(platform.new_size)} "
+            f"({signed_size(platform.new_size - platform.old_size)})"
+            if platform.old_size is not None and platform.new_size is not None
+            else "only in one release"
+        )
+        parts.append(Text(f"{platform.platform}  size {size}", style="bold cyan"))
+        for change in platform.changes:
+            layer = change.new or change.old
+            instruction = layer.instruction if layer and layer.instruction else "(unknown)"
+            if change.kind == "changed" and change.old and change.new:
+                detail = (
+                    f"{short_digest(change.old.digest)} -> {short_digest(change.new.digest)}, "
+                    f"{signed_size(change.new.size - change.old.size)}"
+                )
+                if change.old.instruction != change.new.instruction:
+                    instruction = f"{change.old.instruction} -> {change.new.instruction}"
+            else:
+                detail = f"{short_digest(layer.digest if layer else None)}"
+                if layer:
+                    detail += f", {human_size(layer.size)}"
+            parts.append(Text(f"  {change.kind:<8} layer {change.position}  {instruction}"))
+            parts.append(Text(f"           {detail}"))
+        parts.append(
+            Text(f"  {platform.unchanged} layer{'' if platform.unchanged == 1 else 's'} unchanged")
+        )
+    return Group(*parts)
+
+
+def diff_json(diff: ReleaseDiff) -> str:
+    def layer(value: Any) -> dict[str, Any] | None:
+        return None if value is None else value.to_toml()
+
+    return dumps_stable(
+        document(
+            "release-diff",
+            {
+                "old": {"version": diff.old.version, "digest": diff.old.digest},
+                "new": {"version": diff.new.version, "digest": diff.new.digest},
+                "bases": [
+                    {"reference": b.reference, "old": b.old, "new": b.new} for b in diff.bases
+                ],
+                "commits": list(diff.commits),
+                "platforms": [
+                    {
+                        "platform": p.platform,
+                        "old_size": p.old_size,
+                        "new_size": p.new_size,
+                        "unchanged": p.unchanged,
+                        "layers": [
+                            {
+                                "kind": c.kind,
+                                "position": c.position,
+                                "old": layer(c.old),
+                                "new": layer(c.new),
+                            }
+                            for c in p.changes
+                        ],
+                    }
+                    for p in diff.platforms
+                ],
+            },
+        )
+    )
+
+
+def rebuild_view(outcome: RebuildOutcome, *, max_diffs: int | None) -> RenderableType:
+    facts = _facts()
+    release = outcome.release
+    facts.add_row("release", release.version)
+    facts.add_row("commit", release.commit)
+    facts.add_row("SOURCE_DATE_EPOCH", _epoch(release.source_date_epoch))
+    facts.add_row("expected", f"{outcome.expected_digest} ({outcome.against or 'repro.lock'})")
+    facts.add_row("rebuilt", outcome.rebuilt_digest)
+    parts: list[RenderableType] = [facts]
+    if outcome.identical:
+        parts.append(
+            Text(
+                f"✔ identical: the rebuild of {release.version} matches "
+                f"{outcome.against or 'the recorded digests'}",
+                style="bold green",
+            )
+        )
+        return Group(*parts)
+    parts.append(Text(f"✘ differs: the rebuild of {release.version} does not match"))
+    parts.extend(Text(f"  {problem}") for problem in outcome.problems)
+    if outcome.comparison is not None:
+        parts.append(Text(f"A = {outcome.against}, B = the rebuild", style="bold"))
+        parts.append(differences_tree(outcome.comparison, max_diffs=max_diffs))
+    return Group(*parts)
+
+
+def check_view(check: ReleaseCheck) -> RenderableType:
+    facts = _facts()
+    facts.add_row("release", check.release.version)
+    facts.add_row("image", check.release.digest)
+    facts.add_row("envelope", check.source)
+    facts.add_row("signature", f"verifies with {check.keyid}")
+    if check.ok:
+        return Group(
+            facts,
+            Text(
+                "✔ the signed statement matches repro.lock (subject, predicate)",
+                style="bold green",
+            ),
+        )
+    lines = [Text("✘ the signed statement does not match repro.lock:", style="bold red")]
+    lines.extend(Text(f"  {problem}") for problem in check.problems)
+    return Group(facts, *lines)
+
+
+def publish_view(outcome: PublishOutcome) -> RenderableType:
+    facts = _facts()
+    facts.add_row("release", outcome.release.version)
+    facts.add_row("subject", outcome.release.digest)
+    facts.add_row("artifact", outcome.reference)
+    facts.add_row("referrers", f"tag {outcome.referrers_tag} lists {outcome.referrers}")
+    return Group(facts, Text("✔ published the signed statement", style="bold green"))
