@@ -60,6 +60,18 @@ busybox_rootfs() {  # busybox_rootfs ARCH DEST
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$dest/etc/group"
 }
 
+# fresh_root DIR : an empty place for a debootstrap root. An interrupted debootstrap or
+# chroot can leave /proc or /sys mounted inside it: unmount those before deleting.
+fresh_root() {
+  local mountpoint
+  if [ -d "$1" ]; then
+    for mountpoint in $(awk -v root="$1" 'index($2, root) == 1 {print $2}' /proc/mounts | sort -r); do
+      umount -l "$mountpoint" 2>/dev/null || true
+    done
+  fi
+  rm -rf "$1"
+}
+
 seed_busybox() {
   local repo=library/busybox tag=1.35
   if tag_exists "$repo" "$tag"; then info "$REGISTRY_HOST/$repo:$tag already seeded"; return 0; fi
@@ -86,7 +98,7 @@ seed_python() {
   info "seeding $REGISTRY_HOST/$repo:$tag (linux/amd64) with debootstrap (minbase + python3)"
   apt_install debootstrap
   local root="$SEED_DIR/rootfs-python-amd64"
-  rm -rf "$root" "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
+  fresh_root "$root"; rm -rf "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
   debootstrap --variant=minbase --include=python3,python3-venv bookworm "$root" \
     http://deb.debian.org/debian >"$SEED_DIR/debootstrap.log" 2>&1 || {
       tail -n 20 "$SEED_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
@@ -126,7 +138,7 @@ seed_python_full() {
   info "seeding $REGISTRY_HOST/$repo:$tag (linux/amd64) with debootstrap (python3, python3-dev, build-essential)"
   apt_install debootstrap
   local root="$SEED_DIR/rootfs-python-full-amd64"
-  rm -rf "$root" "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
+  fresh_root "$root"; rm -rf "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
   debootstrap --variant=minbase --include=python3,python3-venv \
     bookworm "$root" http://deb.debian.org/debian >"$SEED_DIR/debootstrap-full.log" 2>&1 || {
       tail -n 20 "$SEED_DIR/debootstrap-full.log" >&2; die "debootstrap (full python) failed"; }
