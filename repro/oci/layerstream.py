@@ -10,9 +10,9 @@ import gzip
 import hashlib
 import tarfile
 import zlib
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import zstandard
 
@@ -22,6 +22,8 @@ from repro.oci.digests import CHUNK_SIZE, HashingReader, Readable, buffered
 from repro.oci.jsontypes import JsonValue, safe_text
 from repro.oci.mediatypes import Compression, compression_from_magic
 from repro.oci.tree import Descriptor
+
+T = TypeVar("T")
 
 TYPE_NAMES: Mapping[bytes, str] = {
     tarfile.REGTYPE: "file",
@@ -105,10 +107,18 @@ def _decompressed(stream: BinaryIO) -> Readable:
     return stream
 
 
-def iter_layer_entries(
-    source: BlobSource, layer: Descriptor, diff_id: str | None
-) -> Generator[EntrySummary, None, None]:
-    """Yield one summary per tar entry; at the end verify the blob digest and the diffID."""
+def iter_layer_tar(
+    source: BlobSource,
+    layer: Descriptor,
+    diff_id: str | None,
+    read: Callable[[tarfile.TarFile, tarfile.TarInfo], T],
+) -> Generator[T, None, None]:
+    """Yield ``read(archive, entry)`` for every tar entry of ``layer``, streaming.
+
+    ``read`` runs inside the error handling, so a corrupted or truncated blob met while it
+    reads content is an InputError naming the blob. At the end the blob digest and the
+    diffID are verified.
+    """
     label = blob_label(source, layer.digest)
     raw = open_verified(source, layer.digest, declared_size=layer.size)
     try:
@@ -120,8 +130,7 @@ def iter_layer_entries(
         with tarfile.open(fileobj=buffered(uncompressed), mode="r|") as archive:
             while (info := archive.next()) is not None:
                 forget_members(archive)
-                content = _content_sha256(archive, info) if info.isreg() else None
-                yield EntrySummary(safe_text(info.name), header_fields(info), content)
+                yield read(archive, info)
         uncompressed.finish()  # the tar end marker may come before the end of the stream
         raw.finish()
     except InputError:
@@ -133,6 +142,18 @@ def iter_layer_entries(
         ) from exc
     finally:
         raw.close()
+
+
+def _summary(archive: tarfile.TarFile, info: tarfile.TarInfo) -> EntrySummary:
+    content = _content_sha256(archive, info) if info.isreg() else None
+    return EntrySummary(safe_text(info.name), header_fields(info), content)
+
+
+def iter_layer_entries(
+    source: BlobSource, layer: Descriptor, diff_id: str | None
+) -> Generator[EntrySummary, None, None]:
+    """Yield one summary per tar entry; at the end verify the blob digest and the diffID."""
+    return iter_layer_tar(source, layer, diff_id, _summary)
 
 
 def verify_layer(source: BlobSource, layer: Descriptor, diff_id: str | None) -> None:

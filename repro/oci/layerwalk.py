@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
-import zstandard
-
-from repro.errors import InputError
-from repro.oci.blobsource import BlobSource, blob_label, open_verified
-from repro.oci.digests import HashingReader, buffered
+from repro.oci.blobsource import BlobSource
 from repro.oci.jsontypes import safe_text
-from repro.oci.layerstream import TYPE_NAMES, _decompressed, forget_members
+from repro.oci.layerstream import TYPE_NAMES, iter_layer_tar
 from repro.oci.tree import Descriptor
 
 WHITEOUT_PREFIX = ".wh."
@@ -106,31 +101,13 @@ def walk_layer(
     ``peek(path, size)`` says how many bytes of a regular file to read into ``head``;
     the rest of the content is skipped, never written anywhere.
     """
-    label = blob_label(source, layer.digest)
-    raw = open_verified(source, layer.digest, declared_size=layer.size)
-    try:
-        uncompressed = HashingReader(
-            _decompressed(buffered(raw)),
-            expected_digest=diff_id,
-            label=f"{label} (uncompressed, diffID {diff_id})",
-        )
-        with tarfile.open(fileobj=buffered(uncompressed), mode="r|") as archive:
-            while (info := archive.next()) is not None:
-                forget_members(archive)
-                head = None
-                if peek is not None and info.isreg():
-                    limit = peek(normalise_path(safe_text(info.name)), info.size)
-                    if limit > 0:
-                        head = _read_head(archive, info, limit)
-                yield entry_from_info(info, head)
-        uncompressed.finish()
-        raw.finish()
-    except InputError:
-        raise
-    except (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
-        raise InputError(
-            f"{label} cannot be read as a layer tar: {exc}",
-            hint="the layer is corrupted or truncated; export the image again",
-        ) from exc
-    finally:
-        raw.close()
+
+    def read(archive: tarfile.TarFile, info: tarfile.TarInfo) -> LayerEntry:
+        head = None
+        if peek is not None and info.isreg():
+            limit = peek(normalise_path(safe_text(info.name)), info.size)
+            if limit > 0:
+                head = _read_head(archive, info, limit)
+        return entry_from_info(info, head)
+
+    return iter_layer_tar(source, layer, diff_id, read)
