@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from repro.oci.model import (
@@ -35,6 +35,8 @@ class CauseContext:
 
     # (platform, layer index) pairs that differ because the base image differs.
     base_layers: frozenset[tuple[str, int]] = frozenset()
+    # platform -> SOURCE_DATE_EPOCH, where both configs record the same `created` time.
+    epochs: Mapping[str, int] = field(default_factory=dict)
 
 
 EMPTY_CONTEXT = CauseContext()
@@ -165,6 +167,17 @@ def _is_umask_mode(diff: Difference, _: CauseContext) -> bool:
     return a != b and (a ^ b) & ~_GROUP_OTHER_WRITE == 0
 
 
+def _is_stale_time(diff: Difference, context: CauseContext) -> bool:
+    """One side's file time is the epoch, the other's is older: nothing clamped the older."""
+    epoch = context.epochs.get(diff.platform)
+    if epoch is None or diff.area != AREA_FILE or diff.field != "mtime":
+        return False
+    a, b = diff.value_a, diff.value_b
+    if not isinstance(a, int) or not isinstance(b, int):
+        return False
+    return max(a, b) == epoch and min(a, b) < epoch
+
+
 _TIME_FIELDS = frozenset({"mtime", "pax:mtime", "pax:atime", "pax:ctime"})
 
 
@@ -258,6 +271,16 @@ RULES: tuple[CauseRule, ...] = (
         "Layers must be written in a stable order: let BuildKit create them (not a "
         "hand-made tar), or sort entries when building an ADDed tar (tar --sort=name).",
         _is_entry_order,
+    ),
+    CauseRule(
+        "time-older-than-epoch",
+        "A file time older than SOURCE_DATE_EPOCH survived on one side",
+        "rewrite-timestamp only clamps times newer than SOURCE_DATE_EPOCH. The older time "
+        "comes from the build context (a file older than the commit: build from a fresh "
+        "checkout, as repro verify does) or from a layer the builder reused from an earlier "
+        "build despite --no-cache (seen with BuildKit 0.13 for WORKDIR): prune that builder's "
+        "cache (`docker builder prune`) and build again.",
+        _is_stale_time,
     ),
     CauseRule(
         "rewrite-timestamp",

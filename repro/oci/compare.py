@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -82,6 +83,7 @@ def compare_images(
     jobs: list[LayerJob] = []
     manifest_digests: dict[str, tuple[str | None, str | None]] = {}
     base_layers: set[tuple[str, int]] = set()
+    epochs: dict[str, int] = {}
     for key in sorted(set(tree_a.images) | set(tree_b.images)):
         image_a, image_b = tree_a.images.get(key), tree_b.images.get(key)
         manifest_digests[key] = (
@@ -99,6 +101,9 @@ def compare_images(
         platform_found += layer_found
         jobs += layer_jobs
         base_layers |= unpinned_base_layers(key, image_a, image_b)
+        epoch = shared_epoch(image_a, image_b)
+        if epoch is not None:
+            epochs[key] = epoch
         if not platform_found and not layer_jobs:
             platform_found.append(
                 Difference(
@@ -122,7 +127,7 @@ def compare_images(
             )
         )
 
-    context = CauseContext(base_layers=frozenset(base_layers))
+    context = CauseContext(base_layers=frozenset(base_layers), epochs=epochs)
     classified = [classify(d, context) for d in found]
     kept = [d for d in classified if not is_ignored(d.path, ignore)]
     differences = sort_differences(kept)
@@ -143,6 +148,18 @@ def compare_images(
         attestations_b=_attestation_refs(tree_b),
         ignored_count=len(classified) - len(kept),
     )
+
+
+def shared_epoch(image_a: PlatformImage, image_b: PlatformImage) -> int | None:
+    """SOURCE_DATE_EPOCH as both configs record it (`created`), when they agree."""
+    created = image_a.config_json.get("created")
+    if not isinstance(created, str) or created != image_b.config_json.get("created"):
+        return None
+    try:
+        moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(moment.timestamp())
 
 
 def is_ignored(path: str, patterns: Sequence[str]) -> bool:

@@ -93,3 +93,16 @@ def test_rules_are_small_objects_with_unique_ids() -> None:
         assert rule_by_id(rule.id) is rule
     assert rule_by_id("pyc-timestamp").matches(_file("/a.pyc"))
     assert not rule_by_id("pyc-timestamp").matches(_file("/a.py"))
+
+
+def _mtime(a: int, b: int) -> Difference:
+    return Difference("linux/amd64", "file", 1, "WORKDIR /app", "/app", "mtime", "changed", a, b)
+
+
+def test_a_time_older_than_the_epoch_is_named_when_the_epoch_is_known() -> None:
+    context = CauseContext(epochs={"linux/amd64": 1700000000})
+    assert classify(_mtime(1690000000, 1700000000), context).cause_id == "time-older-than-epoch"
+    assert classify(_mtime(1700000000, 1690000000), context).cause_id == "time-older-than-epoch"
+    # Both newer than the epoch, or epoch unknown: rewrite-timestamp was not applied.
+    assert classify(_mtime(1700000005, 1700000009), context).cause_id == "rewrite-timestamp"
+    assert classify(_mtime(1690000000, 1700000000)).cause_id == "rewrite-timestamp"

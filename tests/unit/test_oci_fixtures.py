@@ -32,6 +32,9 @@ EXPECTED: dict[str, Expected] = {
         "source-date-epoch", "COPY hello.txt /hello.txt", "history[0].created"
     ),
     "checkout-umask": Expected("checkout-umask", "COPY hello.txt /hello.txt", "/hello.txt"),
+    "time-older-than-epoch": Expected(
+        "time-older-than-epoch", "COPY hello.txt /hello.txt", "/hello.txt"
+    ),
     "compression-only": Expected("compression-only", "COPY tides.txt /tides.txt", "layers[0]"),
     "attestation-manifests": Expected("attestation-manifests", None, "attestations"),
     "base-not-pinned": Expected("base-not-pinned", "COPY base.txt /etc/base.txt", "/etc/base.txt"),
