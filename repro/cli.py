@@ -592,6 +592,14 @@ def signoff(
         str | None,
         typer.Option("--size-budget", help="Fail when an image is larger, e.g. 200MB."),
     ] = None,
+    sign: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign",
+            help="Ed25519 private key (repro keygen): print the JSON report as an in-toto "
+            "statement in a DSSE envelope.",
+        ),
+    ] = None,
     output_format: Annotated[
         str, typer.Option("--format", help="md (a table for a release PR) or json.")
     ] = "md",
@@ -632,6 +640,8 @@ def signoff(
 
     if output_format not in ("md", "json"):
         raise InputError(f"--format must be md or json, not {output_format!r}")
+    if sign is not None and output_format != "json":
+        raise InputError("--sign signs the JSON report", hint="Add --format json.")
     options = SignoffOptions(
         context=context,
         dockerfile=file,
@@ -646,6 +656,10 @@ def signoff(
     with build_progress(stderr()) as (on_log, on_phase):
         report = run_signoff(options, on_log=lambda line: on_log("build", line), on_phase=on_phase)
     text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
+    if sign is not None:
+        from repro.signoff_service import sign_report
+
+        text = sign_report(report, sign).decode("utf-8")
     if out is not None:
         atomic_write_text(out, text)
         stderr().print(f"wrote {out}", markup=False, highlight=False)

@@ -264,3 +264,20 @@ def run_signoff(
         waivers=config.signoff_waivers,
         allow=options.allow,
     )
+
+
+def sign_report(report: SignoffReport, key_path: Path) -> bytes:
+    """The report as an in-toto Statement (subject: the image) in a DSSE envelope."""
+    from repro.release import attest
+    from repro.render.signoff import signoff_record
+
+    if not key_path.is_file():
+        raise InputError(f"{key_path} not found", hint="Create a key with `repro keygen`.")
+    key = attest.load_private_key(key_path.read_bytes(), str(key_path))
+    statement = attest.make_statement(
+        report.image,
+        report.image_digest,
+        signoff_record(report),
+        predicate_type=attest.SIGNOFF_PREDICATE_TYPE,
+    )
+    return attest.sign(statement, key).dumps()

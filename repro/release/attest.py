@@ -39,6 +39,8 @@ from repro.errors import InputError, VerdictError
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://repro.dev/release/v1"
+# The predicate of a signed `repro signoff` report: the report's JSON document.
+SIGNOFF_PREDICATE_TYPE = "https://repro.dev/signoff/v1"
 ENVELOPE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
 
 
@@ -52,7 +54,12 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def make_statement(subject_name: str, digest: str, predicate: Mapping[str, Any]) -> bytes:
+def make_statement(
+    subject_name: str,
+    digest: str,
+    predicate: Mapping[str, Any],
+    predicate_type: str = PREDICATE_TYPE,
+) -> bytes:
     """The in-toto Statement v1 for the image ``digest`` (``sha256:<hex>``), serialised."""
     algorithm, _, hexdigest = digest.partition(":")
     if algorithm != "sha256" or len(hexdigest) != 64:
@@ -61,7 +68,7 @@ def make_statement(subject_name: str, digest: str, predicate: Mapping[str, Any])
         {
             "_type": STATEMENT_TYPE,
             "subject": [{"name": subject_name, "digest": {"sha256": hexdigest}}],
-            "predicateType": PREDICATE_TYPE,
+            "predicateType": predicate_type,
             "predicate": dict(predicate),
         }
     )

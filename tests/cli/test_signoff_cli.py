@@ -80,3 +80,42 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     assert budget.exit_code == 2 and "is not a size" in budget.output
     no_df = runner.invoke(app, ["signoff", ctx])
     assert no_df.exit_code == 2 and "not found" in no_df.output
+
+
+def test_sign_wraps_the_json_report_in_a_verifiable_dsse_envelope(tmp_path: Path) -> None:
+    import base64
+
+    from repro.release import attest
+
+    image = _image(tmp_path)
+    private, public = attest.generate_key()
+    (tmp_path / "k.key").write_bytes(private)
+    out = tmp_path / "signed.json"
+    args = ["signoff", str(tmp_path / "ctx"), "--image", str(image), "--format", "json"]
+    result = runner.invoke(app, [*args, "--sign", str(tmp_path / "k.key"), "--out", str(out)])
+    assert result.exit_code == 1, result.output  # the report still fails; it is signed anyway
+    envelope = attest.parse_envelope(out.read_bytes())
+    attest.verify_envelope(envelope, attest.load_public_key(public, "k.pub"))
+    statement = json.loads(base64.b64decode(json.loads(out.read_text())["payload"]))
+    assert statement["predicateType"] == "https://repro.dev/signoff/v1"
+    assert statement["predicate"]["kind"] == "signoff"
+    assert statement["predicate"]["verdict"] == "fail"
+    digest = statement["predicate"]["image_digest"]
+    assert statement["subject"][0]["digest"] == {"sha256": digest.removeprefix("sha256:")}
+
+    markdown = runner.invoke(
+        app,
+        [
+            "signoff",
+            str(tmp_path / "ctx"),
+            "--image",
+            str(image),
+            "--sign",
+            str(tmp_path / "k.key"),
+        ],
+    )
+    assert markdown.exit_code == 2
+    assert "--format json" in markdown.output
+    missing = runner.invoke(app, [*args, "--sign", str(tmp_path / "nope.key")])
+    assert missing.exit_code == 2
+    assert "repro keygen" in missing.output
