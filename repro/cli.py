@@ -592,6 +592,13 @@ def signoff(
         str | None,
         typer.Option("--size-budget", help="Fail when an image is larger, e.g. 200MB."),
     ] = None,
+    release: Annotated[
+        str | None,
+        typer.Option(
+            "--release",
+            help="Store the report with this recorded release; `repro publish` pushes it too.",
+        ),
+    ] = None,
     sign: Annotated[
         Path | None,
         typer.Option(
@@ -660,6 +667,12 @@ def signoff(
         from repro.signoff_service import sign_report
 
         text = sign_report(report, sign).decode("utf-8")
+    if release is not None:
+        from repro.release.service import attach_signoff
+
+        stored = text if output_format == "json" or sign is not None else signoff_json(report)
+        where = attach_signoff(context, release, report.image_digest, stored.encode("utf-8"))
+        stderr().print(f"stored with release {release}: {where}", markup=False, highlight=False)
     if out is not None:
         atomic_write_text(out, text)
         stderr().print(f"wrote {out}", markup=False, highlight=False)

@@ -365,41 +365,90 @@ def publish(lockfile: Path, version: str, to: str, key_path: Path) -> PublishOut
         )
     envelope = _envelope(release, key)
     _write_signature(lockfile, release, key)
-    blob = envelope.dumps()
-    empty = client.push_blob(ref.repository, b"{}")
-    blob_digest = client.push_blob(ref.repository, blob)
+    subject_descriptor = {
+        "mediaType": subject.media_type,
+        "digest": subject.digest,
+        "size": len(subject.body or b""),
+    }
+    artifacts = [(attest.ENVELOPE_MEDIA_TYPE, attest.ENVELOPE_MEDIA_TYPE, envelope.dumps())]
+    report = signoff_path(lockfile, version)
+    if report.is_file():  # a sign-off report stored with the release travels with it
+        data = report.read_bytes()
+        layer_type = attest.ENVELOPE_MEDIA_TYPE if b'"payloadType"' in data else "application/json"
+        artifacts.append((SIGNOFF_MEDIA_TYPE, layer_type, data))
+    pushed = [
+        _push_artifact(client, ref.repository, subject_descriptor, version, *artifact)
+        for artifact in artifacts
+    ]
+    tag = referrers_tag(release.digest)
+    listed = _referrers(client, ref.repository, tag)
+    new_digests = {descriptor["digest"] for descriptor in pushed}
+    merged = [d for d in listed if d.get("digest") not in new_digests] + pushed
+    index = attest.canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": merged})
+    client.put_manifest(ref.repository, tag, index, OCI_INDEX)
+    digest = str(pushed[0]["digest"])
+    return PublishOutcome(release, f"{ref.name}@{digest}", digest, tag, len(merged))
+
+
+def _push_artifact(
+    client: Any,
+    repository: str,
+    subject: dict[str, Any],
+    version: str,
+    artifact_type: str,
+    layer_type: str,
+    blob: bytes,
+) -> dict[str, Any]:
+    """Push ``blob`` as an OCI artifact that refers to ``subject``; its index descriptor."""
+    empty = client.push_blob(repository, b"{}")
+    blob_digest = client.push_blob(repository, blob)
     manifest = attest.canonical_json(
         {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
-            "artifactType": attest.ENVELOPE_MEDIA_TYPE,
+            "artifactType": artifact_type,
             "config": {"mediaType": OCI_EMPTY, "digest": empty, "size": 2},
-            "layers": [
-                {"mediaType": attest.ENVELOPE_MEDIA_TYPE, "digest": blob_digest, "size": len(blob)}
-            ],
-            "subject": {
-                "mediaType": subject.media_type,
-                "digest": subject.digest,
-                "size": len(subject.body or b""),
-            },
+            "layers": [{"mediaType": layer_type, "digest": blob_digest, "size": len(blob)}],
+            "subject": subject,
             "annotations": {VERSION_ANNOTATION: version},
         }
     )
     digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
-    client.put_manifest(ref.repository, digest, manifest, OCI_MANIFEST)
-    tag = referrers_tag(release.digest)
-    listed = _referrers(client, ref.repository, tag)
-    descriptor = {
+    client.put_manifest(repository, digest, manifest, OCI_MANIFEST)
+    return {
         "mediaType": OCI_MANIFEST,
         "digest": digest,
         "size": len(manifest),
-        "artifactType": attest.ENVELOPE_MEDIA_TYPE,
+        "artifactType": artifact_type,
         "annotations": {VERSION_ANNOTATION: version},
     }
-    merged = [d for d in listed if d.get("digest") != digest] + [descriptor]
-    index = attest.canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": merged})
-    client.put_manifest(ref.repository, tag, index, OCI_INDEX)
-    return PublishOutcome(release, f"{ref.name}@{digest}", digest, tag, len(merged))
+
+
+# -- sign-off reports stored with a release ----------------------------------------------
+
+SIGNOFF_MEDIA_TYPE = "application/vnd.repro.signoff.v1+json"
+
+
+def signoff_path(lockfile: Path, version: str) -> Path:
+    return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.signoff.json"
+
+
+def attach_signoff(start: Path, version: str, image_digest: str, document: bytes) -> Path:
+    """Store a sign-off report (JSON or its DSSE envelope) with release ``version``.
+
+    The report must be about the released image: `repro publish` pushes it beside it.
+    """
+    lockfile = find_lockfile(start)
+    release = read_book(lockfile).get(version)
+    if image_digest != release.digest:
+        raise InputError(
+            f"the signed-off image is {image_digest}, but release {version} is {release.digest}",
+            hint="sign off the released image: pass --image with the pushed release reference",
+        )
+    path = signoff_path(lockfile, version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, document)
+    return path
 
 
 def referrers_tag(digest: str) -> str:

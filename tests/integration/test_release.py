@@ -223,3 +223,49 @@ def test_verify_release_from_the_registry_and_tampering(released: Released) -> N
     finally:
         envelope.write_bytes(saved)
     assert run(repo, "verify-release", "1.3.0", "--pubkey", pub).returncode == 0
+
+
+def test_signoff_report_is_stored_with_the_release_and_published_beside_it(
+    released: Released,
+) -> None:
+    repo, key = released.repo, str(released.key)
+    wrong = run(repo, "signoff", ".", "--image", f"{IMAGE}:1.4.0", "--release", "1.3.0")
+    assert wrong.returncode == 2, wrong.stdout + wrong.stderr
+    assert "release 1.3.0 is" in " ".join(wrong.stderr.split())
+
+    signed = run(
+        repo,
+        "signoff",
+        ".",
+        "--image",
+        f"{IMAGE}:1.4.0",
+        "--release",
+        "1.4.0",
+        "--format",
+        "json",
+        "--sign",
+        key,
+    )
+    assert signed.returncode in (0, 1), signed.stdout + signed.stderr
+    stored = repo / ".repro" / "releases" / "1.4.0.signoff.json"
+    assert json.loads(stored.read_text())["payloadType"] == "application/vnd.in-toto+json"
+
+    published = run(repo, "publish", "1.4.0", "--to", f"{IMAGE}:1.4.0", "--key", key)
+    assert published.returncode == 0, published.stdout + published.stderr
+    referrers_tag = registry_digest(f"{IMAGE}:1.4.0").replace(":", "-")
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{IMAGE}:{referrers_tag}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    kinds = sorted({m["artifactType"] for m in json.loads(raw)["manifests"]})
+    assert kinds == [
+        "application/vnd.dsse.envelope.v1+json",
+        "application/vnd.repro.signoff.v1+json",
+    ]
+    # The release signature is still the one verify-release finds in the registry.
+    check = run(
+        repo, "verify-release", "1.4.0", "--pubkey", str(released.pub), "--from", f"{IMAGE}:1.4.0"
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
