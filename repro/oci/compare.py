@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 from repro.errors import InputError
@@ -369,21 +370,15 @@ def layer_differences(
             continue
         instruction = instructions_a[position] or instructions_b[position]
         diff_id_a, diff_id_b = diff_ids_a[position], diff_ids_b[position]
-        if diff_id_a is not None and diff_id_a == diff_id_b:
-            # Same diffID: prove it (read and hash both blobs) before saying so.
-            jobs.append(
-                _compression_job(
-                    a, b, key, position, instruction, (layer_a, diff_id_a), (layer_b, diff_id_b)
-                )
-            )
-            continue
-        jobs.append(
-            _layer_job(a, b, key, position, instruction, (layer_a, diff_id_a), (layer_b, diff_id_b))
-        )
+        # Same diffID: compression only, once both blobs are read and hashed to prove it.
+        same_content = diff_id_a is not None and diff_id_a == diff_id_b
+        job = compression_only if same_content else compare_layer_streams
+        sides = ((layer_a, diff_id_a), (layer_b, diff_id_b))
+        jobs.append(partial(job, a, b, key, position, instruction, *sides))
     return found, jobs
 
 
-def _layer_job(
+def compression_only(
     a: BlobSource,
     b: BlobSource,
     key: str,
@@ -391,40 +386,22 @@ def _layer_job(
     instruction: str | None,
     side_a: tuple[Descriptor, str | None],
     side_b: tuple[Descriptor, str | None],
-) -> LayerJob:
-    def run() -> list[Difference]:
-        return compare_layer_streams(a, b, key, position, instruction, side_a, side_b)
-
-    return run
-
-
-def _compression_job(
-    a: BlobSource,
-    b: BlobSource,
-    key: str,
-    position: int,
-    instruction: str | None,
-    side_a: tuple[Descriptor, str | None],
-    side_b: tuple[Descriptor, str | None],
-) -> LayerJob:
-    def run() -> list[Difference]:
-        verify_layer(a, *side_a)
-        verify_layer(b, *side_b)
-        return [
-            Difference(
-                key,
-                AREA_LAYER,
-                position,
-                instruction,
-                f"layers[{position}]",
-                "compression",
-                "changed",
-                _layer_json(*side_a),
-                _layer_json(*side_b),
-            )
-        ]
-
-    return run
+) -> list[Difference]:
+    verify_layer(a, *side_a)
+    verify_layer(b, *side_b)
+    return [
+        Difference(
+            key,
+            AREA_LAYER,
+            position,
+            instruction,
+            f"layers[{position}]",
+            "compression",
+            "changed",
+            _layer_json(*side_a),
+            _layer_json(*side_b),
+        )
+    ]
 
 
 def compare_layer_streams(
