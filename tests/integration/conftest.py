@@ -70,3 +70,23 @@ def repro_bin() -> str:
     import sys
 
     return str(Path(sys.executable).parent / "repro")
+
+
+def skopeo_copy(source: str, dest: str) -> None:
+    """Copy a registry image to another tag, every manifest byte for byte (skopeo, not repro)."""
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--quiet",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            f"docker://{source}",
+            f"docker://{dest}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )

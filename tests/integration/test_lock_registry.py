@@ -16,6 +16,7 @@ import pytest
 
 from repro.lock.model import ManifestKey
 from repro.registry import ImageResolver
+from tests.integration.conftest import skopeo_copy
 
 pytestmark = [pytest.mark.registry]
 
@@ -45,24 +46,6 @@ def skopeo_digest(ref: str) -> str:
         timeout=60,
     ).stdout
     return "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
-def skopeo_copy(source: str, dest: str) -> None:
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--quiet",
-            "--all",
-            "--preserve-digests",
-            "--src-tls-verify=false",
-            "--dest-tls-verify=false",
-            f"docker://{source}",
-            f"docker://{dest}",
-        ],
-        check=True,
-        timeout=120,
-    )
 
 
 EVERY_KIND = f"""\

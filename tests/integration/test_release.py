@@ -15,7 +15,7 @@ import pytest
 
 from repro.build.buildx import BuildRequest, build_oci
 from repro.skopeo import push_oci_archive
-from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, repro_bin
+from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, repro_bin, skopeo_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]
 
@@ -37,24 +37,6 @@ def git(repo: Path, *args: str, when: int) -> None:
     env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_DATE": f"@{when} +0000"}
     env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"]
     subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
-
-
-def skopeo_copy(source: str, dest: str) -> None:
-    subprocess.run(
-        [
-            "skopeo",
-            "copy",
-            "--all",
-            "--preserve-digests",
-            "--quiet",
-            "--src-tls-verify=false",
-            "--dest-tls-verify=false",
-            f"docker://{source}",
-            f"docker://{dest}",
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 @dataclass(frozen=True)
