@@ -92,17 +92,22 @@ DF
   push_rootfs_image linux/amd64,linux/arm64 "$REGISTRY_HOST/$repo:$tag" "$REGISTRY_HOST/$repo:latest"
 }
 
-seed_python() {
-  local repo=library/python tag=3.11-slim
-  if tag_exists "$repo" "$tag"; then info "$REGISTRY_HOST/$repo:$tag already seeded"; return 0; fi
-  info "seeding $REGISTRY_HOST/$repo:$tag (linux/amd64) with debootstrap (minbase + python3)"
+# seed_debian_python REPO TAG ROOT_NAME [PACKAGE...] : a Debian bookworm minbase with
+# python3 (and PACKAGE..., installed by apt inside the root), pushed as REPO:TAG.
+seed_debian_python() {
+  local repo=$1 tag=$2 root="$SEED_DIR/$3" log="$SEED_DIR/debootstrap-$3.log"
+  shift 3
   apt_install debootstrap
-  local root="$SEED_DIR/rootfs-python-amd64"
   fresh_root "$root"; rm -rf "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
   debootstrap --variant=minbase --include=python3,python3-venv bookworm "$root" \
-    http://deb.debian.org/debian >"$SEED_DIR/debootstrap.log" 2>&1 || {
-      tail -n 20 "$SEED_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
-  # What a slim base would not ship: apt lists and caches, device nodes (the runtime makes /dev).
+    http://deb.debian.org/debian >"$log" 2>&1 || {
+      tail -n 20 "$log" >&2; die "debootstrap for $repo:$tag failed"; }
+  if [ $# -gt 0 ]; then
+    # debootstrap's own resolver cannot configure a toolchain: let apt inside the root do it.
+    chroot "$root" apt-get install -y -qq --no-install-recommends "$@" >>"$log" 2>&1 || {
+      tail -n 20 "$log" >&2; die "installing $* for $repo:$tag failed"; }
+  fi
+  # What a base would not ship: apt lists and caches, device nodes (the runtime makes /dev).
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/dev/*
   deterministic_tar "$root" "$SEED_DIR/ctx/rootfs-amd64.tar"
   cat > "$SEED_DIR/ctx/Dockerfile" <<'DF'
@@ -112,8 +117,15 @@ ADD rootfs-${TARGETARCH}.tar /
 ENV LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["python3"]
 DF
-  # `:3.11` is the full image (seed_python_full), not another name for the slim one.
   push_rootfs_image linux/amd64 "$REGISTRY_HOST/$repo:$tag"
+}
+
+seed_python() {
+  local repo=library/python tag=3.11-slim
+  if tag_exists "$repo" "$tag"; then info "$REGISTRY_HOST/$repo:$tag already seeded"; return 0; fi
+  info "seeding $REGISTRY_HOST/$repo:$tag (linux/amd64) with debootstrap (minbase + python3)"
+  # `:3.11` is the full image (seed_python_full), not another name for the slim one.
+  seed_debian_python "$repo" "$tag" rootfs-python-amd64
 }
 
 tag_digest() {  # tag_digest REPO TAG : the manifest digest the tag names, or nothing
@@ -136,26 +148,7 @@ seed_python_full() {
   fi
   [ -n "$current" ] && info "$REGISTRY_HOST/$repo:$tag is the slim image; replacing it with the full one"
   info "seeding $REGISTRY_HOST/$repo:$tag (linux/amd64) with debootstrap (python3, python3-dev, build-essential)"
-  apt_install debootstrap
-  local root="$SEED_DIR/rootfs-python-full-amd64"
-  fresh_root "$root"; rm -rf "$SEED_DIR/ctx"; mkdir -p "$SEED_DIR/ctx"
-  debootstrap --variant=minbase --include=python3,python3-venv \
-    bookworm "$root" http://deb.debian.org/debian >"$SEED_DIR/debootstrap-full.log" 2>&1 || {
-      tail -n 20 "$SEED_DIR/debootstrap-full.log" >&2; die "debootstrap (full python) failed"; }
-  # debootstrap's own resolver cannot configure the toolchain: let apt inside the root do it.
-  chroot "$root" apt-get install -y -qq --no-install-recommends build-essential python3-dev \
-    >>"$SEED_DIR/debootstrap-full.log" 2>&1 || {
-      tail -n 20 "$SEED_DIR/debootstrap-full.log" >&2; die "installing the toolchain failed"; }
-  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/dev/*
-  deterministic_tar "$root" "$SEED_DIR/ctx/rootfs-amd64.tar"
-  cat > "$SEED_DIR/ctx/Dockerfile" <<'DF'
-FROM scratch
-ARG TARGETARCH
-ADD rootfs-${TARGETARCH}.tar /
-ENV LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-CMD ["python3"]
-DF
-  push_rootfs_image linux/amd64 "$REGISTRY_HOST/$repo:$tag"
+  seed_debian_python "$repo" "$tag" rootfs-python-full-amd64 build-essential python3-dev
 }
 
 seed_bases() {
