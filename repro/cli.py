@@ -43,6 +43,20 @@ app = typer.Typer(
 )
 
 
+# Options several build commands share, declared once so their spelling and help agree.
+GitContextArgument = Annotated[
+    Path, typer.Argument(help="Build context (a directory in a git work tree).")
+]
+DockerfileOption = Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")]
+TargetOption = Annotated[str | None, typer.Option("--target", help="Build this stage.")]
+PlatformsOption = Annotated[
+    list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
+]
+BuildArgsOption = Annotated[
+    list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
+]
+
+
 def _version(value: bool) -> None:
     if value:
         stdout().print(f"repro {__version__}", highlight=False)
@@ -167,17 +181,11 @@ def _open_compared(argument: str) -> Any:
 
 @app.command()
 def verify(
-    context: Annotated[
-        Path, typer.Argument(help="Build context (a directory in a git work tree).")
-    ] = Path("."),
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Build this stage.")] = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
-    ] = None,
-    build_arg: Annotated[
-        list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
-    ] = None,
+    context: GitContextArgument = Path("."),
+    file: DockerfileOption = None,
+    target: TargetOption = None,
+    platform: PlatformsOption = None,
+    build_arg: BuildArgsOption = None,
     epoch: Annotated[
         str,
         typer.Option("--epoch", help="SOURCE_DATE_EPOCH: a number, or 'git' for the commit time."),
@@ -346,17 +354,11 @@ def lock(
 @app.command()
 def release(
     version: Annotated[str, typer.Argument(help="The release version, e.g. 1.4.0.")],
-    context: Annotated[
-        Path, typer.Argument(help="Build context (a directory in a git work tree).")
-    ] = Path("."),
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Build this stage.")] = None,
-    platform: Annotated[
-        list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
-    ] = None,
-    build_arg: Annotated[
-        list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
-    ] = None,
+    context: GitContextArgument = Path("."),
+    file: DockerfileOption = None,
+    target: TargetOption = None,
+    platform: PlatformsOption = None,
+    build_arg: BuildArgsOption = None,
     builder: Annotated[
         list[str] | None,
         typer.Option("--builder", help="buildx builder; give two to build A and B on each."),
@@ -580,7 +582,7 @@ def signoff(
     context: Annotated[
         Path, typer.Argument(help="Build context (a directory, usually in a git work tree).")
     ] = Path("."),
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")] = None,
+    file: DockerfileOption = None,
     image: Annotated[
         str | None,
         typer.Option(
@@ -617,9 +619,7 @@ def signoff(
         list[str] | None,
         typer.Option("--allow", help="Do not fail on this check id. Repeatable."),
     ] = None,
-    build_arg: Annotated[
-        list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
-    ] = None,
+    build_arg: BuildArgsOption = None,
     platform: Annotated[
         str | None, typer.Option("--platform", help="Build or check only this platform.")
     ] = None,
