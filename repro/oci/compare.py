@@ -209,13 +209,27 @@ def index_differences(tree_a: ImageTree, tree_b: ImageTree) -> list[Difference]:
     # Index annotations and media type; its manifests list is compared per platform.
     index_a = {k: v for k, v in (tree_a.image_index or {}).items() if k != "manifests"}
     index_b = {k: v for k, v in (tree_b.image_index or {}).items() if k != "manifests"}
-    for change in diff_json(index_a, index_b):
+    found += json_differences("", AREA_INDEX, index_a, index_b)
+    return found
+
+
+def json_differences(
+    platform: str,
+    area: str,
+    a: Any,
+    b: Any,
+    attribute: Callable[[str], tuple[int | None, str | None]] = lambda _path: (None, None),
+) -> list[Difference]:
+    """One Difference per JSON change; ``attribute`` maps a path to (layer, instruction)."""
+    found = []
+    for change in diff_json(a, b):
+        layer, instruction = attribute(change.path)
         found.append(
             Difference(
-                "",
-                AREA_INDEX,
-                None,
-                None,
+                platform,
+                area,
+                layer,
+                instruction,
                 change.path,
                 change.key,
                 change.kind,
@@ -241,10 +255,9 @@ def _manifest_projection(image: PlatformImage) -> dict[str, Any]:
 def manifest_differences(
     key: str, image_a: PlatformImage, image_b: PlatformImage
 ) -> list[Difference]:
-    found = [
-        Difference(key, AREA_MANIFEST, None, None, c.path, c.key, c.kind, c.value_a, c.value_b)
-        for c in diff_json(_manifest_projection(image_a), _manifest_projection(image_b))
-    ]
+    found = json_differences(
+        key, AREA_MANIFEST, _manifest_projection(image_a), _manifest_projection(image_b)
+    )
     count_a, count_b = len(image_a.layers), len(image_b.layers)
     if count_a != count_b:
         found.append(
@@ -300,23 +313,13 @@ def _config_attribution(
 def config_differences(
     key: str, image_a: PlatformImage, image_b: PlatformImage
 ) -> list[Difference]:
-    found = []
-    for change in diff_json(image_a.config_json, image_b.config_json):
-        layer, instruction = _config_attribution(change.path, image_a, image_b)
-        found.append(
-            Difference(
-                key,
-                AREA_CONFIG,
-                layer,
-                instruction,
-                change.path,
-                change.key,
-                change.kind,
-                change.value_a,
-                change.value_b,
-            )
-        )
-    return found
+    return json_differences(
+        key,
+        AREA_CONFIG,
+        image_a.config_json,
+        image_b.config_json,
+        attribute=lambda path: _config_attribution(path, image_a, image_b),
+    )
 
 
 def _layer_json(layer: Descriptor, diff_id: str | None) -> dict[str, Any]:
