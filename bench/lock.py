@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bench import Result, register
 from repro.errors import RegistryError
-from repro.lock.model import ManifestKey
 from repro.lock.plan import Mode
 from repro.lock.service import LockRequest, run_lock
-from repro.registry import ImageResolver
+from repro.registry.model import ManifestKey
+from repro.registry.resolver import ImageResolver
 
 REGISTRY = os.environ.get("REPRO_TEST_REGISTRY", "localhost:5000")
 SOURCE = f"{REGISTRY}/library/busybox:1.35"

@@ -99,7 +99,7 @@ def doctor(
     from repro.doctor import diagnose
     from repro.errors import EngineError, ExitCode
     from repro.git import git_version
-    from repro.registry import RegistryClient
+    from repro.registry.client import RegistryClient
     from repro.render.doctor import doctor_json, doctor_table
 
     config = load_config(Path.cwd())
@@ -166,12 +166,12 @@ def _open_compared(argument: str) -> Any:
 
     if Path(argument).exists():
         return open_image(argument)
-    from repro.registry import looks_like_registry_reference
+    from repro.registry.image import looks_like_registry_reference
 
     if not looks_like_registry_reference(argument):
         return open_image(argument)  # "does not exist"
     from repro.config import load_config
-    from repro.registry import open_registry_image
+    from repro.registry.image import open_registry_image
 
     config = load_config(Path.cwd())
     return open_registry_image(
@@ -309,7 +309,7 @@ def lock(
     from repro.errors import ExitCode, InputError
     from repro.lock.plan import Mode
     from repro.lock.service import LockRequest, normalise_platforms, run_lock, split_arguments
-    from repro.registry import ImageResolver
+    from repro.registry.resolver import ImageResolver
     from repro.render.lock import lock_json, lock_summary, lock_table, offender_lines
 
     if check and (update or dry_run):
@@ -398,7 +398,9 @@ def release(
     )
     request = ReleaseRequest(version, options, push=push, sign_key=sign, replace=replace)
     with build_progress(stderr()) as (on_log, on_phase):
-        outcome = run_release(request, on_log=on_log, on_phase=on_phase)
+        outcome = run_release(
+            request, registry=_artifact_registry(), on_log=on_log, on_phase=on_phase
+        )
     stdout().print(release_summary(outcome, max_diffs=max_diffs))
     if outcome.release is None:
         raise typer.Exit(int(ExitCode.NEGATIVE))
@@ -557,7 +559,9 @@ def verify_release(
     from repro.release.service import check_release, find_lockfile
     from repro.render.release import check_view
 
-    check = check_release(find_lockfile(Path.cwd()), version, pubkey, from_ref)
+    check = check_release(
+        find_lockfile(Path.cwd()), version, pubkey, from_ref, registry=_artifact_registry()
+    )
     stdout().print(check_view(check))
     if not check.ok:
         raise typer.Exit(int(ExitCode.NEGATIVE))
@@ -574,7 +578,8 @@ def publish(
     from repro.release.service import publish as run_publish
     from repro.render.release import publish_view
 
-    stdout().print(publish_view(run_publish(find_lockfile(Path.cwd()), version, to, key)))
+    outcome = run_publish(find_lockfile(Path.cwd()), version, to, key, _artifact_registry())
+    stdout().print(publish_view(outcome))
 
 
 @app.command()
@@ -680,6 +685,19 @@ def signoff(
         stdout().out(text, end="")
     if not report.passed:
         raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def _artifact_registry() -> Any:
+    from repro.config import load_config
+    from repro.registry.client import client_for
+    from repro.registry.referrers import ArtifactRegistry
+
+    config = load_config(Path.cwd())
+    return ArtifactRegistry(
+        lambda registry: client_for(
+            registry, mirrors=config.mirrors, insecure=config.insecure_registries
+        )
+    )
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Facts about the environment (engine, builder, registries) and the pure rules that judge them.
 
-The adapters (repro.build.buildx, repro.registry) gather these facts; everything here is pure.
+The adapters (repro.build.buildx, repro.registry.client) gather these facts; everything
+here is pure.
 """
 
 from __future__ import annotations

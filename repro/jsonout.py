@@ -1,4 +1,5 @@
-"""Deterministic JSON: sorted keys, fixed separators, a schema version, a trailing newline."""
+"""Deterministic JSON: sorted keys, fixed separators, a schema version, a trailing newline;
+and the canonical compact form that digests and signatures are computed over."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ JSON_SCHEMA_VERSION = 1
 def dumps_stable(payload: Any) -> str:
     """Serialise ``payload`` so that equal inputs give equal bytes."""
     return json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def canonical_json(value: Any) -> bytes:
+    """Compact, key-sorted UTF-8 JSON: the bytes repro hashes, signs and pushes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def document(kind: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def _check_ids(allow: tuple[str, ...], waivers: Mapping[str, str], source: str) 
 
 def _open(text: str, mirrors: Mapping[str, str], insecure: frozenset[str]) -> BlobSource:
     from repro.oci import open_image
-    from repro.registry import looks_like_registry_reference, open_registry_image
+    from repro.registry.image import looks_like_registry_reference, open_registry_image
 
     if looks_like_registry_reference(text) and not Path(text).exists():
         return open_registry_image(text, mirrors=mirrors, insecure=insecure)

@@ -1,11 +1,12 @@
 """`repro lock`: pin every image reference to a digest, keep repro.lock, check it in CI.
 
 ``discover`` finds Dockerfiles, ``plan`` decides (pure), ``service.run_lock`` runs the
-whole flow with a resolver from repro.registry and writes all or nothing.
+whole flow with the resolver it is given (repro.registry.resolver in the CLI) and writes
+all or nothing. ManifestKey and Resolution are the registry wing's vocabulary
+(repro.registry.model).
 """
 
 from repro.lock.discover import Discovery, FoundFile, discover, is_dockerfile_name
-from repro.lock.model import INDEX_MEDIA_TYPES, ManifestKey, Resolution
 from repro.lock.plan import (
     OFFENCES,
     Action,
@@ -22,17 +23,14 @@ from repro.lock.plan import (
 from repro.lock.policy import source_policy, source_policy_json
 
 __all__ = [
-    "INDEX_MEDIA_TYPES",
     "OFFENCES",
     "Action",
     "Discovery",
     "FileChange",
     "FoundFile",
-    "ManifestKey",
     "Mode",
     "Plan",
     "PlannedRef",
-    "Resolution",
     "SourceFile",
     "discover",
     "is_dockerfile_name",

@@ -23,8 +23,8 @@ from repro.dockerfile import (
     rewrite,
 )
 from repro.errors import InputError
-from repro.lock.model import ManifestKey, Resolution
 from repro.lockfile import LockedImage, Lockfile, dump_lockfile, lock_key
+from repro.registry.model import ManifestKey, Resolution
 
 
 class Mode(StrEnum):

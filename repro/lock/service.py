@@ -20,10 +20,10 @@ from repro.dockerfile import ImageRef, parse_image_ref
 from repro.errors import InputError
 from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock
 from repro.lock.discover import discover
-from repro.lock.model import ManifestKey, Resolution
 from repro.lock.plan import Mode, Plan, SourceFile, load_source, plan, required_keys, unified_diff
 from repro.lock.policy import source_policy_json
 from repro.lockfile import LOCKFILE_NAME, Lockfile, dump_lockfile, read_lockfile
+from repro.registry.model import ManifestKey, Resolution
 
 _MAX_ROUNDS = 3  # tags first, then pinned digests the tags did not describe
 

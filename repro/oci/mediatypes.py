@@ -1,4 +1,5 @@
-"""Media types of the OCI image spec and their Docker schema2 twins, and layer compression."""
+"""Media types (the only place repro spells them): the OCI image spec and its Docker schema2
+twins, the artifacts repro attaches to images, and layer compression."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ DOCKER_FOREIGN_LAYER_GZIP = "application/vnd.docker.image.rootfs.foreign.diff.ta
 
 INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+# What a registry client accepts for /manifests/, indexes first.
+MANIFEST_ACCEPT = (OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
+
+# Artifacts: the empty config of an OCI artifact manifest, and what repro attaches.
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"
+IN_TOTO = "application/vnd.in-toto+json"  # a DSSE payload: an in-toto Statement
+DSSE_ENVELOPE = "application/vnd.dsse.envelope.v1+json"
+REPRO_SIGNOFF = "application/vnd.repro.signoff.v1+json"  # a sign-off report artifact
+JSON = "application/json"
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

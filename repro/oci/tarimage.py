@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from repro.errors import InputError
+from repro.jsonout import canonical_json
 from repro.oci import mediatypes
 from repro.oci.digests import buffered, check_digest, digest_hex, sha256_digest
 from repro.oci.layerstream import forget_members
@@ -156,7 +157,7 @@ class DockerArchiveTar:
             raise InputError(f"{self.path}: manifest.json lists no images")
         descriptors = [self._synthesise(entry) for entry in entries]
         index = {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX, "manifests": descriptors}
-        self._index = _canonical_json(index)
+        self._index = canonical_json(index)
 
     @property
     def location(self) -> str:
@@ -207,7 +208,7 @@ class DockerArchiveTar:
             },
             "layers": layers,
         }
-        manifest_bytes = _canonical_json(manifest)
+        manifest_bytes = canonical_json(manifest)
         manifest_digest = sha256_digest(manifest_bytes)
         self._synthesised[manifest_digest] = manifest_bytes
         descriptor: dict[str, Any] = {
@@ -233,7 +234,3 @@ def _load_json(data: bytes, path: Path) -> Any:
         return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: malformed JSON in the docker save archive: {exc}") from exc
-
-
-def _canonical_json(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()

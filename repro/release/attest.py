@@ -35,23 +35,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from repro.errors import InputError, VerdictError
+from repro.jsonout import canonical_json
+from repro.oci.mediatypes import IN_TOTO
 
-PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://repro.dev/release/v1"
 # The predicate of a signed `repro signoff` report: the report's JSON document.
 SIGNOFF_PREDICATE_TYPE = "https://repro.dev/signoff/v1"
-ENVELOPE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
 
 
 def pae(payload_type: str, body: bytes) -> bytes:
     """DSSE v1 Pre-Authentication Encoding: what a signature actually signs."""
     kind = payload_type.encode("utf-8")
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
-
-
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def make_statement(
@@ -192,16 +188,16 @@ def key_id(key: Ed25519PublicKey) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def sign(payload: bytes, key: Ed25519PrivateKey, payload_type: str = PAYLOAD_TYPE) -> Envelope:
+def sign(payload: bytes, key: Ed25519PrivateKey, payload_type: str = IN_TOTO) -> Envelope:
     signature = key.sign(pae(payload_type, payload))
     return Envelope(payload_type, payload, (Signature(key_id(key.public_key()), signature),))
 
 
 def verify_envelope(envelope: Envelope, key: Ed25519PublicKey) -> None:
     """Raise VerdictError unless a signature in ``envelope`` verifies with ``key``."""
-    if envelope.payload_type != PAYLOAD_TYPE:
+    if envelope.payload_type != IN_TOTO:
         raise VerdictError(
-            f"the envelope's payloadType is {envelope.payload_type!r}, not {PAYLOAD_TYPE!r}"
+            f"the envelope's payloadType is {envelope.payload_type!r}, not {IN_TOTO!r}"
         )
     message = pae(envelope.payload_type, envelope.payload)
     for signature in envelope.signatures:

@@ -1,20 +1,19 @@
 """The release commands end to end: verify, record, push, sign, publish, check, rebuild.
 
-Touches the world only through repro.verify, repro.build.buildx, repro.git,
-repro.registry, repro.skopeo and repro.fsutil; the decisions are in repro.release.record
+Touches the world only through repro.verify, repro.build.buildx, repro.git, the
+ReleaseRegistry it is given and repro.fsutil; the decisions are in repro.release.record
 and repro.release.attest.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from repro import git
 from repro.dockerfile import ImageRef, parse_image_ref
@@ -30,6 +29,15 @@ from repro.lockfile import (
     with_release,
 )
 from repro.oci import Comparison
+from repro.oci.mediatypes import DSSE_ENVELOPE, JSON, REPRO_SIGNOFF
+from repro.registry.model import (
+    Artifact,
+    Attachment,
+    ManifestResponse,
+    PushedImage,
+    Referrer,
+    ReferrerListing,
+)
 from repro.release import attest
 from repro.release.record import (
     ReleaseDiff,
@@ -42,10 +50,28 @@ from repro.release.record import (
 from repro.verify import LogSink, VerifyOptions, VerifyResult
 
 SIGNATURE_DIR = Path(".repro") / "releases"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 VERSION_ANNOTATION = "dev.repro.release.version"
+
+
+class ReleaseRegistry(Protocol):
+    """The registry as releases need it: push a verified image, attach and find artifacts."""
+
+    def push_archive(self, archive: Path, ref: ImageRef) -> PushedImage: ...
+
+    def manifest(self, ref: ImageRef) -> ManifestResponse: ...
+
+    def attach(
+        self,
+        ref: ImageRef,
+        subject: ManifestResponse,
+        artifacts: Sequence[Artifact],
+        annotations: Mapping[str, str],
+    ) -> Attachment: ...
+
+    def referrers(self, ref: ImageRef) -> ReferrerListing: ...
+
+    def artifact_blob(self, ref: ImageRef, referrer: Referrer, subject_digest: str) -> bytes: ...
+
 
 Phase = Callable[[str], None]
 
@@ -119,17 +145,6 @@ def _utc_now() -> str:
     return utc_now()
 
 
-def _registry_client(ref: ImageRef) -> Any:
-    from repro.config import load_config
-    from repro.registry import RegistryClient, endpoint_for
-
-    config = load_config(Path.cwd())
-    endpoint = endpoint_for(ref.registry, config.mirrors, config.insecure_registries)
-    return RegistryClient(
-        endpoint.host, insecure=config.insecure_registries, plain_http=endpoint.plain_http
-    )
-
-
 def _push_reference(text: str) -> ImageRef:
     ref = parse_image_ref(text)
     if ref.digest is not None or ref.implicit_latest:
@@ -172,7 +187,11 @@ def release_lockfile(context: Path, root: Path) -> Path:
 
 
 def run_release(
-    request: ReleaseRequest, on_log: LogSink | None = None, on_phase: Phase | None = None
+    request: ReleaseRequest,
+    *,
+    registry: ReleaseRegistry,
+    on_log: LogSink | None = None,
+    on_phase: Phase | None = None,
 ) -> ReleaseOutcome:
     from repro.build.buildx import probe_engine
     from repro.environment import buildkit_version
@@ -210,7 +229,7 @@ def run_release(
         if push_ref is not None:
             repository = f"{push_ref.name}:{push_ref.tag}"
             phase(f"pushing the verified image to {repository}")
-            _push_and_check(archive, push_ref, tree.image_digest)
+            _push_and_check(registry, archive, push_ref, tree.image_digest)
     data = (root / result.dockerfile).read_bytes()
     release = Release(
         version=version,
@@ -244,18 +263,13 @@ def run_release(
     )
 
 
-def _push_and_check(archive: Path, ref: ImageRef, digest: str) -> None:
-    from repro.registry import is_plain_http_host
-    from repro.skopeo import push_oci_archive
-
-    client = _registry_client(ref)
-    push_oci_archive(archive, f"{ref.name}:{ref.tag}", plain_http=client.plain_http)
-    served = client.resolve(ref.repository, ref.tag or "latest")
-    if served.digest != digest:
+def _push_and_check(registry: ReleaseRegistry, archive: Path, ref: ImageRef, digest: str) -> None:
+    pushed = registry.push_archive(archive, ref)
+    if pushed.served_digest != digest:
         raise VerdictError(
-            f"{ref.name}:{ref.tag} serves {served.digest} after the push, "
+            f"{ref.name}:{ref.tag} serves {pushed.served_digest} after the push, "
             f"but the verified image is {digest}; nothing was recorded",
-            hint=None if is_plain_http_host(client.host) else "check for a proxy rewriting images",
+            hint=None if pushed.loopback else "check for a proxy rewriting images",
         )
 
 
@@ -316,9 +330,16 @@ class ReleaseCheck:
 
 
 def check_release(
-    lockfile: Path, version: str, pubkey: Path, from_ref: str | None = None
+    lockfile: Path,
+    version: str,
+    pubkey: Path,
+    from_ref: str | None = None,
+    registry: ReleaseRegistry | None = None,
 ) -> ReleaseCheck:
-    """Check a release's signature and that what it signs is what repro.lock records."""
+    """Check a release's signature and that what it signs is what repro.lock records.
+
+    With ``from_ref`` the envelope comes from ``registry`` (published beside the image).
+    """
     release = read_book(lockfile).get(version)
     key = attest.load_public_key(_read(pubkey), str(pubkey))
     problems: list[str] = []
@@ -331,7 +352,9 @@ def check_release(
             )
         data, source = path.read_bytes(), str(path)
     else:
-        data, source, served = fetch_envelope(from_ref, version)
+        if registry is None:
+            raise InputError(f"no registry to fetch the envelope for {from_ref} from")
+        data, source, served = fetch_envelope(registry, from_ref, version)
         if served != release.digest:
             problems.append(f"{from_ref} serves {served}, repro.lock has {release.digest}")
     envelope = attest.parse_envelope(data, source)
@@ -351,13 +374,14 @@ class PublishOutcome:
     referrers: int  # how many referrers the tag lists now
 
 
-def publish(lockfile: Path, version: str, to: str, key_path: Path) -> PublishOutcome:
+def publish(
+    lockfile: Path, version: str, to: str, key_path: Path, registry: ReleaseRegistry
+) -> PublishOutcome:
     """Push the signed statement as an OCI artifact whose subject is the image."""
     release = read_book(lockfile).get(version)
     key = attest.load_private_key(_read(key_path), str(key_path))
     ref = parse_image_ref(to)
-    client = _registry_client(ref)
-    subject = client.get_manifest(ref.repository, ref.digest or ref.tag or "latest")
+    subject = registry.manifest(ref)
     if subject.digest != release.digest:
         raise VerdictError(
             f"{to} serves {subject.digest}, but release {version} is {release.digest}",
@@ -365,68 +389,20 @@ def publish(lockfile: Path, version: str, to: str, key_path: Path) -> PublishOut
         )
     envelope = _envelope(release, key)
     _write_signature(lockfile, release, key)
-    subject_descriptor = {
-        "mediaType": subject.media_type,
-        "digest": subject.digest,
-        "size": len(subject.body or b""),
-    }
-    artifacts = [(attest.ENVELOPE_MEDIA_TYPE, attest.ENVELOPE_MEDIA_TYPE, envelope.dumps())]
+    artifacts = [Artifact(DSSE_ENVELOPE, DSSE_ENVELOPE, envelope.dumps())]
     report = signoff_path(lockfile, version)
     if report.is_file():  # a sign-off report stored with the release travels with it
         data = report.read_bytes()
-        layer_type = attest.ENVELOPE_MEDIA_TYPE if b'"payloadType"' in data else "application/json"
-        artifacts.append((SIGNOFF_MEDIA_TYPE, layer_type, data))
-    pushed = [
-        _push_artifact(client, ref.repository, subject_descriptor, version, *artifact)
-        for artifact in artifacts
-    ]
-    tag = referrers_tag(release.digest)
-    listed = _referrers(client, ref.repository, tag)
-    new_digests = {descriptor["digest"] for descriptor in pushed}
-    merged = [d for d in listed if d.get("digest") not in new_digests] + pushed
-    index = attest.canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": merged})
-    client.put_manifest(ref.repository, tag, index, OCI_INDEX)
-    digest = str(pushed[0]["digest"])
-    return PublishOutcome(release, f"{ref.name}@{digest}", digest, tag, len(merged))
-
-
-def _push_artifact(
-    client: Any,
-    repository: str,
-    subject: dict[str, Any],
-    version: str,
-    artifact_type: str,
-    layer_type: str,
-    blob: bytes,
-) -> dict[str, Any]:
-    """Push ``blob`` as an OCI artifact that refers to ``subject``; its index descriptor."""
-    empty = client.push_blob(repository, b"{}")
-    blob_digest = client.push_blob(repository, blob)
-    manifest = attest.canonical_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "artifactType": artifact_type,
-            "config": {"mediaType": OCI_EMPTY, "digest": empty, "size": 2},
-            "layers": [{"mediaType": layer_type, "digest": blob_digest, "size": len(blob)}],
-            "subject": subject,
-            "annotations": {VERSION_ANNOTATION: version},
-        }
+        layer_type = DSSE_ENVELOPE if b'"payloadType"' in data else JSON
+        artifacts.append(Artifact(REPRO_SIGNOFF, layer_type, data))
+    attached = registry.attach(ref, subject, artifacts, {VERSION_ANNOTATION: version})
+    digest = attached.pushed[0].digest
+    return PublishOutcome(
+        release, f"{ref.name}@{digest}", digest, attached.referrers_tag, attached.listed
     )
-    digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
-    client.put_manifest(repository, digest, manifest, OCI_MANIFEST)
-    return {
-        "mediaType": OCI_MANIFEST,
-        "digest": digest,
-        "size": len(manifest),
-        "artifactType": artifact_type,
-        "annotations": {VERSION_ANNOTATION: version},
-    }
 
 
 # -- sign-off reports stored with a release ----------------------------------------------
-
-SIGNOFF_MEDIA_TYPE = "application/vnd.repro.signoff.v1+json"
 
 
 def signoff_path(lockfile: Path, version: str) -> Path:
@@ -451,54 +427,24 @@ def attach_signoff(start: Path, version: str, image_digest: str, document: bytes
     return path
 
 
-def referrers_tag(digest: str) -> str:
-    """The OCI referrers tag schema: ``<alg>-<hex>``."""
-    return digest.replace(":", "-")
-
-
-def _referrers(client: Any, repository: str, tag: str) -> list[dict[str, Any]]:
-    found = client.find_manifest(repository, tag)
-    if found is None:
-        return []
-    try:
-        document = json.loads(found.body or b"{}")
-    except ValueError:
-        return []
-    manifests = document.get("manifests") if isinstance(document, dict) else None
-    return [m for m in manifests or [] if isinstance(m, dict)]
-
-
-def fetch_envelope(reference: str, version: str) -> tuple[bytes, str, str]:
+def fetch_envelope(
+    registry: ReleaseRegistry, reference: str, version: str
+) -> tuple[bytes, str, str]:
     """(envelope bytes, where it was found, the image digest) from the registry alone."""
     ref = parse_image_ref(reference)
-    client = _registry_client(ref)
-    served = client.resolve(ref.repository, ref.digest or ref.tag or "latest").digest
-    tag = referrers_tag(served)
-    candidates = [
-        d
-        for d in _referrers(client, ref.repository, tag)
-        if d.get("artifactType") == attest.ENVELOPE_MEDIA_TYPE
-    ]
+    listing = registry.referrers(ref)
+    served = listing.subject_digest
+    candidates = [r for r in listing.referrers if r.artifact_type == DSSE_ENVELOPE]
     if not candidates:
         raise VerdictError(
-            f"{ref.name}@{served} has no published signature (no {tag} referrers tag lists one)",
+            f"{ref.name}@{served} has no published signature "
+            f"(no {listing.referrers_tag} referrers tag lists one)",
             hint=f"publish it with `repro publish {version} --to {reference} --key KEY`",
         )
-    for_version = [
-        d for d in candidates if (d.get("annotations") or {}).get(VERSION_ANNOTATION) == version
-    ]
+    for_version = [r for r in candidates if r.annotations.get(VERSION_ANNOTATION) == version]
     chosen = (for_version or candidates)[-1]
-    where = f"{ref.name}@{chosen.get('digest')}"
-    manifest = json.loads(
-        client.get_manifest(ref.repository, str(chosen.get("digest"))).body or b""
-    )
-    subject = manifest.get("subject") if isinstance(manifest, dict) else None
-    if not isinstance(subject, dict) or subject.get("digest") != served:
-        raise VerdictError(f"{where} does not refer to {served} (its subject is {subject!r})")
-    layers = manifest.get("layers")
-    if not isinstance(layers, list) or not layers or not isinstance(layers[0], dict):
-        raise VerdictError(f"{where} holds no envelope layer")
-    return client.get_blob(ref.repository, str(layers[0].get("digest"))), where, served
+    where = f"{ref.name}@{chosen.digest}"
+    return registry.artifact_blob(ref, chosen, served), where, served
 
 
 # -- show / diff -------------------------------------------------------------------------
@@ -629,7 +575,7 @@ def rebuild(
 
 def _open_remote(reference: str) -> Any:
     from repro.config import load_config
-    from repro.registry import open_registry_image
+    from repro.registry.image import open_registry_image
 
     config = load_config(Path.cwd())
     return open_registry_image(

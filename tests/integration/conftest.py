@@ -15,7 +15,7 @@ import pytest
 from repro.build.buildx import probe_engine
 from repro.environment import EngineFacts
 from repro.errors import ReproError
-from repro.registry import RegistryClient
+from repro.registry.client import RegistryClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = os.environ.get("REPRO_TEST_REGISTRY", "localhost:5000")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.lock.model import ManifestKey
-from repro.registry import ImageResolver
+from repro.registry.model import ManifestKey
+from repro.registry.resolver import ImageResolver
 from tests.integration.conftest import skopeo_copy
 
 pytestmark = [pytest.mark.registry]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from repro.build.buildx import BuildRequest, build_oci
-from repro.skopeo import push_oci_archive
+from repro.registry.skopeo import push_oci_archive
 from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, repro_bin, skopeo_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]

@@ -11,9 +11,7 @@ import pytest
 from repro.errors import InputError, RegistryError
 from repro.lock import (
     Action,
-    ManifestKey,
     Mode,
-    Resolution,
     SourceFile,
     discover,
     is_dockerfile_name,
@@ -26,6 +24,7 @@ from repro.lock import (
 from repro.lock.discover import is_excluded
 from repro.lock.service import LockRequest, run_lock, split_arguments
 from repro.lockfile import Lockfile, parse_lockfile
+from repro.registry.model import ManifestKey, Resolution
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from repro.errors import InputError
-from repro.registry import credentials_for, endpoint_for, index_platforms
+from repro.registry.auth import credentials_for
+from repro.registry.client import endpoint_for
+from repro.registry.resolver import index_platforms
 
 D1 = "sha256:" + "1" * 64
 D2 = "sha256:" + "2" * 64

@@ -1,6 +1,6 @@
 import pytest
 
-from repro.registry import is_plain_http_host
+from repro.registry.client import is_plain_http_host
 
 
 @pytest.mark.parametrize(

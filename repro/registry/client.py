@@ -1,4 +1,4 @@
-"""The one adapter to OCI registries (through oras-py).
+"""The one HTTP client for OCI registries: endpoints, mirrors, timeouts, credentials.
 
 oras-py retries failed requests for minutes and sets no timeouts; a registry that is
 down must fail within seconds and name itself, so requests here go through an adapter
@@ -12,13 +12,10 @@ import functools
 import hashlib
 import io
 import json
-import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
-from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -27,16 +24,11 @@ from requests.adapters import HTTPAdapter
 
 from repro.environment import RegistryStatus
 from repro.errors import AuthError, InputError, RegistryError
-from repro.lock.model import INDEX_MEDIA_TYPES, ManifestKey, Resolution
+from repro.oci.mediatypes import MANIFEST_ACCEPT
+from repro.registry.auth import credentials_for, load_docker_config
+from repro.registry.model import ManifestResponse
 
 DEFAULT_TIMEOUT = (3.05, 20.0)  # (connect, read) seconds
-
-MANIFEST_MEDIA_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-)
 
 
 def is_plain_http_host(host: str, insecure: frozenset[str] = frozenset()) -> bool:
@@ -56,13 +48,6 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-@dataclass(frozen=True)
-class ManifestResponse:
-    digest: str
-    media_type: str
-    body: bytes | None  # None for a HEAD that gave a digest
-
-
 class RequestCounter:
     """Counts manifest requests (thread-safe), so a run can prove it asked once per reference."""
 
@@ -77,97 +62,32 @@ class RequestCounter:
             self.by_method[method] = self.by_method.get(method, 0) + 1
 
 
-# -- credentials from the docker config --------------------------------------------------
+class _ResponseStream(io.RawIOBase):
+    """The raw body of a streamed response; a lost connection is a RegistryError."""
 
-_DOCKER_HUB_AUTH_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io")
+    def __init__(self, response: Any, label: str) -> None:
+        super().__init__()
+        self._response = response
+        self._label = label
 
+    def readable(self) -> bool:
+        return True
 
-def docker_config_path() -> Path:
-    """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``."""
-    directory = os.environ.get("DOCKER_CONFIG")
-    base = Path(directory) if directory else Path.home() / ".docker"
-    return base / "config.json"
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        try:
+            data: bytes = self._response.raw.read(len(view), decode_content=False)
+        except Exception as exc:  # urllib3/requests errors: the connection broke mid-blob
+            raise RegistryError(
+                f"reading {self._label} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        view[: len(data)] = data
+        return len(data)
 
-
-def _auth_keys(host: str) -> list[str]:
-    keys = [host, f"https://{host}", f"http://{host}", f"https://{host}/v1/", f"https://{host}/v2/"]
-    if host in ("registry-1.docker.io", "docker.io", "index.docker.io"):
-        keys = [*_DOCKER_HUB_AUTH_KEYS, *keys]
-    return keys
-
-
-def credentials_for(
-    host: str,
-    config: Mapping[str, Any],
-    helper: Callable[[str, str], tuple[str, str] | None] | None = None,
-) -> tuple[str, str] | None:
-    """(username, secret) for ``host`` from a parsed docker config, or None.
-
-    Order as docker does it: ``credHelpers[host]``, then ``credsStore``, then ``auths``.
-    ``helper(suffix, server)`` runs ``docker-credential-<suffix> get``.
-    """
-    helper = helper or _run_credential_helper
-    keys = _auth_keys(host)
-    helpers = config.get("credHelpers") or {}
-    for key in keys:
-        if isinstance(helpers, dict) and isinstance(helpers.get(key), str):
-            found = helper(helpers[key], key)
-            if found is not None:
-                return found
-    store = config.get("credsStore")
-    if isinstance(store, str) and store:
-        for key in keys[:1]:
-            found = helper(store, key)
-            if found is not None:
-                return found
-    auths = config.get("auths") or {}
-    if isinstance(auths, dict):
-        for key in keys:
-            entry = auths.get(key)
-            if not isinstance(entry, dict):
-                continue
-            encoded = entry.get("auth")
-            if isinstance(encoded, str) and encoded:
-                try:
-                    user, _, secret = base64.b64decode(encoded).decode("utf-8").partition(":")
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                return user, secret
-            name, password = entry.get("username"), entry.get("password")
-            if isinstance(name, str) and isinstance(password, str):
-                return name, password
-    return None
-
-
-def _run_credential_helper(suffix: str, server: str) -> tuple[str, str] | None:
-    import subprocess
-
-    try:
-        proc = subprocess.run(
-            [f"docker-credential-{suffix}", "get"],
-            input=server.encode(),
-            capture_output=True,
-            check=True,
-            timeout=10,
-        )
-        payload = json.loads(proc.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None
-    user, secret = payload.get("Username"), payload.get("Secret")
-    if isinstance(user, str) and isinstance(secret, str):
-        return user, secret
-    return None
-
-
-def load_docker_config(path: Path | None = None) -> dict[str, Any]:
-    path = path or docker_config_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable docker config: {exc}") from exc
-    return data if isinstance(data, dict) else {}
+    def close(self) -> None:
+        if not self.closed:
+            self._response.close()
+        super().close()
 
 
 class RegistryClient:
@@ -387,7 +307,7 @@ class RegistryClient:
             )
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         if not media_type:
-            media_type = _media_type_in(body)
+            media_type = media_type_in(body)
         return ManifestResponse(digest=digest, media_type=media_type, body=body)
 
     def resolve(self, repository: str, reference: str) -> ManifestResponse:
@@ -494,10 +414,10 @@ class RegistryClient:
         return digest
 
 
-_ACCEPT = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
+_ACCEPT = {"Accept": ", ".join(MANIFEST_ACCEPT)}
 
 
-def _media_type_in(body: bytes) -> str:
+def media_type_in(body: bytes) -> str:
     try:
         value = json.loads(body).get("mediaType", "")
     except (ValueError, AttributeError):
@@ -505,34 +425,7 @@ def _media_type_in(body: bytes) -> str:
     return value if isinstance(value, str) else ""
 
 
-def index_platforms(body: bytes) -> dict[str, str]:
-    """``os/arch[/variant]`` -> child manifest digest of an image index.
-
-    Attestation children (``unknown/unknown``, or annotated as attestation manifests)
-    are skipped; the first child for a platform wins, as a puller would choose it.
-    """
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise RegistryError(f"an image index is not valid JSON: {exc}") from exc
-    children: dict[str, str] = {}
-    manifests = document.get("manifests") if isinstance(document, dict) else None
-    for child in manifests if isinstance(manifests, list) else []:
-        if not isinstance(child, dict) or not isinstance(child.get("digest"), str):
-            continue
-        annotations = child.get("annotations") or {}
-        if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
-            continue
-        platform = child.get("platform") or {}
-        os_name, arch = platform.get("os", "unknown"), platform.get("architecture", "unknown")
-        if os_name == "unknown" or arch == "unknown":
-            continue
-        name = f"{os_name}/{arch}" + (f"/{platform['variant']}" if platform.get("variant") else "")
-        children.setdefault(name, child["digest"])
-    return dict(sorted(children.items()))
-
-
-# -- resolving many references at once ---------------------------------------------------
+# -- endpoints and mirrors ----------------------------------------------------------------
 
 DOCKER_HUB_ENDPOINT = "registry-1.docker.io"
 
@@ -565,257 +458,22 @@ def endpoint_for(
     return Endpoint(parts.netloc, parts.scheme == "http")
 
 
-@dataclass
-class ImageResolver:
-    """Resolves each unique ManifestKey once, concurrently, through mirrors, with credentials.
-
-    Tags are resolved with HEAD (GET when HEAD cannot answer); the body of an index is
-    then fetched once per digest (content-addressed, so shared by every tag serving it)
-    to record its platform children, unless ``known_platforms`` already has them.
-    """
-
-    mirrors: Mapping[str, str] = field(default_factory=dict)
-    insecure: frozenset[str] = frozenset()
-    max_workers: int = 8
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT
-    docker_config: Mapping[str, Any] | None = None
-    counter: RequestCounter = field(default_factory=RequestCounter)
-    _clients: dict[str, RegistryClient] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def _client(self, registry: str) -> RegistryClient:
-        endpoint = endpoint_for(registry, self.mirrors, self.insecure)
-        with self._lock:
-            client = self._clients.get(endpoint.host)
-            if client is None:
-                if self.docker_config is None:
-                    self.docker_config = load_docker_config()
-                client = RegistryClient(
-                    endpoint.host,
-                    insecure=self.insecure,
-                    timeout=self.timeout,
-                    plain_http=endpoint.plain_http,
-                    docker_config=self.docker_config,
-                    counter=self.counter,
-                )
-                self._clients[endpoint.host] = client
-            return client
-
-    def resolve_all(
-        self,
-        keys: Iterable[ManifestKey],
-        known_platforms: Mapping[str, Mapping[str, str]] | None = None,
-    ) -> dict[ManifestKey, Resolution]:
-        unique = sorted(set(keys))
-        for key in unique:
-            self._client(key.registry)  # configuration errors before any request
-        known = dict(known_platforms or {})
-        heads = self._run(unique, self._resolve_one)
-        wanted: dict[str, ManifestKey] = {}
-        for key in unique:
-            served = heads[key]
-            if served.media_type in INDEX_MEDIA_TYPES and served.digest not in known:
-                if served.body is not None:
-                    known[served.digest] = index_platforms(served.body)
-                else:
-                    wanted.setdefault(served.digest, key)
-        bodies = self._run(
-            [ManifestKey(k.registry, k.repository, d) for d, k in sorted(wanted.items())],
-            self._fetch_body,
-        )
-        for body_key, body in bodies.items():
-            known[body_key.reference] = index_platforms(body.body or b"")
-        result: dict[ManifestKey, Resolution] = {}
-        for key in unique:
-            served = heads[key]
-            platforms = known.get(served.digest) if served.media_type in INDEX_MEDIA_TYPES else None
-            result[key] = Resolution(
-                key=key,
-                digest=served.digest,
-                media_type=served.media_type,
-                platforms=platforms,
-                endpoint=self._client(key.registry).host,
-            )
-        return result
-
-    def _resolve_one(self, key: ManifestKey) -> ManifestResponse:
-        client = self._client(key.registry)
-        if key.reference.startswith("sha256:"):
-            return client.get_manifest(key.repository, key.reference)
-        return client.resolve(key.repository, key.reference)
-
-    def _fetch_body(self, key: ManifestKey) -> ManifestResponse:
-        return self._client(key.registry).get_manifest(key.repository, key.reference)
-
-    def _run(
-        self, keys: list[ManifestKey], work: Callable[[ManifestKey], ManifestResponse]
-    ) -> dict[ManifestKey, ManifestResponse]:
-        """Run ``work`` over ``keys`` in a bounded pool; the first failure stops the rest."""
-        if not keys:
-            return {}
-        pool = ThreadPoolExecutor(max_workers=max(1, min(self.max_workers, len(keys))))
-        futures: dict[Future[ManifestResponse], ManifestKey] = {
-            pool.submit(work, key): key for key in keys
-        }
-        try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    raise error
-            return {futures[future]: future.result() for future in futures}
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-# -- an image in a registry, read as a BlobSource for repro.oci ---------------------------
-
-
-class _ResponseStream(io.RawIOBase):
-    """The raw body of a streamed response; a lost connection is a RegistryError."""
-
-    def __init__(self, response: Any, label: str) -> None:
-        super().__init__()
-        self._response = response
-        self._label = label
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any, /) -> int:
-        view = memoryview(buffer).cast("B")
-        try:
-            data: bytes = self._response.raw.read(len(view), decode_content=False)
-        except Exception as exc:  # urllib3/requests errors: the connection broke mid-blob
-            raise RegistryError(
-                f"reading {self._label} failed: {type(exc).__name__}: {exc}"
-            ) from exc
-        view[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._response.close()
-        super().close()
-
-
-def _manifest_children(body: bytes) -> set[str]:
-    """The digests an image index lists (fetched from /manifests/, not /blobs/)."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return set()
-    manifests = document.get("manifests") if isinstance(document, dict) else None
-    return {
-        child["digest"]
-        for child in (manifests if isinstance(manifests, list) else [])
-        if isinstance(child, dict) and isinstance(child.get("digest"), str)
-    }
-
-
-class RegistryImage:
-    """A repro.oci.BlobSource for ``registry/repository:tag`` or ``@sha256:...``.
-
-    The reference is resolved once to the digest of the manifest or index it names;
-    everything after is fetched by digest. ``index_bytes`` is a synthesised OCI layout
-    index.json with that one descriptor, so the same image gives the same index whether
-    it was named by tag or by digest. repro.oci verifies every blob read against its digest.
-    """
-
-    def __init__(self, client: RegistryClient, repository: str, reference: str) -> None:
-        self.client = client
-        self.repository = repository
-        self.reference = reference
-        separator = "@" if reference.startswith("sha256:") else ":"
-        self._location = f"{client.host}/{repository}{separator}{reference}"
-        top = client.get_manifest(repository, reference)
-        body = top.body or b""
-        self.digest = top.digest
-        self.media_type = top.media_type or _media_type_in(body)
-        self._manifests: dict[str, bytes] = {top.digest: body}
-        self._manifest_digests: set[str] = _manifest_children(body)
-        self._lock = threading.Lock()
-        descriptor = {"mediaType": self.media_type, "digest": top.digest, "size": len(body)}
-        index = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": [descriptor],
-        }
-        self._index = json.dumps(index, sort_keys=True, separators=(",", ":")).encode()
-
-    @property
-    def location(self) -> str:
-        return self._location
-
-    def index_bytes(self) -> bytes:
-        return self._index
-
-    def _manifest(self, digest: str) -> bytes:
-        with self._lock:
-            cached = self._manifests.get(digest)
-        if cached is not None:
-            return cached
-        body = self.client.get_manifest(self.repository, digest).body or b""
-        with self._lock:
-            self._manifests[digest] = body
-            self._manifest_digests |= _manifest_children(body)
-        return body
-
-    def _is_manifest(self, digest: str) -> bool:
-        with self._lock:
-            return digest in self._manifests or digest in self._manifest_digests
-
-    def open_blob(self, digest: str) -> BinaryIO:
-        if self._is_manifest(digest):
-            return io.BytesIO(self._manifest(digest))
-        stream = self.client.open_blob(self.repository, digest)
-        if stream is None:  # not a blob: some registries keep manifests apart
-            return io.BytesIO(self._manifest(digest))
-        return stream
-
-    def blob_size(self, digest: str) -> int:
-        if self._is_manifest(digest):
-            return len(self._manifest(digest))
-        size = self.client.blob_size(self.repository, digest)
-        if size is None:
-            return len(self._manifest(digest))
-        return size
-
-
-def looks_like_registry_reference(text: str) -> bool:
-    """True when ``text`` names a registry host explicitly (``host[:port]/name...``).
-
-    Short names (``busybox:1.35``) and anything ending in ``.tar`` are taken as paths.
-    """
-    first, slash, _ = text.partition("/")
-    if not slash or text.endswith(".tar") or text.startswith((".", "/", "~")):
-        return False
-    return "." in first or ":" in first or first == "localhost"
-
-
-def open_registry_image(
-    text: str,
+def client_for(
+    registry: str,
     *,
     mirrors: Mapping[str, str] | None = None,
     insecure: frozenset[str] = frozenset(),
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     docker_config: Mapping[str, Any] | None = None,
-) -> RegistryImage:
-    """Resolve ``text`` (``host/name:tag`` or ``host/name@sha256:...``) to a RegistryImage.
-
-    A digest in the reference wins over a tag. Raises InputError for a malformed
-    reference, RegistryError (exit 3) when the registry cannot be reached.
-    """
-    from repro.dockerfile import parse_image_ref
-
-    ref = parse_image_ref(text)
-    endpoint = endpoint_for(ref.registry, mirrors or {}, insecure)
-    client = RegistryClient(
+    counter: RequestCounter | None = None,
+) -> RegistryClient:
+    """A client for ``registry`` (as normalised), through its mirror if one is configured."""
+    endpoint = endpoint_for(registry, mirrors or {}, insecure)
+    return RegistryClient(
         endpoint.host,
         insecure=insecure,
         timeout=timeout,
         plain_http=endpoint.plain_http,
         docker_config=docker_config,
+        counter=counter,
     )
-    reference = ref.digest or ref.tag or "latest"
-    return RegistryImage(client, ref.repository, reference)
