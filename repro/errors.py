@@ -5,6 +5,7 @@ Exit codes are a contract for every command:
   1  the verdict is negative (differs, not pinned, check failed)
   2  usage or input error (bad Dockerfile, missing file, malformed lockfile)
   3  environment error (engine missing or too old, registry unreachable, auth refused)
+  4  internal error: an exception that is not a ReproError is a bug in repro
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class ExitCode(IntEnum):
     NEGATIVE = 1
     INPUT = 2
     ENVIRONMENT = 3
+    INTERNAL = 4
 
 
 class ReproError(Exception):

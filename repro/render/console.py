@@ -22,6 +22,20 @@ def stderr() -> Console:
     return Console(stderr=True, no_color=_no_color(), soft_wrap=True)
 
 
+def render_internal_error(error: BaseException, *, debug: bool) -> None:
+    """An unexpected exception: its type and first line, and that it is a bug."""
+    console = stderr()
+    lines = str(error).strip().splitlines()
+    detail = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    console.print(f"[bold red]error:[/] {escape(detail)}", markup=True, highlight=False)
+    advice = (
+        "please report it with the traceback above"
+        if debug
+        else ("rerun with --debug for the traceback")
+    )
+    console.print(f"this is a bug; {advice}", markup=False, highlight=False)
+
+
 def render_error(error: ReproError) -> None:
     console = stderr()
     console.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, highlight=False)

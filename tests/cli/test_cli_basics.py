@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from repro import __version__
 from repro.cli import app
@@ -23,11 +23,18 @@ def test_help_lists_commands_and_exit_codes() -> None:
     assert result.exit_code == 0
     assert "doctor" in result.stdout
     assert "3 environment error" in " ".join(result.stdout.split())
+    assert "4 internal error" in " ".join(result.stdout.split())
 
 
 def test_unknown_command_is_a_usage_error() -> None:
     result = runner.invoke(app, ["no-such-command"])
     assert result.exit_code == 2
+
+
+def test_an_unknown_option_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["doctor", "--no-such-option"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
 
 
 @pytest.mark.parametrize(
@@ -75,3 +82,38 @@ def test_error_text_in_square_brackets_is_printed_literally() -> None:
         app.registered_commands[:] = [
             c for c in app.registered_commands if c.name != "raise-brackets"
         ]
+
+
+def _run_raising(error: BaseException, *args: str) -> Result:
+    @app.command("raise-unexpected", hidden=True)
+    def _raise() -> None:
+        raise error
+
+    try:
+        return runner.invoke(app, [*args, "raise-unexpected"])
+    finally:
+        app.registered_commands[:] = [
+            c for c in app.registered_commands if c.name != "raise-unexpected"
+        ]
+
+
+def test_an_unexpected_exception_is_a_bug_with_exit_4_and_no_traceback() -> None:
+    result = _run_raising(ValueError("the first line\nthe second line"))
+    assert result.exit_code == 4
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        "error: ValueError: the first line",
+        "this is a bug; rerun with --debug for the traceback",
+    ]
+
+    debug = _run_raising(ZeroDivisionError("division by zero"), "--debug")
+    assert debug.exit_code == 4
+    assert "Traceback" in debug.output and "ZeroDivisionError" in debug.output
+    assert "error: ZeroDivisionError: division by zero" in debug.output
+
+
+def test_ctrl_c_exits_130_with_one_line() -> None:
+    result = _run_raising(KeyboardInterrupt())
+    assert result.exit_code == 130
+    assert result.output.strip() == "interrupted"

@@ -1,0 +1,54 @@
+"""Options several commands share, declared once so their spelling and help agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from repro.errors import InputError
+
+GitContextArgument = Annotated[
+    Path, typer.Argument(help="Build context (a directory in a git work tree).")
+]
+DockerfileOption = Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")]
+TargetOption = Annotated[str | None, typer.Option("--target", help="Build this stage.")]
+PlatformsOption = Annotated[
+    list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
+]
+BuildArgsOption = Annotated[
+    list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
+]
+BuildersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--builder", help="buildx builder; give two to build A and B concurrently on each."
+    ),
+]
+EpochOption = Annotated[
+    str,
+    typer.Option(
+        "--epoch", help="SOURCE_DATE_EPOCH: a number of seconds, or 'git' for the commit time."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+MaxDiffsOption = Annotated[int, typer.Option("--max-diffs", help="Show at most N differences.")]
+
+
+def parse_build_args(pairs: list[str] | None) -> dict[str, str]:
+    """``--build-arg KEY=VALUE`` pairs; a later KEY wins, as with docker."""
+    parsed: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--build-arg needs KEY=VALUE, got {pair!r}")
+        parsed[key] = value
+    return parsed
+
+
+def parse_builders(values: list[str] | None) -> tuple[str, ...]:
+    """``--builder`` given at most twice: one builder per build."""
+    if len(values or []) > 2:
+        raise InputError("--builder can be given at most twice (one builder per build)")
+    return tuple(values or ())

@@ -1,0 +1,253 @@
+"""The release commands: release, show, which, diff, rebuild, keygen, sign,
+verify-release, publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from repro.cli._options import (
+    BuildArgsOption,
+    BuildersOption,
+    DockerfileOption,
+    GitContextArgument,
+    JsonOption,
+    MaxDiffsOption,
+    PlatformsOption,
+    TargetOption,
+    parse_build_args,
+    parse_builders,
+)
+from repro.render.console import stderr, stdout
+
+
+def release(
+    version: Annotated[str, typer.Argument(help="The release version, e.g. 1.4.0.")],
+    context: GitContextArgument = Path("."),
+    file: DockerfileOption = None,
+    target: TargetOption = None,
+    platform: PlatformsOption = None,
+    build_arg: BuildArgsOption = None,
+    builder: BuildersOption = None,
+    push: Annotated[
+        str | None,
+        typer.Option("--push", help="Push the verified image to REF (registry/repo:tag)."),
+    ] = None,
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="Sign the record with this private key.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Record again a version already recorded.")
+    ] = False,
+    max_diffs: MaxDiffsOption = 50,
+) -> None:
+    """Verify, then record the release in repro.lock (and push and sign it).
+
+    Exit 0 recorded, 1 the builds differ (nothing recorded), 2 bad input or version
+    already recorded, 3 engine or registry failure.
+    """
+    from repro.errors import ExitCode
+    from repro.release.service import ReleaseRequest, run_release
+    from repro.render.progress import build_progress
+    from repro.render.release import release_summary
+    from repro.verify import VerifyOptions
+
+    options = VerifyOptions(
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=tuple(platform or ()),
+        build_args=parse_build_args(build_arg),
+        builders=parse_builders(builder),
+    )
+    request = ReleaseRequest(version, options, push=push, sign_key=sign, replace=replace)
+    with build_progress(stderr()) as (on_log, on_phase):
+        outcome = run_release(
+            request, registry=_artifact_registry(), on_log=on_log, on_phase=on_phase
+        )
+    stdout().print(release_summary(outcome, max_diffs=max_diffs))
+    if outcome.release is None:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def show(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    json_output: JsonOption = False,
+    pubkey: Annotated[
+        Path | None, typer.Option("--pubkey", help="Check the signature with this public key.")
+    ] = None,
+) -> None:
+    """What shipped in VERSION: commit, digests, bases, layers, sizes, signature."""
+    from repro.release.service import find_lockfile, read_book, signature_status
+    from repro.render.release import show_json, show_view
+
+    lockfile = find_lockfile(Path.cwd())
+    release_record = read_book(lockfile).get(version)
+    status = signature_status(lockfile, version, pubkey)
+    if json_output:
+        stdout().out(show_json(release_record, status), end="")
+    else:
+        stdout().print(show_view(release_record, status))
+
+
+def which(
+    digest: Annotated[str, typer.Argument(help="A digest, or a unique prefix of one.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Which release (and platform) an image, manifest, config or layer digest belongs to.
+
+    Exit 1 when no release has it, 2 when the prefix is ambiguous.
+    """
+    from repro.release.record import which as find_digest
+    from repro.release.service import find_lockfile, read_book
+    from repro.render.release import which_json, which_view
+
+    hits = find_digest(read_book(find_lockfile(Path.cwd())).releases, digest)
+    if json_output:
+        stdout().out(which_json(hits), end="")
+    else:
+        stdout().print(which_view(hits))
+
+
+def diff_command(
+    old: Annotated[str, typer.Argument(metavar="V1", help="The older release.")],
+    new: Annotated[str, typer.Argument(metavar="V2", help="The newer release.")],
+    json_output: JsonOption = False,
+) -> None:
+    """What changed between two releases: bases, commits, layers, sizes."""
+    from repro.release.service import find_lockfile, release_diff
+    from repro.render.release import diff_json, diff_view
+
+    changes = release_diff(find_lockfile(Path.cwd()), old, new)
+    if json_output:
+        stdout().out(diff_json(changes), end="")
+    else:
+        stdout().print(diff_view(changes))
+
+
+def rebuild(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Compare with this registry image instead of the record."),
+    ] = None,
+    builder: Annotated[str | None, typer.Option("--builder", help="buildx builder.")] = None,
+    max_diffs: MaxDiffsOption = 50,
+) -> None:
+    """Rebuild a past release from its commit and prove it is the same image.
+
+    Exit 0 identical, 1 differs, 2 bad input, 3 engine or registry failure.
+    """
+    from repro.errors import ExitCode
+    from repro.release.service import find_lockfile
+    from repro.release.service import rebuild as run_rebuild
+    from repro.render.progress import build_progress
+    from repro.render.release import rebuild_view
+
+    lockfile = find_lockfile(Path.cwd())
+    with build_progress(stderr()) as (on_log, on_phase):
+        outcome = run_rebuild(
+            lockfile,
+            version,
+            against=against,
+            builder=builder,
+            on_log=lambda line: on_log("rebuild", line),
+            on_phase=on_phase,
+        )
+    stdout().print(rebuild_view(outcome, max_diffs=max_diffs))
+    if not outcome.identical:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def keygen(
+    out: Annotated[
+        Path, typer.Option("--out", help="Write PREFIX.key (mode 0600) and PREFIX.pub.")
+    ] = Path("repro-release"),
+) -> None:
+    """Create an Ed25519 key pair for signing releases (the private key is never printed)."""
+    from repro.errors import InputError
+    from repro.fsutil import atomic_write_bytes
+    from repro.release.attest import generate_key, key_id, load_public_key
+
+    private_path = out.with_name(out.name + ".key")
+    public_path = out.with_name(out.name + ".pub")
+    for path in (private_path, public_path):
+        if path.exists():
+            raise InputError(f"{path} already exists; not overwriting a key")
+    private_pem, public_pem = generate_key()
+    atomic_write_bytes(private_path, private_pem, mode=0o600)
+    atomic_write_bytes(public_path, public_pem, mode=0o644)
+    keyid = key_id(load_public_key(public_pem, str(public_path)))
+    out_console = stdout()
+    out_console.print(f"private key: {private_path} (mode 0600)", highlight=False)
+    out_console.print(f"public key:  {public_path}", highlight=False)
+    out_console.print(f"key id:      {keyid}", highlight=False)
+
+
+def sign_command(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
+) -> None:
+    """Sign a recorded release: an in-toto statement in a DSSE envelope, next to repro.lock."""
+    from repro.release.service import find_lockfile, sign_release
+
+    outcome = sign_release(find_lockfile(Path.cwd()), version, key)
+    console = stdout()
+    console.print(
+        f"signed release {version} ({outcome.release.digest}) with {outcome.keyid}",
+        highlight=False,
+    )
+    console.print(f"envelope: {outcome.path}", highlight=False)
+
+
+def verify_release(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    pubkey: Annotated[Path, typer.Option("--pubkey", help="The signer's public key (PEM).")],
+    from_ref: Annotated[
+        str | None,
+        typer.Option("--from", help="Fetch the envelope published for this registry image."),
+    ] = None,
+) -> None:
+    """Check a release's signature and that it signs exactly what repro.lock records.
+
+    Exit 0 valid, 1 not signed, signature invalid or anything differs, 2 bad input.
+    """
+    from repro.errors import ExitCode
+    from repro.release.service import check_release, find_lockfile
+    from repro.render.release import check_view
+
+    check = check_release(
+        find_lockfile(Path.cwd()), version, pubkey, from_ref, registry=_artifact_registry()
+    )
+    stdout().print(check_view(check))
+    if not check.ok:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def publish(
+    version: Annotated[str, typer.Argument(help="A recorded release version.")],
+    to: Annotated[str, typer.Option("--to", help="The pushed image (registry/repo:tag).")],
+    key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
+) -> None:
+    """Publish the signed statement to the registry as an artifact referring to the image."""
+    from repro.release.service import find_lockfile
+    from repro.release.service import publish as run_publish
+    from repro.render.release import publish_view
+
+    outcome = run_publish(find_lockfile(Path.cwd()), version, to, key, _artifact_registry())
+    stdout().print(publish_view(outcome))
+
+
+def _artifact_registry() -> Any:
+    from repro.config import load_config
+    from repro.registry.client import client_for
+    from repro.registry.referrers import ArtifactRegistry
+
+    config = load_config(Path.cwd())
+    return ArtifactRegistry(
+        lambda registry: client_for(
+            registry, mirrors=config.mirrors, insecure=config.insecure_registries
+        )
+    )

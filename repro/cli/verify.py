@@ -1,0 +1,88 @@
+"""`repro verify`: build twice, independently, and prove bit-identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from repro.cli._options import (
+    BuildArgsOption,
+    BuildersOption,
+    DockerfileOption,
+    EpochOption,
+    GitContextArgument,
+    MaxDiffsOption,
+    PlatformsOption,
+    TargetOption,
+    parse_build_args,
+    parse_builders,
+)
+from repro.render.console import stderr, stdout
+
+
+def verify(
+    context: GitContextArgument = Path("."),
+    file: DockerfileOption = None,
+    target: TargetOption = None,
+    platform: PlatformsOption = None,
+    build_arg: BuildArgsOption = None,
+    epoch: EpochOption = "git",
+    builder: BuildersOption = None,
+    keep: Annotated[Path | None, typer.Option("--keep", help="Keep both OCI tars here.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the verification record as JSON.")
+    ] = False,
+    require_locked: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-locked/--no-require-locked",
+            help="Refuse unpinned bases (default: on when repro.lock exists).",
+        ),
+    ] = None,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Verify a work tree with uncommitted changes.")
+    ] = False,
+    no_rewrite_timestamp: Annotated[
+        bool,
+        typer.Option(
+            "--no-rewrite-timestamp",
+            help="Do not clamp file times (to demonstrate why it matters).",
+        ),
+    ] = False,
+    max_diffs: MaxDiffsOption = 50,
+) -> None:
+    """Build twice, independently, and prove the images are bit-identical (or explain why not).
+
+    Exit 0 identical, 1 differs, 2 bad input, 3 engine or build failure.
+    """
+    from repro.errors import ExitCode, InputError
+    from repro.render.progress import build_progress
+    from repro.render.verify import verification_json, verification_summary
+    from repro.verify import VerifyOptions
+    from repro.verify import verify as run_verify
+
+    if epoch != "git" and not epoch.isdigit():
+        raise InputError(f"--epoch must be a number of seconds or 'git', not {epoch!r}")
+    options = VerifyOptions(
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=tuple(platform or ()),
+        build_args=parse_build_args(build_arg),
+        epoch=None if epoch == "git" else int(epoch),
+        builders=parse_builders(builder),
+        keep=keep,
+        allow_dirty=allow_dirty,
+        require_locked=require_locked,
+        rewrite_timestamp=not no_rewrite_timestamp,
+    )
+    with build_progress(stderr()) as (on_log, on_phase):
+        result = run_verify(options, on_log=on_log, on_phase=on_phase)
+    if json_output:
+        stdout().out(verification_json(result), end="")
+    else:
+        stdout().print(verification_summary(result, max_diffs=max_diffs))
+    if not result.identical:
+        raise typer.Exit(int(ExitCode.NEGATIVE))
