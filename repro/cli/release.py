@@ -52,7 +52,7 @@ def release(
     from repro.release.service import ReleaseRequest, run_release
     from repro.render.progress import build_progress
     from repro.render.release import release_summary
-    from repro.verify import VerifyOptions
+    from repro.verify.service import VerifyOptions
 
     options = VerifyOptions(
         context=context,

@@ -79,8 +79,8 @@ def signoff(
     from repro.fsutil import atomic_write_text
     from repro.render.progress import build_progress
     from repro.render.signoff import signoff_json, signoff_markdown
+    from repro.signoff.service import SignoffOptions, run_signoff
     from repro.signoff.units import parse_size
-    from repro.signoff_service import SignoffOptions, run_signoff
 
     if output_format not in ("md", "json"):
         raise InputError(f"--format must be md or json, not {output_format!r}")
@@ -101,7 +101,7 @@ def signoff(
         report = run_signoff(options, on_log=lambda line: on_log("build", line), on_phase=on_phase)
     text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
     if sign is not None:
-        from repro.signoff_service import sign_report
+        from repro.signoff.service import sign_report
 
         text = sign_report(report, sign).decode("utf-8")
     if release is not None:

@@ -60,8 +60,8 @@ def verify(
     from repro.errors import ExitCode, InputError
     from repro.render.progress import build_progress
     from repro.render.verify import verification_json, verification_summary
-    from repro.verify import VerifyOptions
-    from repro.verify import verify as run_verify
+    from repro.verify.service import VerifyOptions
+    from repro.verify.service import verify as run_verify
 
     if epoch != "git" and not epoch.isdigit():
         raise InputError(f"--epoch must be a number of seconds or 'git', not {epoch!r}")

@@ -47,7 +47,7 @@ from repro.release.record import (
     pinned_bases,
     release_images,
 )
-from repro.verify import LogSink, VerifyOptions, VerifyResult
+from repro.verify.service import LogSink, VerifyOptions, VerifyResult
 
 SIGNATURE_DIR = Path(".repro") / "releases"
 VERSION_ANNOTATION = "dev.repro.release.version"
@@ -196,7 +196,7 @@ def run_release(
     from repro.build.buildx import probe_engine
     from repro.environment import buildkit_version
     from repro.oci import open_image, resolve_tree
-    from repro.verify import verify
+    from repro.verify.service import verify
 
     phase = on_phase or _quiet
     version = check_version(request.version)

@@ -16,7 +16,7 @@ _STEP = re.compile(r"^#\d+ \[(?P<step>[^\]]+)\] (?P<what>.+)$")
 def build_progress(
     console: Console,
 ) -> Iterator[tuple[Callable[[str, str], None], Callable[[str], None]]]:
-    """Yield (on_log, on_phase) callbacks for repro.verify."""
+    """Yield (on_log, on_phase) callbacks for the build use cases."""
     seen: set[tuple[str, str]] = set()
     lock = threading.Lock()
     status = console.status("starting") if console.is_terminal else None

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from repro.jsonout import document, dumps_stable
 from repro.render.compare import differences_tree, short_digest
-from repro.verify import VerifyResult
+from repro.verify.service import VerifyResult
 
 
 def verification_record(result: VerifyResult) -> dict[str, Any]:

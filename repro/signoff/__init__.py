@@ -2,7 +2,7 @@
 
 Pure: an image comes in as a BlobSource, the project's files as parsed data; each check
 (repro.signoff.checks) is a small function from a CheckContext to a CheckResult.
-Building the image and reading files live in repro.signoff_service.
+Building the image and reading files live in repro.signoff.service.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def _fresh_checkout(
 ) -> tuple[Path, Path | None]:
     """Build what `repro verify` builds: a fresh checkout of the commit (as its build A),
     so the image signed off is the verified one. A dirty tree is built as it is."""
-    from repro.verify import VARIATION_A
+    from repro.verify.service import VARIATION_A
 
     if root is None or commit is None or git.dirty_paths(root, context):
         return context, dockerfile
