@@ -1,10 +1,12 @@
-"""`repro doctor`: judge the gathered facts about the environment (pure)."""
+"""`repro doctor`: gather facts about the environment through an EnvironmentProbe, and
+judge them (the judging is pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from repro.environment import MIN_BUILDKIT, EngineFacts, RegistryStatus, buildkit_version
 from repro.errors import EngineError
@@ -113,3 +115,26 @@ def diagnose(
             )
         )
     return DoctorReport(tuple(checks))
+
+
+class EnvironmentProbe(Protocol):
+    """Asks the engine, git and a registry what they are (buildx, git, HTTP in the CLI)."""
+
+    def engine(self, builder: str | None) -> EngineFacts: ...  # raises EngineError
+
+    def git_version(self) -> str | None: ...  # None: git is not installed
+
+    def registry(self, host: str) -> RegistryStatus: ...
+
+
+def run_doctor(
+    probe: EnvironmentProbe, hosts: Iterable[str], *, builder: str | None = None
+) -> DoctorReport:
+    """Check the engine (with ``builder``), git and every registry in ``hosts``, sorted."""
+    engine: EngineFacts | EngineError
+    try:
+        engine = probe.engine(builder)
+    except EngineError as error:
+        engine = error
+    statuses = [probe.registry(host) for host in sorted(set(hosts))]
+    return diagnose(engine, probe.git_version(), statuses)

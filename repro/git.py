@@ -1,4 +1,7 @@
-"""The adapter to git (a subprocess; there is no library we trust more than git itself)."""
+"""The adapter to git (a subprocess; there is no library we trust more than git itself).
+
+Finding the repository root needs no git process: that rule is repro.project's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from repro.errors import GitError, InputError
+from repro.errors import GitError
 
 
 def git_version() -> str | None:
@@ -40,19 +43,6 @@ def run_git(
     if result.returncode != 0:
         raise GitError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
     return result.stdout
-
-
-def repo_root(path: Path) -> Path:
-    """The top of the git work tree holding ``path``; InputError when it is not in one."""
-    directory = path if path.is_dir() else path.parent
-    try:
-        return Path(run_git(directory, "rev-parse", "--show-toplevel").strip())
-    except GitError as exc:
-        raise InputError(
-            f"{path} is not inside a git repository, so there is no commit to take "
-            "SOURCE_DATE_EPOCH from",
-            hint="Run `git init` and commit, or pass --epoch N.",
-        ) from exc
 
 
 def head_commit(repo: Path) -> str:
@@ -121,3 +111,33 @@ def has_commit(repo: Path, commit: str) -> bool:
     except GitError:
         return False
     return True
+
+
+class Git:
+    """The SourceControl the use cases receive: the git operations above, as methods."""
+
+    def head_commit(self, repo: Path) -> str:
+        return head_commit(repo)
+
+    def dirty_paths(self, repo: Path, path: Path) -> list[str]:
+        return dirty_paths(repo, path)
+
+    def commit_epoch(self, path: Path) -> int:
+        return commit_epoch(path)
+
+    def clone_at(
+        self, source: Path, commit: str, dest: Path, *, umask: int, env: Mapping[str, str]
+    ) -> Path:
+        return clone_at(source, commit, dest, umask=umask, env=env)
+
+    def tracked_files(self, repo: Path) -> list[str]:
+        return tracked_and_untracked(repo)
+
+    def exact_tag(self, repo: Path, commit: str = "HEAD") -> str | None:
+        return exact_tag(repo, commit)
+
+    def log(self, repo: Path, old: str, new: str) -> list[str]:
+        return log_oneline(repo, old, new)
+
+    def has_commit(self, repo: Path, commit: str) -> bool:
+        return has_commit(repo, commit)

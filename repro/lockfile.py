@@ -27,6 +27,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ import tomli_w
 
 from repro.dockerfile import ImageRef
 from repro.errors import LockfileError
+from repro.records import Fields
 
 LOCKFILE_NAME = "repro.lock"
 LOCK_SCHEMA_VERSION = 1
@@ -164,8 +166,9 @@ def migrate(
     return data
 
 
-def read_lockfile(path: Path) -> Lockfile | None:
-    """The lockfile at ``path``; None when there is none (an empty file counts as none)."""
+def read_lockfile_text(path: Path) -> str | None:
+    """The text of the lockfile at ``path``; None when there is none (an empty file counts
+    as none)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -173,10 +176,20 @@ def read_lockfile(path: Path) -> Lockfile | None:
     if not data.strip():
         return None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LockfileError(f"{path}: not UTF-8 text") from exc
-    return parse_lockfile(text, str(path))
+
+
+def read_lockfile(path: Path) -> Lockfile | None:
+    """The lockfile at ``path``; None when there is none (an empty file counts as none)."""
+    text = read_lockfile_text(path)
+    return None if text is None else parse_lockfile(text, str(path))
+
+
+def utc_now() -> str:
+    """The time as repro.lock records it (``resolved_at``, ``verified_at``): RFC 3339, UTC."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _image(table: object, path: str, line: int) -> LockedImage:
@@ -360,48 +373,26 @@ def with_release(lock: Lockfile, release: Release) -> Lockfile:
     return Lockfile(images=lock.images, extra=extra, schema_version=LOCK_SCHEMA_VERSION)
 
 
-class _Table:
-    """Typed access to one TOML table, with errors that say where and what."""
+class _Table(Fields):
+    """A table of a release entry: a malformed one is a LockfileError (exit 2)."""
 
     def __init__(self, table: object, where: str, what: str) -> None:
-        if not isinstance(table, dict):
-            raise LockfileError(f"{where}: {what} must be a table")
-        self.table: dict[str, Any] = table
-        self.where = where
-        self.what = what
-
-    def fail(self, key: str, expected: str) -> LockfileError:
-        return LockfileError(
-            f"{self.where}: {self.what} `{key}` is missing or not {expected}",
+        super().__init__(
+            table,
+            where,
+            what,
+            error=LockfileError,
             hint="repro.lock is written by repro; restore it from version control "
             "or record the release again with `repro release --replace`",
         )
 
-    def text(self, key: str) -> str:
-        value = self.table.get(key)
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, "a string")
-        return value
-
     def optional_text(self, key: str) -> str | None:
-        return None if self.table.get(key) is None else self.text(key)
+        return None if self.data.get(key) is None else self.text(key)
 
     def digest(self, key: str) -> str:
-        value = self.table.get(key)
+        value = self.data.get(key)
         if not isinstance(value, str) or not _DIGEST.fullmatch(value):
-            raise self.fail(key, "a sha256:<64 hex> digest")
-        return value
-
-    def integer(self, key: str) -> int:
-        value = self.table.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self.fail(key, "a non-negative integer")
-        return value
-
-    def tables(self, key: str) -> list[object]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list):
-            raise self.fail(key, "an array of tables")
+            raise self.wrong(key, "a sha256:<64 hex> digest")
         return value
 
 
@@ -414,15 +405,9 @@ def parse_release(raw: object, where: str) -> Release:
     table.what = f"release {version}"
     sha = table.text("dockerfile_sha256")
     if not _HEX64.fullmatch(sha):
-        raise table.fail("dockerfile_sha256", "64 hex digits")
-    args = table.table.get("build_args", {})
-    if not isinstance(args, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in args.items()
-    ):
-        raise table.fail("build_args", "a table of strings")
-    platforms = table.table.get("platforms", [])
-    if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
-        raise table.fail("platforms", "a list of strings")
+        raise table.wrong("dockerfile_sha256", "64 hex digits")
+    args = table.string_table("build_args")
+    platforms = table.texts("platforms")
     bases = []
     for entry in table.tables("base"):
         base = _Table(entry, where, f"release {version}: a base")
@@ -450,7 +435,7 @@ def parse_release(raw: object, where: str) -> Release:
             )
         )
     if not images:
-        raise table.fail("image", "at least one image table")
+        raise table.wrong("image", "at least one image table")
     return Release(
         version=version,
         commit=table.text("commit"),

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
+from repro.build.model import BuildRequest
 from repro.environment import BuilderFacts, EngineFacts
 from repro.errors import BuildFailed, EngineError
 
@@ -101,22 +101,6 @@ def probe_engine(*, host: str | None = None, builder: str | None = None) -> Engi
     )
 
 
-@dataclass(frozen=True)
-class BuildRequest:
-    """One reproducible OCI build: no cache, fixed epoch, no attestations."""
-
-    context: Path
-    dest: Path
-    source_date_epoch: int
-    dockerfile: Path | None = None
-    target: str | None = None
-    platforms: Sequence[str] = ()
-    build_args: Mapping[str, str] = field(default_factory=dict)
-    rewrite_timestamp: bool = True
-    builder: str | None = None
-    host: str | None = None
-
-
 def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
     """Build ``request`` into an OCI tar at ``request.dest``.
 
@@ -126,7 +110,9 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
     output = {"type": "oci", "dest": str(request.dest)}
     if request.rewrite_timestamp:
         output["rewrite-timestamp"] = "true"
-    build_args = {"SOURCE_DATE_EPOCH": str(request.source_date_epoch), **request.build_args}
+    # The epoch goes last, so the build uses the epoch the record states (repro.project
+    # refuses a --build-arg SOURCE_DATE_EPOCH that disagrees before anything is built).
+    build_args = {**request.build_args, "SOURCE_DATE_EPOCH": str(request.source_date_epoch)}
     client, builder = _client_for_builder(request.builder, request.host)
     recent: deque[str] = deque(maxlen=200)
     try:
@@ -159,3 +145,13 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
         )
         raise BuildFailed(failing.removeprefix("ERROR: "), log_tail=_tail(log)) from exc
     return request.dest
+
+
+class Buildx:
+    """The Builder and EngineProbe the use cases receive: buildx on the local engine."""
+
+    def build(self, request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
+        return build_oci(request, on_log)
+
+    def probe(self, builder: str | None = None) -> EngineFacts:
+        return probe_engine(builder=builder)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from repro.cli._options import (
-    MaxDiffsOption,
-)
+from repro.cli._options import MaxDiffsOption
 from repro.render.console import stdout
 
 
@@ -39,12 +36,14 @@ def compare(
     Exit 0 identical, 1 differs, 2 bad input (missing, corrupted or truncated image),
     3 registry unreachable. An existing path wins over a registry reference.
     """
+    from repro.cli import _wiring
     from repro.errors import ExitCode
     from repro.jsonout import dumps_stable
     from repro.oci import compare_images
     from repro.render.compare import differences_tree
 
-    source_a, source_b = _open_compared(image_a), _open_compared(image_b)
+    opener = _wiring.image_opener(_wiring.project_config())
+    source_a, source_b = opener.open(image_a), opener.open(image_b)
     comparison = compare_images(source_a, source_b, platform=platform, ignore=tuple(ignore or ()))
     if json_output:
         stdout().out(dumps_stable(comparison.to_json_dict()), end="")
@@ -52,22 +51,3 @@ def compare(
         stdout().print(differences_tree(comparison, max_diffs=max_diffs))
     if comparison.verdict != "identical":
         raise typer.Exit(int(ExitCode.NEGATIVE))
-
-
-def _open_compared(argument: str) -> Any:
-    """A BlobSource for a `repro compare` argument: an existing path, else a registry reference."""
-    from repro.oci import open_image
-
-    if Path(argument).exists():
-        return open_image(argument)
-    from repro.registry.image import looks_like_registry_reference
-
-    if not looks_like_registry_reference(argument):
-        return open_image(argument)  # "does not exist"
-    from repro.config import load_config
-    from repro.registry.image import open_registry_image
-
-    config = load_config(Path.cwd())
-    return open_registry_image(
-        argument, mirrors=config.mirrors, insecure=config.insecure_registries
-    )

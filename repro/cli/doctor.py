@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from repro.cli._options import (
-    JsonOption,
-)
+from repro.cli._options import JsonOption
 from repro.render.console import stdout
 
 
@@ -24,22 +21,14 @@ def doctor(
     ] = None,
 ) -> None:
     """Check the engine, buildx, BuildKit, git and the configured registries."""
-    from repro.build.buildx import probe_engine
-    from repro.config import load_config
-    from repro.doctor import diagnose
-    from repro.errors import EngineError, ExitCode
-    from repro.git import git_version
-    from repro.registry.client import RegistryClient
+    from repro.cli import _wiring
+    from repro.doctor import run_doctor
+    from repro.errors import ExitCode
     from repro.render.doctor import doctor_json, doctor_table
 
-    config = load_config(Path.cwd())
-    try:
-        engine: Any = probe_engine(builder=builder)
-    except EngineError as error:
-        engine = error
-    hosts = sorted({*config.registries, *(registry or [])})
-    statuses = [RegistryClient(host, insecure=config.insecure_registries).ping() for host in hosts]
-    report = diagnose(engine, git_version(), statuses)
+    config = _wiring.project_config()
+    hosts = [*config.registries, *(registry or [])]
+    report = run_doctor(_wiring.environment(config), hosts, builder=builder)
     if json_output:
         stdout().out(doctor_json(report), end="")
     else:

@@ -49,11 +49,10 @@ def lock(
     """Pin every image reference to its digest and record it in repro.lock."""
     import sys
 
-    from repro.config import load_config
+    from repro.cli import _wiring
     from repro.errors import ExitCode, InputError
     from repro.lock.plan import Mode
     from repro.lock.service import LockRequest, normalise_platforms, run_lock, split_arguments
-    from repro.registry.resolver import ImageResolver
     from repro.render.lock import lock_json, lock_summary, lock_table, offender_lines
 
     if check and (update or dry_run):
@@ -72,8 +71,7 @@ def lock(
         source_policy=source_policy,
         excludes=tuple(exclude or []),
     )
-    config = load_config(cwd)
-    resolver = ImageResolver(mirrors=config.mirrors, insecure=config.insecure_registries)
+    resolver = _wiring.image_resolver(_wiring.project_config(cwd))
     outcome = run_lock(request, cwd=cwd, resolver=resolver)
     if json_output:
         sys.stdout.write(lock_json(outcome, resolver.counter.manifest_requests))

@@ -4,7 +4,7 @@ verify-release, publish."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -48,6 +48,7 @@ def release(
     Exit 0 recorded, 1 the builds differ (nothing recorded), 2 bad input or version
     already recorded, 3 engine or registry failure.
     """
+    from repro.cli import _wiring
     from repro.errors import ExitCode
     from repro.release.service import ReleaseRequest, run_release
     from repro.render.progress import build_progress
@@ -64,8 +65,15 @@ def release(
     )
     request = ReleaseRequest(version, options, push=push, sign_key=sign, replace=replace)
     with build_progress(stderr()) as (on_log, on_phase):
+        builder_adapter = _wiring.builder()
         outcome = run_release(
-            request, registry=_artifact_registry(), on_log=on_log, on_phase=on_phase
+            request,
+            builder=builder_adapter,
+            engine=builder_adapter,
+            source_control=_wiring.source_control(),
+            registry=_wiring.artifact_registry(_wiring.project_config()),
+            on_log=on_log,
+            on_phase=on_phase,
         )
     stdout().print(release_summary(outcome, max_diffs=max_diffs))
     if outcome.release is None:
@@ -80,7 +88,8 @@ def show(
     ] = None,
 ) -> None:
     """What shipped in VERSION: commit, digests, bases, layers, sizes, signature."""
-    from repro.release.service import find_lockfile, read_book, signature_status
+    from repro.project import find_lockfile
+    from repro.release.service import read_book, signature_status
     from repro.render.release import show_json, show_view
 
     lockfile = find_lockfile(Path.cwd())
@@ -100,8 +109,9 @@ def which(
 
     Exit 1 when no release has it, 2 when the prefix is ambiguous.
     """
+    from repro.project import find_lockfile
     from repro.release.record import which as find_digest
-    from repro.release.service import find_lockfile, read_book
+    from repro.release.service import read_book
     from repro.render.release import which_json, which_view
 
     hits = find_digest(read_book(find_lockfile(Path.cwd())).releases, digest)
@@ -117,10 +127,14 @@ def diff_command(
     json_output: JsonOption = False,
 ) -> None:
     """What changed between two releases: bases, commits, layers, sizes."""
-    from repro.release.service import find_lockfile, release_diff
+    from repro.cli import _wiring
+    from repro.project import find_lockfile
+    from repro.release.service import release_diff
     from repro.render.release import diff_json, diff_view
 
-    changes = release_diff(find_lockfile(Path.cwd()), old, new)
+    changes = release_diff(
+        find_lockfile(Path.cwd()), old, new, source_control=_wiring.source_control()
+    )
     if json_output:
         stdout().out(diff_json(changes), end="")
     else:
@@ -131,7 +145,11 @@ def rebuild(
     version: Annotated[str, typer.Argument(help="A recorded release version.")],
     against: Annotated[
         str | None,
-        typer.Option("--against", help="Compare with this registry image instead of the record."),
+        typer.Option(
+            "--against",
+            help="Compare with this image (registry reference, OCI layout or tar) "
+            "instead of the record.",
+        ),
     ] = None,
     builder: Annotated[str | None, typer.Option("--builder", help="buildx builder.")] = None,
     max_diffs: MaxDiffsOption = 50,
@@ -140,8 +158,9 @@ def rebuild(
 
     Exit 0 identical, 1 differs, 2 bad input, 3 engine or registry failure.
     """
+    from repro.cli import _wiring
     from repro.errors import ExitCode
-    from repro.release.service import find_lockfile
+    from repro.project import find_lockfile
     from repro.release.service import rebuild as run_rebuild
     from repro.render.progress import build_progress
     from repro.render.release import rebuild_view
@@ -151,8 +170,11 @@ def rebuild(
         outcome = run_rebuild(
             lockfile,
             version,
+            builder=_wiring.builder(),
+            source_control=_wiring.source_control(),
+            opener=_wiring.image_opener(_wiring.project_config()),
             against=against,
-            builder=builder,
+            builder_name=builder,
             on_log=lambda line: on_log("rebuild", line),
             on_phase=on_phase,
         )
@@ -191,7 +213,8 @@ def sign_command(
     key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
 ) -> None:
     """Sign a recorded release: an in-toto statement in a DSSE envelope, next to repro.lock."""
-    from repro.release.service import find_lockfile, sign_release
+    from repro.project import find_lockfile
+    from repro.release.service import sign_release
 
     outcome = sign_release(find_lockfile(Path.cwd()), version, key)
     console = stdout()
@@ -214,13 +237,14 @@ def verify_release(
 
     Exit 0 valid, 1 not signed, signature invalid or anything differs, 2 bad input.
     """
+    from repro.cli import _wiring
     from repro.errors import ExitCode
-    from repro.release.service import check_release, find_lockfile
+    from repro.project import find_lockfile
+    from repro.release.service import check_release
     from repro.render.release import check_view
 
-    check = check_release(
-        find_lockfile(Path.cwd()), version, pubkey, from_ref, registry=_artifact_registry()
-    )
+    registry = _wiring.artifact_registry(_wiring.project_config())
+    check = check_release(find_lockfile(Path.cwd()), version, pubkey, from_ref, registry)
     stdout().print(check_view(check))
     if not check.ok:
         raise typer.Exit(int(ExitCode.NEGATIVE))
@@ -232,22 +256,11 @@ def publish(
     key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
 ) -> None:
     """Publish the signed statement to the registry as an artifact referring to the image."""
-    from repro.release.service import find_lockfile
+    from repro.cli import _wiring
+    from repro.project import find_lockfile
     from repro.release.service import publish as run_publish
     from repro.render.release import publish_view
 
-    outcome = run_publish(find_lockfile(Path.cwd()), version, to, key, _artifact_registry())
+    registry = _wiring.artifact_registry(_wiring.project_config())
+    outcome = run_publish(find_lockfile(Path.cwd()), version, to, key, registry)
     stdout().print(publish_view(outcome))
-
-
-def _artifact_registry() -> Any:
-    from repro.config import load_config
-    from repro.registry.client import client_for
-    from repro.registry.referrers import ArtifactRegistry
-
-    config = load_config(Path.cwd())
-    return ArtifactRegistry(
-        lambda registry: client_for(
-            registry, mirrors=config.mirrors, insecure=config.insecure_registries
-        )
-    )

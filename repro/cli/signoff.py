@@ -10,6 +10,7 @@ import typer
 from repro.cli._options import (
     BuildArgsOption,
     DockerfileOption,
+    EpochOption,
     parse_build_args,
 )
 from repro.render.console import stderr, stdout
@@ -66,17 +67,17 @@ def signoff(
             "--verification", help="A `repro verify --json` record for the reproducible check."
         ),
     ] = None,
-    epoch: Annotated[
-        int | None, typer.Option("--epoch", help="SOURCE_DATE_EPOCH (default: the commit time).")
-    ] = None,
+    epoch: EpochOption = "git",
 ) -> None:
     """Run the release sign-off checklist on the real image (built once, or --image).
 
     Exit 0 when every required check passes (warnings never fail), 1 when one fails,
     2 bad input, 3 engine or registry failure.
     """
+    from repro.cli import _wiring
     from repro.errors import ExitCode, InputError
     from repro.fsutil import atomic_write_text
+    from repro.project import parse_epoch
     from repro.render.progress import build_progress
     from repro.render.signoff import signoff_json, signoff_markdown
     from repro.signoff.service import SignoffOptions, run_signoff
@@ -95,10 +96,19 @@ def signoff(
         build_args=parse_build_args(build_arg),
         platform=platform,
         verification=verification,
-        epoch=epoch,
+        epoch=parse_epoch(epoch),
     )
+    config = _wiring.project_config(context)  # the context's project, not the cwd's
     with build_progress(stderr()) as (on_log, on_phase):
-        report = run_signoff(options, on_log=lambda line: on_log("build", line), on_phase=on_phase)
+        report = run_signoff(
+            options,
+            config=config,
+            builder=_wiring.builder(),
+            source_control=_wiring.source_control(),
+            opener=_wiring.image_opener(config),
+            on_log=lambda line: on_log("build", line),
+            on_phase=on_phase,
+        )
     text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
     if sign is not None:
         from repro.signoff.service import sign_report

@@ -57,21 +57,22 @@ def verify(
 
     Exit 0 identical, 1 differs, 2 bad input, 3 engine or build failure.
     """
-    from repro.errors import ExitCode, InputError
+    from repro.cli import _wiring
+    from repro.errors import ExitCode
+    from repro.project import parse_epoch
     from repro.render.progress import build_progress
     from repro.render.verify import verification_json, verification_summary
     from repro.verify.service import VerifyOptions
     from repro.verify.service import verify as run_verify
 
-    if epoch != "git" and not epoch.isdigit():
-        raise InputError(f"--epoch must be a number of seconds or 'git', not {epoch!r}")
+    policy = parse_epoch(epoch)
     options = VerifyOptions(
         context=context,
         dockerfile=file,
         target=target,
         platforms=tuple(platform or ()),
         build_args=parse_build_args(build_arg),
-        epoch=None if epoch == "git" else int(epoch),
+        epoch=policy,
         builders=parse_builders(builder),
         keep=keep,
         allow_dirty=allow_dirty,
@@ -79,7 +80,13 @@ def verify(
         rewrite_timestamp=not no_rewrite_timestamp,
     )
     with build_progress(stderr()) as (on_log, on_phase):
-        result = run_verify(options, on_log=on_log, on_phase=on_phase)
+        result = run_verify(
+            options,
+            builder=_wiring.builder(),
+            source_control=_wiring.source_control(),
+            on_log=on_log,
+            on_phase=on_phase,
+        )
     if json_output:
         stdout().out(verification_json(result), end="")
     else:

@@ -7,12 +7,8 @@ unit tests with a fake one. Nothing is written until every reference has resolve
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +18,8 @@ from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock
 from repro.lock.discover import discover
 from repro.lock.plan import Mode, Plan, SourceFile, load_source, plan, required_keys, unified_diff
 from repro.lock.policy import source_policy_json
-from repro.lockfile import LOCKFILE_NAME, Lockfile, dump_lockfile, read_lockfile
+from repro.lockfile import LOCKFILE_NAME, Lockfile, dump_lockfile, read_lockfile, utc_now
+from repro.project import guard_path, project_root
 from repro.registry.model import ManifestKey, Resolution
 
 _MAX_ROUNDS = 3  # tags first, then pinned digests the tags did not describe
@@ -73,24 +70,6 @@ def split_arguments(
         else:
             refs.append(argument)
     return tuple(paths), tuple(refs)
-
-
-def project_root(paths: Sequence[Path], cwd: Path) -> Path:
-    """The directory given when it is the only PATH, else the current directory."""
-    if len(paths) == 1 and paths[0].is_dir():
-        return paths[0]
-    return cwd
-
-
-def guard_path(root: Path) -> Path:
-    """Where runs on one project serialise: a per-user, per-project file outside it,
-    so the project is not littered and repro.lock itself can be replaced atomically."""
-    digest = hashlib.sha256(str(root.resolve()).encode("utf-8")).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"repro-{os.getuid()}-{digest}.lock"
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def normalise_platforms(values: Iterable[str]) -> tuple[str, ...]:

@@ -29,6 +29,12 @@ class BlobSource(Protocol):
     def blob_size(self, digest: str) -> int: ...
 
 
+class ImageOpener(Protocol):
+    """Opens an image argument (an image file or directory, or a registry reference)."""
+
+    def open(self, text: str) -> BlobSource: ...
+
+
 def blob_label(source: BlobSource, digest: str) -> str:
     return f"blob {digest} in {source.location}"
 

@@ -1,35 +1,44 @@
 """The release commands end to end: verify, record, push, sign, publish, check, rebuild.
 
-Touches the world only through repro.verify, repro.build.buildx, repro.git, the
-ReleaseRegistry it is given and repro.fsutil; the decisions are in repro.release.record
-and repro.release.attest.
+Touches the world only through the adapters it is given (a Builder and SourceControl as
+repro.verify declares them, an EngineProbe, a ReleaseRegistry, an ImageOpener) and
+repro.fsutil; the decisions are in repro.release.record and repro.release.attest.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from repro import git
+from repro.build.model import BuildRequest
 from repro.dockerfile import ImageRef, parse_image_ref
+from repro.environment import EngineFacts, buildkit_version
 from repro.errors import GitError, InputError, VerdictError
 from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock
 from repro.lockfile import (
-    LOCKFILE_NAME,
     Lockfile,
     Release,
     dump_lockfile,
     parse_lockfile,
+    read_lockfile_text,
     releases_of,
+    utc_now,
     with_release,
 )
-from repro.oci import Comparison
+from repro.oci import Comparison, compare_images, open_image, resolve_tree
+from repro.oci.blobsource import ImageOpener
 from repro.oci.mediatypes import DSSE_ENVELOPE, JSON, REPRO_SIGNOFF
+from repro.project import (
+    find_lockfile,
+    guard_path,
+    release_lockfile,
+    repository_root,
+    require_repository_root,
+)
 from repro.registry.model import (
     Artifact,
     Attachment,
@@ -47,7 +56,16 @@ from repro.release.record import (
     pinned_bases,
     release_images,
 )
-from repro.verify.service import LogSink, VerifyOptions, VerifyResult
+from repro.verify.model import VerifyResult
+from repro.verify.service import (
+    VARIATION_A,
+    Builder,
+    LogSink,
+    SourceControl,
+    VerifyOptions,
+    fresh_checkout,
+    verify,
+)
 
 SIGNATURE_DIR = Path(".repro") / "releases"
 VERSION_ANNOTATION = "dev.repro.release.version"
@@ -71,6 +89,12 @@ class ReleaseRegistry(Protocol):
     def referrers(self, ref: ImageRef) -> ReferrerListing: ...
 
     def artifact_blob(self, ref: ImageRef, referrer: Referrer, subject_digest: str) -> bytes: ...
+
+
+class EngineProbe(Protocol):
+    """What the engine and a buildx builder are (a release records their versions)."""
+
+    def probe(self, builder: str | None = None) -> EngineFacts: ...
 
 
 Phase = Callable[[str], None]
@@ -101,48 +125,16 @@ class Book:
         return release
 
 
-def find_lockfile(start: Path) -> Path:
-    """The nearest repro.lock at or above ``start``."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        candidate = directory / LOCKFILE_NAME
-        if candidate.is_file():
-            return candidate
-    raise InputError(
-        f"no {LOCKFILE_NAME} in {start} or any parent directory",
-        hint="record a release with `repro release VERSION` first",
-    )
-
-
 def read_book(path: Path) -> Book:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    text = read_lockfile_text(path)
+    if text is None:
         return Book(path, Lockfile(), {})
-    if not data.strip():
-        return Book(path, Lockfile(), {})
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text") from exc
     lock = parse_lockfile(text, str(path))
     return Book(path, lock, releases_of(lock, text, str(path)))
 
 
 def signature_path(lockfile: Path, version: str) -> Path:
     return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.dsse.json"
-
-
-def _guard(lockfile: Path) -> Path:
-    from repro.lock.service import guard_path
-
-    return guard_path(lockfile.parent)
-
-
-def _utc_now() -> str:
-    from repro.lock.service import utc_now
-
-    return utc_now()
 
 
 def _push_reference(text: str) -> ImageRef:
@@ -176,32 +168,21 @@ class ReleaseOutcome:
     signature: Path | None = None
 
 
-def release_lockfile(context: Path, root: Path) -> Path:
-    """The repro.lock nearest the context (up to the repository root), else the root's."""
-    for directory in (context, *context.parents):
-        if (directory / LOCKFILE_NAME).is_file():
-            return directory / LOCKFILE_NAME
-        if directory == root:
-            break
-    return root / LOCKFILE_NAME
-
-
 def run_release(
     request: ReleaseRequest,
     *,
+    builder: Builder,
+    engine: EngineProbe,
+    source_control: SourceControl,
     registry: ReleaseRegistry,
     on_log: LogSink | None = None,
     on_phase: Phase | None = None,
 ) -> ReleaseOutcome:
-    from repro.build.buildx import probe_engine
-    from repro.environment import buildkit_version
-    from repro.oci import open_image, resolve_tree
-    from repro.verify.service import verify
-
+    """Verify, then record the release in repro.lock (pushing and signing it if asked)."""
     phase = on_phase or _quiet
     version = check_version(request.version)
     context = request.options.context.resolve()
-    root = git.repo_root(context)
+    root = require_repository_root(context)
     lockfile = release_lockfile(context, root)
     existing = read_book(lockfile)
     if version in existing.releases and not request.replace:
@@ -216,10 +197,16 @@ def run_release(
         else None
     )
     builders = request.options.builders
-    facts = probe_engine(builder=builders[0] if builders else None)
+    facts = engine.probe(builders[0] if builders else None)
     with tempfile.TemporaryDirectory(prefix="repro-release-") as workspace:
         keep = Path(workspace)
-        result = verify(replace(request.options, keep=keep), on_log=on_log, on_phase=on_phase)
+        result = verify(
+            replace(request.options, keep=keep),
+            builder=builder,
+            source_control=source_control,
+            on_log=on_log,
+            on_phase=on_phase,
+        )
         if not result.identical:
             return ReleaseOutcome(result, None, lockfile)
         archive = keep / "a.oci.tar"
@@ -234,7 +221,7 @@ def run_release(
     release = Release(
         version=version,
         commit=result.commit,
-        tag=git.exact_tag(root),
+        tag=source_control.exact_tag(root),
         context=str(context.relative_to(root)) if context != root else ".",
         dockerfile=result.dockerfile,
         dockerfile_sha256=result.dockerfile_sha256,
@@ -247,10 +234,10 @@ def run_release(
         images=images,
         buildkit=buildkit_version(facts).text,
         buildx=facts.buildx_version,
-        verified_at=_utc_now(),
+        verified_at=utc_now(),
         repository=repository,
     )
-    with file_lock(_guard(lockfile)):
+    with file_lock(guard_path(lockfile.parent)):
         book = read_book(lockfile)
         if version in book.releases and not request.replace:
             raise InputError(f"release {version} was recorded meanwhile in {lockfile}")
@@ -477,13 +464,17 @@ def signature_status(lockfile: Path, version: str, pubkey: Path | None) -> Signa
     return SignatureStatus(path, True, keyid, check.ok, check.problems)
 
 
-def release_diff(lockfile: Path, old: str, new: str) -> ReleaseDiff:
+def release_diff(
+    lockfile: Path, old: str, new: str, *, source_control: SourceControl
+) -> ReleaseDiff:
     book = read_book(lockfile)
     a, b = book.get(old), book.get(new)
     diff = diff_releases(a, b)
+    root = repository_root(lockfile.parent)
     try:
-        root = git.repo_root(lockfile.parent)
-        commits = tuple(git.log_oneline(root, a.commit, b.commit))
+        if root is None:
+            raise InputError(f"{lockfile.parent} is not in a git repository")
+        commits = tuple(source_control.log(root, a.commit, b.commit))
     except (InputError, GitError):
         commits = ("(git history not available here)",)
     return replace(diff, commits=commits)
@@ -510,26 +501,25 @@ def rebuild(
     lockfile: Path,
     version: str,
     *,
+    builder: Builder,
+    source_control: SourceControl,
+    opener: ImageOpener,
     against: str | None = None,
-    builder: str | None = None,
+    builder_name: str | None = None,
     on_log: Callable[[str], None] | None = None,
     on_phase: Phase | None = None,
 ) -> RebuildOutcome:
     """Check out the recorded commit afresh, build it once as recorded, and compare."""
-    from repro.build.buildx import BuildRequest, build_oci
-    from repro.oci import compare_images, open_image, resolve_tree
-
     phase = on_phase or _quiet
     release = read_book(lockfile).get(version)
-    root = git.repo_root(lockfile.parent)
-    if not git.has_commit(root, release.commit):
+    root = require_repository_root(lockfile.parent)
+    if not source_control.has_commit(root, release.commit):
         raise InputError(f"commit {release.commit} of release {version} is not in {root}")
-    remote = _open_remote(against) if against else None
+    remote = opener.open(against) if against else None
     with tempfile.TemporaryDirectory(prefix="repro-rebuild-") as workspace:
         source = Path(workspace) / "src"
         phase(f"checking out {release.commit[:12]} ({version})")
-        env = {**os.environ, "TZ": "UTC", "LC_ALL": "C.UTF-8"}
-        git.clone_at(root, release.commit, source, umask=0o022, env=env)
+        fresh_checkout(source_control, root, release.commit, source, VARIATION_A)
         problems: list[str] = []
         dockerfile = source / release.dockerfile
         sha = hashlib.sha256(_read(dockerfile)).hexdigest()
@@ -540,7 +530,7 @@ def rebuild(
             )
         dest = Path(workspace) / "rebuild.oci.tar"
         phase(f"building {version} with SOURCE_DATE_EPOCH={release.source_date_epoch}")
-        build_oci(
+        builder.build(
             BuildRequest(
                 context=source / release.context,
                 dockerfile=dockerfile,
@@ -549,7 +539,7 @@ def rebuild(
                 target=release.target,
                 platforms=release.platforms,
                 build_args=release.build_args,
-                builder=builder,
+                builder=builder_name,
             ),
             on_log=on_log,
         )
@@ -564,20 +554,10 @@ def rebuild(
             )
         else:
             phase(f"comparing with {against}")
-            expected = str(remote.digest)
             comparison = compare_images(remote, open_image(dest))
+            expected = comparison.image_digest_a
             if not comparison.bit_identical:
                 problems.append(f"{against} is {expected}, the rebuild is {tree.image_digest}")
     return RebuildOutcome(
         release, tree.image_digest, against, expected, tuple(problems), comparison
-    )
-
-
-def _open_remote(reference: str) -> Any:
-    from repro.config import load_config
-    from repro.registry.image import open_registry_image
-
-    config = load_config(Path.cwd())
-    return open_registry_image(
-        reference, mirrors=config.mirrors, insecure=config.insecure_registries
     )

@@ -1,28 +1,14 @@
-"""Render a SignoffReport: Markdown for a release PR, and JSON with a documented schema.
+"""Render a SignoffReport: Markdown for a release PR, and its JSON record.
 
-JSON schema (kind "signoff", schema_version from repro.jsonout):
-  verdict            "pass" | "fail" (fail iff a check failed and is not waived)
-  image              where the image came from (reference, OCI tar, or "built from CONTEXT")
-  image_digest       the digest of the image that was checked
-  dockerfile, context, commit, source_date_epoch   null when unknown
-  size_budget_bytes  the budget the size check used, or null
-  counts             {"pass", "fail", "warn", "skip", "waived"}
-  checks             [{"id", "title", "status": "pass"|"fail"|"warn"|"skip", "summary",
-                       "evidence": [str], "fix", "waived": reason|null}] in checklist order
-  size               [{"platform", "compressed_bytes", "uncompressed_bytes", "wasted_bytes",
-                       "efficiency", "layers": [{"index", "digest", "instruction",
-                       "compressed_bytes", "uncompressed_bytes", "file_count", "wasted_bytes"}],
-                       "wasted_files": [{"path", "layer", "bytes", "reason"}]}]
-Secrets in evidence are masked (all but 4 characters).
+The JSON record is SignoffReport.to_json (schema in repro.signoff.model).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from repro.jsonout import document, dumps_stable
-from repro.signoff.model import CheckResult, PlatformSize, SignoffReport, Status
+from repro.jsonout import dumps_stable
+from repro.signoff.model import PlatformSize, SignoffReport, Status
 from repro.signoff.units import human_bytes
 
 SYMBOLS = {Status.PASS: "✅", Status.FAIL: "❌", Status.WARN: "⚠️", Status.SKIP: "⏭️"}
@@ -30,73 +16,8 @@ BAR_WIDTH = 30
 INSTRUCTION_WIDTH = 48
 
 
-def counts(report: SignoffReport) -> dict[str, int]:
-    result = {status.value: 0 for status in Status}
-    for check in report.checks:
-        result[check.status.value] += 1
-    result["waived"] = sum(1 for check in report.checks if check.waived is not None)
-    return result
-
-
-def _check_json(check: CheckResult) -> dict[str, Any]:
-    return {
-        "id": check.id,
-        "title": check.title,
-        "status": check.status.value,
-        "summary": check.summary,
-        "evidence": list(check.evidence),
-        "fix": check.fix,
-        "waived": check.waived,
-    }
-
-
-def _size_json(size: PlatformSize) -> dict[str, Any]:
-    return {
-        "platform": size.platform,
-        "compressed_bytes": size.compressed_bytes,
-        "uncompressed_bytes": size.uncompressed_bytes,
-        "wasted_bytes": size.wasted_bytes,
-        "efficiency": round(size.efficiency, 4),
-        "layers": [
-            {
-                "index": layer.index,
-                "digest": layer.digest,
-                "instruction": layer.instruction,
-                "compressed_bytes": layer.compressed_bytes,
-                "uncompressed_bytes": layer.uncompressed_bytes,
-                "file_count": layer.file_count,
-                "wasted_bytes": layer.wasted_bytes,
-            }
-            for layer in size.layers
-        ],
-        "wasted_files": [
-            {"path": w.path, "layer": w.layer, "bytes": w.size, "reason": w.reason}
-            for w in size.offenders
-        ],
-    }
-
-
-def signoff_record(report: SignoffReport) -> dict[str, Any]:
-    return document(
-        "signoff",
-        {
-            "verdict": "pass" if report.passed else "fail",
-            "image": report.image,
-            "image_digest": report.image_digest,
-            "dockerfile": report.dockerfile,
-            "context": report.context,
-            "commit": report.commit,
-            "source_date_epoch": report.source_date_epoch,
-            "size_budget_bytes": report.size_budget,
-            "counts": counts(report),
-            "checks": [_check_json(check) for check in report.checks],
-            "size": [_size_json(size) for size in report.sizes],
-        },
-    )
-
-
 def signoff_json(report: SignoffReport) -> str:
-    return dumps_stable(signoff_record(report))
+    return dumps_stable(report.to_json())
 
 
 def _cell(text: str) -> str:
@@ -141,7 +62,7 @@ def teardown(size: PlatformSize) -> str:
 
 
 def signoff_markdown(report: SignoffReport) -> str:
-    tally = counts(report)
+    tally = report.counts()
     verdict = "PASS" if report.passed else "FAIL"
     lines = [
         f"## Release sign-off: {verdict}",

@@ -3,57 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from repro.jsonout import document, dumps_stable
+from repro.jsonout import dumps_stable
 from repro.render.compare import differences_tree, short_digest
-from repro.verify.service import VerifyResult
-
-
-def verification_record(result: VerifyResult) -> dict[str, Any]:
-    """The record a release stores: everything needed to say what was verified, and how."""
-    comparison = result.comparison
-    return document(
-        "verification",
-        {
-            "verdict": "identical" if result.identical else "differs",
-            "commit": result.commit,
-            "source_date_epoch": result.epoch,
-            "dockerfile": result.dockerfile,
-            "dockerfile_sha256": result.dockerfile_sha256,
-            "build_args": dict(result.build_args),
-            "target": result.target,
-            "platforms": list(result.platforms),
-            "builds": [
-                {
-                    "name": b.name,
-                    "builder": b.builder or "default",
-                    "source": b.source,
-                    "seconds": b.seconds,
-                }
-                for b in result.builds
-            ],
-            "image_digest_a": comparison.image_digest_a,
-            "image_digest_b": comparison.image_digest_b,
-            "manifests": [
-                {
-                    "platform": p.platform,
-                    "digest_a": p.manifest_digest_a,
-                    "digest_b": p.manifest_digest_b,
-                }
-                for p in sorted(comparison.platforms, key=lambda p: p.platform)
-            ],
-            "comparison": comparison.to_json_dict(),
-        },
-    )
+from repro.verify.model import VerifyResult
 
 
 def verification_json(result: VerifyResult) -> str:
-    return dumps_stable(verification_record(result))
+    """The verification record (repro.verify.model), as stable JSON."""
+    return dumps_stable(result.record().to_json())
 
 
 def verification_summary(result: VerifyResult, *, max_diffs: int | None) -> RenderableType:

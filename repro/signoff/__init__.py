@@ -8,15 +8,15 @@ Building the image and reading files live in repro.signoff.service.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from repro.lockfile import Lockfile
+from repro.lockfile import Release, version_key
 from repro.oci.blobsource import BlobSource
 from repro.oci.tree import resolve_tree
 from repro.signoff.checks import CHECK_IDS, run_checks
 from repro.signoff.context import CheckContext, Verification
 from repro.signoff.facts import ImageFacts, gather
 from repro.signoff.model import CheckResult, SignoffReport, Status, apply_waivers
+from repro.verify.model import VerificationRecord
 
 __all__ = [
     "CHECK_IDS",
@@ -70,36 +70,31 @@ def evaluate(
     )
 
 
-def verification_from_record(record: Mapping[str, Any], source: str) -> Verification | None:
-    """A `repro verify --json` record (kind "verification"), else None."""
-    if record.get("kind") != "verification" or not isinstance(record.get("commit"), str):
-        return None
-    digest = record.get("image_digest_a")
-    sha = record.get("dockerfile_sha256")
+def verification_from_record(record: VerificationRecord, source: str) -> Verification:
+    """What a `repro verify --json` record says about the verified image."""
     return Verification(
         source=source,
-        commit=str(record["commit"]),
-        identical=record.get("verdict") == "identical",
-        image_digest=digest if isinstance(digest, str) else None,
-        dockerfile_sha256=sha if isinstance(sha, str) else None,
+        commit=record.commit,
+        identical=record.identical,
+        image_digest=record.image_digest_a,
+        dockerfile_sha256=record.dockerfile_sha256,
     )
 
 
-def verification_from_lockfile(lockfile: Lockfile, commit: str, path: str) -> Verification | None:
-    """The last ``[[release]]`` in repro.lock recorded for ``commit`` (releases are only
-    recorded when verify found the builds identical)."""
-    releases = lockfile.extra.get("release")
+def verification_from_lockfile(
+    releases: Mapping[str, Release], commit: str, path: str
+) -> Verification | None:
+    """The last release recorded for ``commit`` (releases are only recorded when verify
+    found the builds identical), naming the released image (index) digest."""
     found: Verification | None = None
-    for release in releases if isinstance(releases, list) else []:
-        if not isinstance(release, dict) or release.get("commit") != commit:
+    for release in sorted(releases.values(), key=lambda r: version_key(r.version)):
+        if release.commit != commit:
             continue
-        digest = release.get("index_digest") or release.get("image_digest")
-        sha = release.get("dockerfile_sha256")
         found = Verification(
-            source=f"{path} [[release]] {release.get('version', '?')}",
+            source=f"{path} [[release]] {release.version}",
             commit=commit,
-            identical=release.get("verdict", "identical") == "identical",
-            image_digest=digest if isinstance(digest, str) else None,
-            dockerfile_sha256=sha if isinstance(sha, str) else None,
+            identical=True,
+            image_digest=release.digest,
+            dockerfile_sha256=release.dockerfile_sha256,
         )
     return found

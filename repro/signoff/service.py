@@ -1,23 +1,29 @@
-"""`repro signoff` as a service: find the project's files, get the image (build it once, or
-open the one given), and hand both to the pure checklist in repro.signoff."""
+"""`repro signoff` as a use case: find the project's files, get the image (build it once, or
+open the one given), and hand both to the pure checklist in repro.signoff.
+
+The image is built by the Builder and checked out by the SourceControl it is given (as
+repro.verify declares them), or opened by its ImageOpener; the project configuration
+comes from the caller.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro import git
-from repro.config import load_config
+from repro.build.model import BuildRequest
+from repro.config import ProjectConfig
 from repro.dockerfile import Dockerfile, parse_dockerfile
-from repro.errors import GitError, InputError
-from repro.lockfile import LOCKFILE_NAME, Lockfile, read_lockfile
-from repro.oci.blobsource import BlobSource
+from repro.errors import InputError
+from repro.lockfile import LOCKFILE_NAME, Lockfile, parse_lockfile, read_lockfile_text, releases_of
+from repro.oci import open_image
+from repro.oci.blobsource import ImageOpener
+from repro.project import EpochPolicy, check_epoch_build_arg, nearest_lockfile, repository_root
 from repro.signoff import (
     CHECK_IDS,
     CheckContext,
@@ -29,6 +35,8 @@ from repro.signoff import (
     verification_from_record,
 )
 from repro.signoff.units import parse_size
+from repro.verify.model import VerificationRecord
+from repro.verify.service import VARIATION_A, Builder, SourceControl, fresh_checkout
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,9 @@ class SignoffOptions:
     build_args: Mapping[str, str] = field(default_factory=dict)
     platform: str | None = None
     verification: Path | None = None  # a `repro verify --json` record
-    epoch: int | None = None
+    epoch: EpochPolicy = field(
+        default_factory=EpochPolicy
+    )  # the commit time when there is a commit
     builder: str | None = None
 
 
@@ -51,22 +61,6 @@ def _display(path: Path, base: Path) -> str:
         if path == anchor or anchor in path.parents:
             return str(path.relative_to(anchor))
     return str(path)
-
-
-def _maybe_root(context: Path) -> Path | None:
-    try:
-        return git.repo_root(context)
-    except (InputError, GitError):
-        return None
-
-
-def _find_lockfile(start: Path, stop: Path | None) -> Path | None:
-    for directory in (start, *start.parents):
-        if (directory / LOCKFILE_NAME).is_file():
-            return directory / LOCKFILE_NAME
-        if stop is not None and directory == stop:
-            break
-    return None
 
 
 def read_dockerignore(
@@ -96,40 +90,28 @@ def _check_ids(allow: tuple[str, ...], waivers: Mapping[str, str], source: str) 
             )
 
 
-def _open(text: str, mirrors: Mapping[str, str], insecure: frozenset[str]) -> BlobSource:
-    from repro.oci import open_image
-    from repro.registry.image import looks_like_registry_reference, open_registry_image
-
-    if looks_like_registry_reference(text) and not Path(text).exists():
-        return open_registry_image(text, mirrors=mirrors, insecure=insecure)
-    return open_image(text)
-
-
 def _verification(
-    options: SignoffOptions, lockfile: Lockfile | None, lock_path: Path | None, commit: str | None
+    options: SignoffOptions,
+    lockfile: Lockfile | None,
+    lock_text: str,
+    lock_path: Path | None,
+    commit: str | None,
 ) -> Verification | None:
     if options.verification is not None:
         try:
-            record = json.loads(options.verification.read_text(encoding="utf-8"))
+            data = json.loads(options.verification.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"{options.verification}: not a readable JSON record: {exc}") from exc
-        found = (
-            verification_from_record(record, str(options.verification))
-            if isinstance(record, dict)
-            else None
-        )
-        if found is None:
-            raise InputError(
-                f"{options.verification} is not a `repro verify --json` record",
-                hint="write one with `repro verify --json > verify.json`",
-            )
-        return found
-    if lockfile is not None and commit is not None and lock_path is not None:
-        return verification_from_lockfile(lockfile, commit, lock_path.name)
-    return None
+        record = VerificationRecord.from_json(data, str(options.verification))
+        return verification_from_record(record, str(options.verification))
+    if lockfile is None or lock_path is None or commit is None:
+        return None
+    releases = releases_of(lockfile, lock_text, str(lock_path))
+    return verification_from_lockfile(releases, commit, lock_path.name)
 
 
 def _fresh_checkout(
+    git: SourceControl,
     root: Path | None,
     commit: str | None,
     context: Path,
@@ -139,18 +121,10 @@ def _fresh_checkout(
 ) -> tuple[Path, Path | None]:
     """Build what `repro verify` builds: a fresh checkout of the commit (as its build A),
     so the image signed off is the verified one. A dirty tree is built as it is."""
-    from repro.verify.service import VARIATION_A
-
     if root is None or commit is None or git.dirty_paths(root, context):
         return context, dockerfile
     phase(f"checking out {commit[:12]} ({VARIATION_A.describe()})")
-    source = git.clone_at(
-        root,
-        commit,
-        workspace / "src",
-        umask=VARIATION_A.umask,
-        env={**os.environ, **VARIATION_A.env},
-    )
+    source = fresh_checkout(git, root, commit, workspace / "src", VARIATION_A)
 
     def moved(path: Path) -> Path:
         return source / path.relative_to(root) if root in path.parents or path == root else path
@@ -160,9 +134,16 @@ def _fresh_checkout(
 
 def run_signoff(
     options: SignoffOptions,
+    *,
+    config: ProjectConfig,
+    builder: Builder,
+    source_control: SourceControl,
+    opener: ImageOpener,
     on_log: Callable[[str], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> SignoffReport:
+    """Sign off ``options.image``, or the image built once from ``options.context``."""
+    git = source_control
     phase = on_phase or (lambda _text: None)
     context = options.context.resolve()
     if not context.is_dir():
@@ -172,18 +153,19 @@ def run_signoff(
         if options.image is None:
             raise InputError(f"{dockerfile_path} not found", hint="Pass the Dockerfile with -f.")
         dockerfile_path = None  # type: ignore[assignment]
-    config = load_config(context)
     config_source = str(config.source or "config")
     _check_ids(options.allow, config.signoff_waivers, config_source)
     budget = options.size_budget
     if budget is None and config.signoff_size_budget is not None:
         budget = parse_size(config.signoff_size_budget)
 
-    root = _maybe_root(context)
+    root = repository_root(context)
     commit = git.head_commit(root) if root else None
-    epoch = options.epoch
+    epoch = options.epoch.seconds
     if epoch is None and root is not None:
         epoch = git.commit_epoch(context)
+    if epoch is not None:
+        check_epoch_build_arg(options.build_args, epoch)
 
     dockerfile: Dockerfile | None = None
     dockerfile_sha: str | None = None
@@ -193,22 +175,22 @@ def run_signoff(
         display_df = _display(dockerfile_path, context)
         dockerfile = parse_dockerfile(data, display_df)
         dockerfile_sha = hashlib.sha256(data).hexdigest()
-    lock_path = _find_lockfile(
-        (dockerfile_path or context).parent if dockerfile_path else context, root
+    lock_path = nearest_lockfile(
+        (dockerfile_path or context).parent if dockerfile_path else context, stop=root
     )
-    lockfile = read_lockfile(lock_path) if lock_path else None
+    lock_text = read_lockfile_text(lock_path) if lock_path else None
+    lockfile: Lockfile | None = (
+        parse_lockfile(lock_text, str(lock_path)) if lock_text is not None else None
+    )
     ignore_path, ignore_patterns = read_dockerignore(context, dockerfile_path)
 
     workspace: Path | None = None
     try:
         if options.image is not None:
             phase(f"opening {options.image}")
-            source = _open(options.image, config.mirrors, config.insecure_registries)
+            source = opener.open(options.image)
             image_label = options.image
         else:
-            from repro.build.buildx import BuildRequest, build_oci
-            from repro.oci import open_image
-
             if epoch is None:
                 raise InputError(
                     f"{context} is not in a git repository, so there is no SOURCE_DATE_EPOCH",
@@ -216,10 +198,10 @@ def run_signoff(
                 )
             workspace = Path(tempfile.mkdtemp(prefix="repro-signoff-"))
             build_context, build_dockerfile = _fresh_checkout(
-                root, commit, context, dockerfile_path, workspace, phase
+                git, root, commit, context, dockerfile_path, workspace, phase
             )
             phase(f"building {display_df} (SOURCE_DATE_EPOCH={epoch})")
-            dest = build_oci(
+            dest = builder.build(
                 BuildRequest(
                     context=build_context,
                     dest=workspace / "image.oci.tar",
@@ -249,7 +231,7 @@ def run_signoff(
         lockfile_path=_display(lock_path, context) if lock_path else LOCKFILE_NAME,
         dockerignore=ignore_patterns,
         dockerignore_path=_display(ignore_path, context),
-        verification=_verification(options, lockfile, lock_path, commit),
+        verification=_verification(options, lockfile, lock_text or "", lock_path, commit),
         commit=commit,
         dockerfile_sha256=dockerfile_sha,
         source_date_epoch=epoch,
@@ -269,7 +251,6 @@ def run_signoff(
 def sign_report(report: SignoffReport, key_path: Path) -> bytes:
     """The report as an in-toto Statement (subject: the image) in a DSSE envelope."""
     from repro.release import attest
-    from repro.render.signoff import signoff_record
 
     if not key_path.is_file():
         raise InputError(f"{key_path} not found", hint="Create a key with `repro keygen`.")
@@ -277,7 +258,7 @@ def sign_report(report: SignoffReport, key_path: Path) -> bytes:
     statement = attest.make_statement(
         report.image,
         report.image_digest,
-        signoff_record(report),
+        report.to_json(),
         predicate_type=attest.SIGNOFF_PREDICATE_TYPE,
     )
     return attest.sign(statement, key).dumps()

@@ -1,4 +1,4 @@
-"""`repro verify`: build twice, independently, and compare the two OCI outputs.
+"""`repro verify` as a use case: build twice, independently, and compare the two OCI outputs.
 
 Each build gets its own fresh checkout of the commit: A under umask 022 in UTC, B later,
 in another directory, under umask 002, with another TZ and locale (the variations
@@ -6,6 +6,9 @@ reprotest applies, which a reproducible build must not notice). Neither builds f
 work tree itself: a work tree keeps file times older than SOURCE_DATE_EPOCH, which
 rewrite-timestamp leaves alone (it only clamps newer times), so a build from it would
 depend on when each file was last touched rather than on the commit.
+
+The builds and the checkouts go through the Builder and SourceControl it is given
+(buildx and git in the CLI, fakes in the unit tests); the Protocols are declared here.
 """
 
 from __future__ import annotations
@@ -20,14 +23,50 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
-from repro import git
-from repro.build.buildx import BuildRequest, build_oci
+from repro.build.model import BuildRequest
 from repro.dockerfile import find_references, parse_dockerfile
 from repro.errors import InputError, VerdictError
-from repro.oci import Comparison, compare_images, open_image
+from repro.oci import compare_images, open_image
+from repro.project import (
+    EpochPolicy,
+    check_epoch_build_arg,
+    nearest_lockfile,
+    repository_root,
+    require_repository_root,
+)
+from repro.verify.model import BuildRecord, VerifyResult
 
-LOCKFILE_NAME = "repro.lock"
+LogLine = Callable[[str], None]
+
+
+class Builder(Protocol):
+    """Builds one OCI tar at ``request.dest``; raises BuildFailed/EngineError."""
+
+    def build(self, request: BuildRequest, on_log: LogLine | None = None) -> Path: ...
+
+
+class SourceControl(Protocol):
+    """The git operations the build use cases need (repro.git.Git in the CLI)."""
+
+    def head_commit(self, repo: Path) -> str: ...
+
+    def dirty_paths(self, repo: Path, path: Path) -> list[str]: ...
+
+    def commit_epoch(self, path: Path) -> int: ...
+
+    def clone_at(
+        self, source: Path, commit: str, dest: Path, *, umask: int, env: Mapping[str, str]
+    ) -> Path: ...
+
+    def tracked_files(self, repo: Path) -> list[str]: ...
+
+    def exact_tag(self, repo: Path, commit: str = "HEAD") -> str | None: ...
+
+    def log(self, repo: Path, old: str, new: str) -> list[str]: ...
+
+    def has_commit(self, repo: Path, commit: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -54,37 +93,12 @@ class VerifyOptions:
     target: str | None = None
     platforms: tuple[str, ...] = ()
     build_args: Mapping[str, str] = field(default_factory=dict)
-    epoch: int | None = None
+    epoch: EpochPolicy = field(default_factory=EpochPolicy)
     builders: tuple[str, ...] = ()
     keep: Path | None = None
     allow_dirty: bool = False
     require_locked: bool | None = None  # None: required when repro.lock exists
     rewrite_timestamp: bool = True
-
-
-@dataclass(frozen=True)
-class BuildRecord:
-    name: str
-    builder: str | None
-    source: str  # how its checkout was made
-    seconds: float
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    commit: str
-    epoch: int
-    dockerfile: str
-    dockerfile_sha256: str
-    build_args: Mapping[str, str]
-    platforms: tuple[str, ...]
-    target: str | None
-    builds: tuple[BuildRecord, BuildRecord]
-    comparison: Comparison
-
-    @property
-    def identical(self) -> bool:
-        return self.comparison.bit_identical
 
 
 @dataclass(frozen=True)
@@ -114,11 +128,7 @@ def _resolve_dockerfile(options: VerifyOptions) -> Path:
 def _check_locked(options: VerifyOptions, dockerfile: Path, data: bytes, root: Path) -> None:
     required = options.require_locked
     if required is None:
-        required = any(
-            (directory / LOCKFILE_NAME).is_file()
-            for directory in (options.context, *options.context.parents)
-            if directory == root or root in directory.parents
-        )
+        required = nearest_lockfile(options.context, stop=root) is not None
     if not required:
         return
     unpinned = unpinned_references(dockerfile, data)
@@ -152,14 +162,19 @@ def _all_files(directory: Path) -> list[str]:
 
 
 def _checkout(
-    source: Path, in_git: bool, commit: str, dest: Path, dirty: bool, variation: Variation
+    git: SourceControl,
+    source: Path,
+    in_git: bool,
+    commit: str,
+    dest: Path,
+    dirty: bool,
+    variation: Variation,
 ) -> Path:
     """A fresh checkout of ``commit`` (or, for a dirty tree or no git, a fresh copy of
     the files) at ``dest``, made under ``variation``."""
     if in_git and not dirty:
-        env = {**os.environ, **variation.env}
-        return git.clone_at(source, commit, dest, umask=variation.umask, env=env)
-    names = git.tracked_and_untracked(source) if in_git else _all_files(source)
+        return fresh_checkout(git, source, commit, dest, variation)
+    names = git.tracked_files(source) if in_git else _all_files(source)
     previous = os.umask(variation.umask)
     try:
         dest.mkdir()
@@ -167,6 +182,14 @@ def _checkout(
     finally:
         os.umask(previous)
     return dest
+
+
+def fresh_checkout(
+    git: SourceControl, repo: Path, commit: str, dest: Path, variation: Variation
+) -> Path:
+    """A fresh, independent clone of ``repo`` at ``commit``, made under ``variation``."""
+    env = {**os.environ, **variation.env}
+    return git.clone_at(repo, commit, dest, umask=variation.umask, env=env)
 
 
 def _sleep_until_second_after(moment: float) -> None:
@@ -180,13 +203,6 @@ def _source_text(dirty: bool, variation: Variation) -> str:
     return f"{kind}, {variation.describe()}"
 
 
-def _maybe_root(context: Path) -> Path | None:
-    try:
-        return git.repo_root(context)
-    except InputError:
-        return None
-
-
 def _relative(path: Path, base: Path) -> str:
     """``path`` relative to ``base`` ("." for base itself); absolute when outside it."""
     if path == base or base in path.parents:
@@ -196,10 +212,14 @@ def _relative(path: Path, base: Path) -> str:
 
 def verify(
     options: VerifyOptions,
+    *,
+    builder: Builder,
+    source_control: SourceControl,
     on_log: LogSink | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> VerifyResult:
     """Build ``options.context`` twice, independently, and compare. Raises on bad input."""
+    git = source_control
     phase = on_phase or (lambda _text: None)
     context = options.context.resolve()
     if not context.is_dir():
@@ -209,7 +229,8 @@ def verify(
     data = dockerfile.read_bytes()
 
     # Without --epoch the commit is the source of SOURCE_DATE_EPOCH, so git is required.
-    root = git.repo_root(context) if options.epoch is None else _maybe_root(context)
+    policy = options.epoch
+    root = require_repository_root(context) if policy.from_commit else repository_root(context)
     commit = git.head_commit(root) if root else "none"
     dirty = bool(root and git.dirty_paths(root, context))
     if dirty and not options.allow_dirty:
@@ -217,7 +238,8 @@ def verify(
             f"{context} has uncommitted changes, so the result would not correspond to a commit",
             hint="Commit first, or pass --allow-dirty.",
         )
-    epoch = options.epoch if options.epoch is not None else git.commit_epoch(context)
+    epoch = policy.seconds if policy.seconds is not None else git.commit_epoch(context)
+    check_epoch_build_arg(options.build_args, epoch)
     base = root or context
     _check_locked(options, dockerfile, data, base)
 
@@ -228,7 +250,7 @@ def verify(
         def checkout(name: str, variation: Variation) -> Path:
             phase(f"checking out {commit[:12]} for build {name} ({variation.describe()})")
             return _checkout(
-                base, root is not None, commit, workspace / f"{name}-src", dirty, variation
+                git, base, root is not None, commit, workspace / f"{name}-src", dirty, variation
             )
 
         def request(name: str, source_base: Path, builder: str | None) -> BuildRequest:
@@ -247,7 +269,7 @@ def verify(
 
         def run(name: str, req: BuildRequest) -> float:
             started = time.monotonic()
-            build_oci(req, on_log=(lambda line: on_log(name, line)) if on_log else None)
+            builder.build(req, on_log=(lambda line: on_log(name, line)) if on_log else None)
             return round(time.monotonic() - started, 2)
 
         req_a = request("A", checkout("A", VARIATION_A), builders[0])

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from repro.build.buildx import BuildRequest, build_oci
+from repro.build.buildx import build_oci
+from repro.build.model import BuildRequest
 from repro.registry.skopeo import push_oci_archive
 from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, repro_bin, skopeo_copy
 

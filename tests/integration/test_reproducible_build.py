@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.build.buildx import BuildRequest, build_oci
+from repro.build.buildx import build_oci
+from repro.build.model import BuildRequest
 from repro.environment import EngineFacts
 from repro.errors import BuildFailed
 from repro.git import commit_epoch

@@ -12,7 +12,14 @@ import pytest
 from repro.config import parse_config
 from repro.dockerfile import parse_dockerfile
 from repro.errors import InputError
-from repro.lockfile import parse_lockfile
+from repro.lockfile import (
+    Release,
+    ReleaseImage,
+    dump_lockfile,
+    parse_lockfile,
+    releases_of,
+    with_release,
+)
 from repro.oci import open_image
 from repro.oci.layerwalk import entry_from_info
 from repro.render.signoff import signoff_json, signoff_markdown
@@ -42,6 +49,7 @@ from repro.signoff.facts import FinalFile, ImageFacts
 from repro.signoff.model import PlatformSize
 from repro.signoff.secrets import mask, scan_content, scan_text
 from repro.signoff.units import human_bytes, parse_size
+from repro.verify.model import VerificationRecord
 from tests.unit.oci_factory import write_image
 
 DIGEST = "sha256:" + "a" * 64
@@ -310,18 +318,64 @@ def test_reproducible_reads_stored_records() -> None:
         "verdict": "identical",
         "image_digest_a": DIGEST,
     }
-    verification = verification_from_record(record, "verify.json")
-    assert verification is not None
+    verification = verification_from_record(
+        VerificationRecord.from_json(record, "verify.json"), "verify.json"
+    )
     assert reproducible.check(ctx(verification=verification, commit="c" * 40)).status is Status.PASS
     assert reproducible.check(ctx(verification=verification, commit="d" * 40)).status is Status.SKIP
     assert reproducible.check(ctx()).status is Status.SKIP
-    differs = verification_from_record({**record, "verdict": "differs"}, "v.json")
-    assert reproducible.check(ctx(verification=differs)).status is Status.FAIL
-    lock = parse_lockfile(
-        _lock(DIGEST) + f'\n[[release]]\nversion = "1.4.0"\ncommit = "{"c" * 40}"\n'
+    differs = verification_from_record(
+        VerificationRecord.from_json({**record, "verdict": "differs"}, "v.json"), "v.json"
     )
-    found = verification_from_lockfile(lock, "c" * 40, "repro.lock")
+    assert reproducible.check(ctx(verification=differs)).status is Status.FAIL
+    with pytest.raises(InputError, match="is not a `repro verify --json` record"):
+        VerificationRecord.from_json({"kind": "signoff"}, "other.json")
+    with pytest.raises(InputError, match="`verdict` is missing"):
+        VerificationRecord.from_json({**record, "verdict": None}, "v.json")
+
+
+def _released(digest: str, commit: str = "c" * 40) -> str:
+    """repro.lock text with a release as `repro release` writes it (Release.to_toml)."""
+    image = ReleaseImage("linux/amd64", digest, "sha256:" + "b" * 64, 10, ())
+    release = Release(
+        version="1.4.0",
+        commit=commit,
+        tag=None,
+        context=".",
+        dockerfile="Dockerfile",
+        dockerfile_sha256="e" * 64,
+        source_date_epoch=1700000000,
+        build_args={},
+        target=None,
+        platforms=(),
+        bases=(),
+        digest=digest,
+        images=(image,),
+        buildkit="0.13.x",
+        buildx="0.13.1",
+        verified_at="2026-01-01T00:00:00Z",
+    )
+    return dump_lockfile(with_release(parse_lockfile(_lock(DIGEST)), release))
+
+
+def test_reproducible_compares_the_signed_off_image_with_the_released_one() -> None:
+    text = _released(DIGEST)
+    releases = releases_of(parse_lockfile(text), text)
+    found = verification_from_lockfile(releases, "c" * 40, "repro.lock")
     assert found is not None and found.identical and "1.4.0" in found.source
+    assert found.image_digest == DIGEST  # the release's `digest`, as Release.to_toml writes it
+    assert verification_from_lockfile(releases, "d" * 40, "repro.lock") is None
+
+    same = reproducible.check(ctx(verification=found, commit="c" * 40))  # image_digest=DIGEST
+    assert same.status is Status.PASS
+    assert f"the signed-off image is the verified one ({DIGEST})" in same.evidence
+
+    other = "sha256:" + "f" * 64
+    different = reproducible.check(
+        CheckContext(images=(facts(),), image_digest=other, verification=found, commit="c" * 40)
+    )
+    assert different.status is Status.FAIL
+    assert f"verified image {DIGEST}, signed-off image {other}" in different.evidence
 
 
 # --- the report: waivers, verdict, Markdown and JSON ---

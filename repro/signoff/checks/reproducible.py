@@ -55,16 +55,17 @@ def check(ctx: CheckContext) -> CheckResult:
             ID, TITLE, Status.WARN, tuple(evidence), FIX, "verified, but for another Dockerfile"
         )
     if record.image_digest and record.image_digest != ctx.image_digest:
+        # Reproducibility was proven for another image: it says nothing about this one.
         evidence.append(
             f"verified image {record.image_digest}, signed-off image {ctx.image_digest}"
         )
         return CheckResult(
             ID,
             TITLE,
-            Status.WARN,
+            Status.FAIL,
             tuple(evidence),
-            FIX,
-            "verified, but the image signed off is not the verified one",
+            "Sign off the verified (released) image, or verify this one: " + FIX,
+            "the image signed off is not the verified one",
         )
     if record.image_digest:
         evidence.append(f"the signed-off image is the verified one ({record.image_digest})")

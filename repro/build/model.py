@@ -1,0 +1,23 @@
+"""The build wing's vocabulary: what to build (no I/O; use cases may name it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One reproducible OCI build: no cache, fixed epoch, no attestations."""
+
+    context: Path
+    dest: Path
+    source_date_epoch: int
+    dockerfile: Path | None = None
+    target: str | None = None
+    platforms: Sequence[str] = ()
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    rewrite_timestamp: bool = True
+    builder: str | None = None
+    host: str | None = None

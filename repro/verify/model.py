@@ -1,0 +1,183 @@
+"""What `repro verify` found, and the verification record it is written down as.
+
+The record (``repro verify --json``; kind "verification", schema_version from
+repro.jsonout) is serialised and parsed here, by VerificationRecord, and nowhere else:
+  verdict              "identical" | "differs"
+  commit               the commit both builds checked out ("none" outside git)
+  source_date_epoch    the epoch both builds used
+  dockerfile, dockerfile_sha256, build_args, target, platforms   what was built
+  builds               [{"name", "builder", "source", "seconds"}] for A and B
+  image_digest_a/b     the image digest of each build
+  manifests            [{"platform", "digest_a", "digest_b"}] sorted by platform
+  comparison           the full `repro compare --json` document of A against B
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from repro.errors import InputError
+from repro.jsonout import document
+from repro.oci import Comparison
+from repro.records import Fields
+
+KIND = "verification"
+VERDICT_IDENTICAL = "identical"
+VERDICT_DIFFERS = "differs"
+DEFAULT_BUILDER = "default"
+REWRITE_HINT = "write the record again with `repro verify --json`"
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    name: str
+    builder: str | None  # None: the default builder
+    source: str  # how its checkout was made
+    seconds: float
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    commit: str
+    epoch: int
+    dockerfile: str
+    dockerfile_sha256: str
+    build_args: Mapping[str, str]
+    platforms: tuple[str, ...]
+    target: str | None
+    builds: tuple[BuildRecord, BuildRecord]
+    comparison: Comparison
+
+    @property
+    def identical(self) -> bool:
+        return self.comparison.bit_identical
+
+    def record(self) -> VerificationRecord:
+        comparison = self.comparison
+        return VerificationRecord(
+            identical=self.identical,
+            commit=self.commit,
+            source_date_epoch=self.epoch,
+            dockerfile=self.dockerfile,
+            dockerfile_sha256=self.dockerfile_sha256,
+            build_args=dict(self.build_args),
+            target=self.target,
+            platforms=self.platforms,
+            builds=self.builds,
+            image_digest_a=comparison.image_digest_a,
+            image_digest_b=comparison.image_digest_b,
+            manifests=tuple(
+                ManifestPair(p.platform, p.manifest_digest_a, p.manifest_digest_b)
+                for p in sorted(comparison.platforms, key=lambda p: p.platform)
+            ),
+            comparison=comparison.to_json_dict(),
+        )
+
+
+@dataclass(frozen=True)
+class ManifestPair:
+    platform: str
+    digest_a: str | None
+    digest_b: str | None
+
+
+@dataclass(frozen=True)
+class VerificationRecord:
+    """The stored result of a verification: what was built, how, and what came out."""
+
+    identical: bool
+    commit: str
+    source_date_epoch: int | None = None
+    dockerfile: str | None = None
+    dockerfile_sha256: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    platforms: tuple[str, ...] = ()
+    builds: tuple[BuildRecord, ...] = ()
+    image_digest_a: str | None = None
+    image_digest_b: str | None = None
+    manifests: tuple[ManifestPair, ...] = ()
+    comparison: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return document(
+            KIND,
+            {
+                "verdict": VERDICT_IDENTICAL if self.identical else VERDICT_DIFFERS,
+                "commit": self.commit,
+                "source_date_epoch": self.source_date_epoch,
+                "dockerfile": self.dockerfile,
+                "dockerfile_sha256": self.dockerfile_sha256,
+                "build_args": dict(self.build_args),
+                "target": self.target,
+                "platforms": list(self.platforms),
+                "builds": [
+                    {
+                        "name": b.name,
+                        "builder": b.builder or DEFAULT_BUILDER,
+                        "source": b.source,
+                        "seconds": b.seconds,
+                    }
+                    for b in self.builds
+                ],
+                "image_digest_a": self.image_digest_a,
+                "image_digest_b": self.image_digest_b,
+                "manifests": [
+                    {"platform": m.platform, "digest_a": m.digest_a, "digest_b": m.digest_b}
+                    for m in self.manifests
+                ],
+                "comparison": dict(self.comparison),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, data: object, source: str) -> VerificationRecord:
+        """Parse a `repro verify --json` record; InputError (exit 2) names what is wrong."""
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            raise InputError(
+                f"{source} is not a `repro verify --json` record",
+                hint="write one with `repro verify --json > verify.json`",
+            )
+        fields = Fields(data, source, "the record", hint=REWRITE_HINT)
+        verdict = fields.text("verdict")
+        if verdict not in (VERDICT_IDENTICAL, VERDICT_DIFFERS):
+            raise fields.wrong("verdict", f"{VERDICT_IDENTICAL!r} or {VERDICT_DIFFERS!r}")
+        builds = []
+        for entry in fields.tables("builds"):
+            build = Fields(entry, source, "a build", hint=REWRITE_HINT)
+            builder = build.text("builder")
+            builds.append(
+                BuildRecord(
+                    name=build.text("name"),
+                    builder=None if builder == DEFAULT_BUILDER else builder,
+                    source=build.text("source"),
+                    seconds=build.number("seconds"),
+                )
+            )
+        manifests = []
+        for entry in fields.tables("manifests"):
+            pair = Fields(entry, source, "a manifest", hint=REWRITE_HINT)
+            manifests.append(
+                ManifestPair(
+                    pair.text("platform"),
+                    pair.optional_text("digest_a"),
+                    pair.optional_text("digest_b"),
+                )
+            )
+        return cls(
+            identical=verdict == VERDICT_IDENTICAL,
+            commit=fields.text("commit"),
+            source_date_epoch=fields.optional_integer("source_date_epoch"),
+            dockerfile=fields.optional_text("dockerfile"),
+            dockerfile_sha256=fields.optional_text("dockerfile_sha256"),
+            build_args=fields.string_table("build_args"),
+            target=fields.optional_text("target"),
+            platforms=tuple(fields.texts("platforms")),
+            builds=tuple(builds),
+            image_digest_a=fields.optional_text("image_digest_a"),
+            image_digest_b=fields.optional_text("image_digest_b"),
+            manifests=tuple(manifests),
+            comparison=fields.table("comparison"),
+        )
