@@ -64,7 +64,8 @@ from repro.verify.service import (
     SourceControl,
     VerifyOptions,
     fresh_checkout,
-    verify,
+    plan_verify,
+    run_verify,
 )
 
 SIGNATURE_DIR = Path(".repro") / "releases"
@@ -197,11 +198,12 @@ def run_release(
         else None
     )
     builders = request.options.builders
-    facts = engine.probe(builders[0] if builders else None)
     with tempfile.TemporaryDirectory(prefix="repro-release-") as workspace:
         keep = Path(workspace)
-        result = verify(
-            replace(request.options, keep=keep),
+        plan = plan_verify(replace(request.options, keep=keep), source_control)
+        facts = engine.probe(builders[0] if builders else None)
+        result = run_verify(
+            plan,
             builder=builder,
             source_control=source_control,
             on_log=on_log,

@@ -210,17 +210,27 @@ def _relative(path: Path, base: Path) -> str:
     return str(path)
 
 
-def verify(
-    options: VerifyOptions,
-    *,
-    builder: Builder,
-    source_control: SourceControl,
-    on_log: LogSink | None = None,
-    on_phase: Callable[[str], None] | None = None,
-) -> VerifyResult:
-    """Build ``options.context`` twice, independently, and compare. Raises on bad input."""
+@dataclass(frozen=True)
+class VerifyPlan:
+    """A verification whose inputs were checked: what to check out, and with which epoch."""
+
+    options: VerifyOptions  # with the context resolved
+    dockerfile: Path
+    dockerfile_data: bytes
+    root: Path | None  # the repository root; None outside git (with a fixed --epoch)
+    commit: str  # "none" outside git
+    dirty: bool
+    epoch: int
+
+    @property
+    def base(self) -> Path:
+        """What both checkouts copy: the repository, else the context itself."""
+        return self.root or self.options.context
+
+
+def plan_verify(options: VerifyOptions, source_control: SourceControl) -> VerifyPlan:
+    """Check every input before anything is built; InputError/VerdictError on bad input."""
     git = source_control
-    phase = on_phase or (lambda _text: None)
     context = options.context.resolve()
     if not context.is_dir():
         raise InputError(f"build context {options.context} is not a directory")
@@ -240,9 +250,45 @@ def verify(
         )
     epoch = policy.seconds if policy.seconds is not None else git.commit_epoch(context)
     check_epoch_build_arg(options.build_args, epoch)
-    base = root or context
-    _check_locked(options, dockerfile, data, base)
+    _check_locked(options, dockerfile, data, root or context)
+    return VerifyPlan(options, dockerfile, data, root, commit, dirty, epoch)
 
+
+def verify(
+    options: VerifyOptions,
+    *,
+    builder: Builder,
+    source_control: SourceControl,
+    on_log: LogSink | None = None,
+    on_phase: Callable[[str], None] | None = None,
+) -> VerifyResult:
+    """Build ``options.context`` twice, independently, and compare. Raises on bad input."""
+    plan = plan_verify(options, source_control)
+    return run_verify(
+        plan, builder=builder, source_control=source_control, on_log=on_log, on_phase=on_phase
+    )
+
+
+def run_verify(
+    plan: VerifyPlan,
+    *,
+    builder: Builder,
+    source_control: SourceControl,
+    on_log: LogSink | None = None,
+    on_phase: Callable[[str], None] | None = None,
+) -> VerifyResult:
+    """Check out twice, build twice (A and B), compare; ``plan`` says what."""
+    git = source_control
+    phase = on_phase or (lambda _text: None)
+    options, dockerfile, data = plan.options, plan.dockerfile, plan.dockerfile_data
+    context, root, commit, dirty, epoch, base = (
+        options.context,
+        plan.root,
+        plan.commit,
+        plan.dirty,
+        plan.epoch,
+        plan.base,
+    )
     builders: Sequence[str | None] = options.builders or (None,)
     workspace = Path(tempfile.mkdtemp(prefix="repro-verify-"))
     try:
@@ -253,7 +299,7 @@ def verify(
                 git, base, root is not None, commit, workspace / f"{name}-src", dirty, variation
             )
 
-        def request(name: str, source_base: Path, builder: str | None) -> BuildRequest:
+        def request(name: str, source_base: Path, builder_name: str | None) -> BuildRequest:
             return BuildRequest(
                 context=source_base / _relative(context, base),
                 # A Dockerfile outside the repository is the same file for both builds.
@@ -264,7 +310,7 @@ def verify(
                 platforms=options.platforms,
                 build_args=options.build_args,
                 rewrite_timestamp=options.rewrite_timestamp,
-                builder=builder,
+                builder=builder_name,
             )
 
         def run(name: str, req: BuildRequest) -> float:

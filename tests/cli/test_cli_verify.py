@@ -55,3 +55,24 @@ def test_bad_epoch_and_build_arg_are_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", str(tmp_path), "--epoch", "0", "--build-arg", "NOVALUE"])
     assert result.exit_code == 2
     assert "KEY=VALUE" in result.output
+
+
+def test_a_build_arg_epoch_that_disagrees_with_epoch_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    fixed = runner.invoke(
+        app, ["verify", str(tmp_path), "--epoch", "5", "--build-arg", "SOURCE_DATE_EPOCH=6"]
+    )
+    assert fixed.exit_code == 2, fixed.output
+    assert "--build-arg SOURCE_DATE_EPOCH=6 disagrees with the epoch repro builds with (5)" in (
+        " ".join(fixed.output.split())
+    )
+    assert "hint:" in fixed.output
+
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "x")
+    for command in (["verify", str(tmp_path)], ["release", "1.0.0", str(tmp_path)]):
+        result = runner.invoke(app, [*command, "--build-arg", "SOURCE_DATE_EPOCH=1"])
+        assert result.exit_code == 2, result.output
+        assert "SOURCE_DATE_EPOCH=1 disagrees" in result.output
+    assert not (tmp_path / "repro.lock").exists()

@@ -80,6 +80,19 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     assert budget.exit_code == 2 and "is not a size" in budget.output
     no_df = runner.invoke(app, ["signoff", ctx])
     assert no_df.exit_code == 2 and "not found" in no_df.output
+    epoch = runner.invoke(app, ["signoff", ctx, "--image", str(image), "--epoch", "soon"])
+    assert epoch.exit_code == 2 and "--epoch must be a number of seconds or 'git'" in epoch.output
+    base = ["signoff", ctx, "--image", str(image)]
+    disagrees = runner.invoke(
+        app,
+        [*base, "--epoch", "5", "--build-arg", "SOURCE_DATE_EPOCH=6"],
+    )
+    assert disagrees.exit_code == 2 and "SOURCE_DATE_EPOCH=6 disagrees" in disagrees.output
+    agrees = runner.invoke(
+        app,
+        [*base, "--epoch", "git", "--build-arg", "SOURCE_DATE_EPOCH=6"],
+    )
+    assert agrees.exit_code == 1, agrees.output  # outside git, no epoch to contradict
 
 
 def test_sign_wraps_the_json_report_in_a_verifiable_dsse_envelope(tmp_path: Path) -> None:

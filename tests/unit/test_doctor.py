@@ -1,4 +1,4 @@
-from repro.doctor import Status, diagnose
+from repro.doctor import Status, diagnose, run_doctor
 from repro.environment import BuilderFacts, EngineFacts, RegistryStatus
 from repro.errors import EngineError
 
@@ -57,3 +57,34 @@ def test_unreachable_registry_and_missing_git_fail() -> None:
     assert checks["git"].status is Status.FAIL
     assert checks["registry localhost:5000"].status is Status.FAIL
     assert not report.healthy
+
+
+class FakeEnvironment:
+    def __init__(self, engine_facts: EngineFacts | EngineError) -> None:
+        self._engine = engine_facts
+        self.asked: list[str] = []
+
+    def engine(self, builder: str | None) -> EngineFacts:
+        self.asked.append(f"engine {builder}")
+        if isinstance(self._engine, EngineError):
+            raise self._engine
+        return self._engine
+
+    def git_version(self) -> str | None:
+        return None
+
+    def registry(self, host: str) -> RegistryStatus:
+        self.asked.append(host)
+        return RegistryStatus(host, host != "down:5000", "checked")
+
+
+def test_run_doctor_asks_each_registry_once_in_order_and_judges() -> None:
+    probe = FakeEnvironment(EngineError("the Docker daemon does not answer"))
+    report = run_doctor(probe, ["down:5000", "localhost:5000", "down:5000"], builder="repro-b")
+    assert probe.asked == ["engine repro-b", "down:5000", "localhost:5000"]
+    checks = by_name(report.checks)
+    assert not report.healthy
+    assert checks["docker engine"].status is Status.FAIL  # type: ignore[attr-defined]
+    assert checks["git"].detail == "not installed"  # type: ignore[attr-defined]
+    assert checks["registry localhost:5000"].status is Status.OK  # type: ignore[attr-defined]
+    assert run_doctor(FakeEnvironment(engine()), []).checks[0].name == "docker engine"

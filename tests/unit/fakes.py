@@ -1,0 +1,181 @@
+"""Fake adapters for the use cases' orchestration tests: no engine, no git, no network.
+
+FakeBuilder writes a small OCI tar made from the build context's files (so the same
+checkout gives the same image); FakeSourceControl "clones" by copying a directory;
+FakeRegistry keeps manifests and blobs in dicts, as a registry stores them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repro.build.model import BuildRequest
+from repro.environment import BuilderFacts, EngineFacts
+from repro.errors import RegistryError
+from repro.oci.mediatypes import MANIFEST_TYPES
+from repro.registry.model import ManifestResponse
+from tests.unit.oci_factory import tar_directory, write_image
+
+COMMIT = "c0ffee" + "0" * 34
+COMMIT_EPOCH = 1700000000
+
+
+@dataclass
+class FakeBuilder:
+    """Builds an image holding the context's files, SOURCE_DATE_EPOCH and the build args.
+
+    ``vary`` adds what differs between two builds (the destination file name), to make
+    A and B differ as an unreproducible build would.
+    """
+
+    vary: bool = False
+    requests: list[BuildRequest] = field(default_factory=list)
+
+    def build(self, request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
+        self.requests.append(request)
+        files: dict[str, tuple[bytes, Mapping[str, object]]] = {
+            f"app/{path.relative_to(request.context).as_posix()}": (path.read_bytes(), {})
+            for path in sorted(request.context.rglob("*"))
+            if path.is_file()
+        }
+        files["etc/epoch"] = (str(request.source_date_epoch).encode(), {})
+        for key, value in sorted(request.build_args.items()):
+            files[f"etc/args/{key}"] = (value.encode(), {})
+        if self.vary:
+            files["etc/built-as"] = (request.dest.name.encode(), {})
+        if on_log is not None:
+            on_log(f"#1 building {request.dest.name}")
+        with tempfile.TemporaryDirectory() as layout:
+            write_image(Path(layout) / "oci", [files])
+            tar_directory(Path(layout) / "oci", request.dest)
+        return request.dest
+
+    def probe(self, builder: str | None = None) -> EngineFacts:
+        return EngineFacts(
+            server_version="26.1.5",
+            api_version="1.45",
+            client_version="26.1.5",
+            buildx_version="0.13.1",
+            containerd_snapshotter=True,
+            builder=BuilderFacts(builder or "default", "docker", "v0.0.0+unknown", ()),
+        )
+
+
+@dataclass
+class FakeSourceControl:
+    """A "repository" is a directory with a .git directory; HEAD is COMMIT."""
+
+    dirty: list[str] = field(default_factory=list)
+    tag: str | None = None
+    history: list[str] = field(default_factory=list)
+    clones: list[tuple[str, int, Mapping[str, str]]] = field(default_factory=list)
+
+    def head_commit(self, repo: Path) -> str:
+        return COMMIT
+
+    def dirty_paths(self, repo: Path, path: Path) -> list[str]:
+        return list(self.dirty)
+
+    def commit_epoch(self, path: Path) -> int:
+        return COMMIT_EPOCH
+
+    def clone_at(
+        self, source: Path, commit: str, dest: Path, *, umask: int, env: Mapping[str, str]
+    ) -> Path:
+        self.clones.append((commit, umask, dict(env)))
+        # What `repro release` writes after the commit is not in a checkout of it.
+        shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".git", "repro.lock", ".repro"))
+        return dest
+
+    def tracked_files(self, repo: Path) -> list[str]:
+        return sorted(
+            str(p.relative_to(repo))
+            for p in repo.rglob("*")
+            if p.is_file() and ".git" not in p.parts
+        )
+
+    def exact_tag(self, repo: Path, commit: str = "HEAD") -> str | None:
+        return self.tag
+
+    def log(self, repo: Path, old: str, new: str) -> list[str]:
+        return list(self.history)
+
+    def has_commit(self, repo: Path, commit: str) -> bool:
+        return commit == COMMIT
+
+
+def git_project(root: Path, dockerfile: str = "FROM scratch\nCOPY . /app\n") -> Path:
+    """A directory that repro.project takes for a git work tree, with a Dockerfile."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".git").mkdir()
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / "hello.txt").write_text("hello\n")
+    return root
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class FakeRegistry:
+    """A registry in memory: what is pushed is kept byte for byte, by digest and by tag."""
+
+    host: str = "registry.example"
+    plain_http: bool = False
+    manifests: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
+    blobs: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    pushed_archives: list[tuple[Path, str]] = field(default_factory=list)
+
+    def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
+        digest = _digest(body)
+        self.manifests[(repository, reference)] = (body, media_type)
+        self.manifests[(repository, digest)] = (body, media_type)
+        return digest
+
+    def find_manifest(self, repository: str, reference: str) -> ManifestResponse | None:
+        found = self.manifests.get((repository, reference))
+        if found is None:
+            return None
+        return ManifestResponse(_digest(found[0]), found[1], found[0])
+
+    def get_manifest(self, repository: str, reference: str) -> ManifestResponse:
+        found = self.find_manifest(repository, reference)
+        if found is None:
+            raise RegistryError(f"{self.host}/{repository}:{reference} was not found")
+        return found
+
+    def resolve(self, repository: str, reference: str) -> ManifestResponse:
+        return self.get_manifest(repository, reference)
+
+    def push_blob(self, repository: str, data: bytes) -> str:
+        self.blobs[(repository, _digest(data))] = data
+        return _digest(data)
+
+    def get_blob(self, repository: str, digest: str) -> bytes:
+        return self.blobs[(repository, digest)]
+
+    def push_archive(self, archive: Path, reference: str, plain_http: bool) -> None:
+        """What skopeo copy --all --preserve-digests does with an OCI archive, for a tag."""
+        self.pushed_archives.append((archive, reference))
+        repository, _, tag = reference.partition("/")[2].rpartition(":")
+        with tarfile.open(archive) as tar:
+
+            def member(name: str) -> bytes:
+                handle = tar.extractfile(name)
+                assert handle is not None
+                return handle.read()
+
+            import json
+
+            index = json.loads(member("index.json"))
+            (top,) = index["manifests"]
+            body = member(f"blobs/sha256/{top['digest'].removeprefix('sha256:')}")
+            assert top["mediaType"] in MANIFEST_TYPES
+            self.put_manifest(repository, tag, body, top["mediaType"])

@@ -1,0 +1,204 @@
+"""The release use cases' orchestration against fakes: record, push, publish, check, rebuild."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from repro.build.model import BuildRequest
+from repro.dockerfile import ImageRef
+from repro.errors import InputError, VerdictError
+from repro.lockfile import parse_lockfile, releases_of
+from repro.oci import open_image
+from repro.oci.blobsource import BlobSource
+from repro.oci.mediatypes import DSSE_ENVELOPE, OCI_INDEX, REPRO_SIGNOFF
+from repro.registry.model import ManifestResponse, PushedImage
+from repro.registry.referrers import ArtifactRegistry
+from repro.release import attest
+from repro.release.service import (
+    ReleaseOutcome,
+    ReleaseRequest,
+    attach_signoff,
+    check_release,
+    publish,
+    rebuild,
+    release_diff,
+    run_release,
+)
+from repro.verify.service import VerifyOptions
+from tests.unit.fakes import (
+    COMMIT,
+    COMMIT_EPOCH,
+    FakeBuilder,
+    FakeRegistry,
+    FakeSourceControl,
+    git_project,
+)
+
+IMAGE = "registry.example/team/app"
+
+
+class PathOpener:
+    def open(self, text: str) -> BlobSource:
+        return open_image(text)
+
+
+def _release(
+    tmp_path: Path, store: FakeRegistry, *, push: str | None = None, vary: bool = False
+) -> tuple[Path, FakeBuilder, ReleaseOutcome]:
+    project = git_project(tmp_path / "p")
+    builder = FakeBuilder(vary=vary)
+    registry = ArtifactRegistry(lambda _registry: store, push_archive=store.push_archive)
+    outcome = run_release(
+        ReleaseRequest("1.4.0", VerifyOptions(context=project), push=push),
+        builder=builder,
+        engine=builder,
+        source_control=FakeSourceControl(tag="v1.4.0"),
+        registry=registry,
+    )
+    return project, builder, outcome
+
+
+def test_release_records_the_verified_image_and_pushes_it(tmp_path: Path) -> None:
+    store = FakeRegistry()
+    project, builder, _ = _release(tmp_path, store, push=f"{IMAGE}:1.4.0")
+    assert len(builder.requests) == 2  # verified: built twice
+    text = (project / "repro.lock").read_text()
+    (release,) = releases_of(parse_lockfile(text), text).values()
+    assert (release.version, release.commit, release.tag) == ("1.4.0", COMMIT, "v1.4.0")
+    assert release.source_date_epoch == COMMIT_EPOCH and release.buildx == "0.13.1"
+    assert release.repository == f"{IMAGE}:1.4.0"
+    # What the registry serves for the tag is the recorded, verified image.
+    assert store.get_manifest("team/app", "1.4.0").digest == release.digest
+    assert [ref for _, ref in store.pushed_archives] == [f"{IMAGE}:1.4.0"]
+
+
+def test_builds_that_differ_record_nothing_and_push_nothing(tmp_path: Path) -> None:
+    store = FakeRegistry()
+    project, _, outcome = _release(tmp_path, store, push=f"{IMAGE}:1.4.0", vary=True)
+    assert outcome.release is None
+    assert not (project / "repro.lock").exists() and store.pushed_archives == []
+
+
+def test_a_registry_serving_another_image_after_the_push_records_nothing(tmp_path: Path) -> None:
+    class Rewriting(ArtifactRegistry):
+        def push_archive(self, archive: Path, ref: ImageRef) -> PushedImage:
+            return PushedImage("sha256:" + "9" * 64, loopback=False)
+
+    project = git_project(tmp_path / "p")
+    builder = FakeBuilder()
+    with pytest.raises(VerdictError, match="after the push") as raised:
+        run_release(
+            ReleaseRequest("1.4.0", VerifyOptions(context=project), push=f"{IMAGE}:1.4.0"),
+            builder=builder,
+            engine=builder,
+            source_control=FakeSourceControl(),
+            registry=Rewriting(lambda _registry: FakeRegistry()),
+        )
+    assert raised.value.hint == "check for a proxy rewriting images"
+    assert not (project / "repro.lock").exists()
+
+
+def test_publish_pushes_the_signed_statement_and_the_signoff_beside_the_image(
+    tmp_path: Path,
+) -> None:
+    store = FakeRegistry()
+    project, _, _ = _release(tmp_path, store, push=f"{IMAGE}:1.4.0")
+    lockfile = project / "repro.lock"
+    private, public = attest.generate_key()
+    (tmp_path / "k.key").write_bytes(private)
+    (tmp_path / "k.pub").write_bytes(public)
+    release = releases_of(parse_lockfile(lockfile.read_text()))["1.4.0"]
+    report = json.dumps({"kind": "signoff", "verdict": "pass"}).encode()
+    attach_signoff(project, "1.4.0", release.digest, report)
+    registry = ArtifactRegistry(lambda _registry: store)
+
+    outcome = publish(lockfile, "1.4.0", f"{IMAGE}:1.4.0", tmp_path / "k.key", registry)
+
+    tag = release.digest.replace(":", "-")
+    assert outcome.referrers_tag == tag and outcome.referrers == 2
+    index = json.loads(store.get_manifest("team/app", tag).body or b"")
+    assert index["mediaType"] == OCI_INDEX
+    assert [m["artifactType"] for m in index["manifests"]] == [DSSE_ENVELOPE, REPRO_SIGNOFF]
+    for descriptor in index["manifests"]:
+        manifest = json.loads(store.get_manifest("team/app", descriptor["digest"]).body or b"")
+        assert manifest["subject"]["digest"] == release.digest
+        assert manifest["annotations"] == {"dev.repro.release.version": "1.4.0"}
+    signoff_layer = json.loads(
+        store.get_manifest("team/app", index["manifests"][1]["digest"]).body or b""
+    )["layers"][0]
+    assert store.get_blob("team/app", signoff_layer["digest"]) == report
+
+    # verify-release --from finds that envelope through the registry alone.
+    check = check_release(lockfile, "1.4.0", tmp_path / "k.pub", f"{IMAGE}:1.4.0", registry)
+    assert check.ok and check.source == f"{IMAGE}@{outcome.artifact_digest}"
+    # Publishing again replaces this release's artifacts instead of listing them twice.
+    again = publish(lockfile, "1.4.0", f"{IMAGE}:1.4.0", tmp_path / "k.key", registry)
+    assert again.referrers == 2
+
+
+def test_publish_refuses_an_image_that_is_not_the_release(tmp_path: Path) -> None:
+    store = FakeRegistry()
+    project, _, _ = _release(tmp_path, store)  # recorded, not pushed
+    store.put_manifest("team/app", "1.4.0", b'{"schemaVersion":2}', "application/json")
+    private, _ = attest.generate_key()
+    (tmp_path / "k.key").write_bytes(private)
+    registry = ArtifactRegistry(lambda _registry: store)
+    with pytest.raises(VerdictError, match=r"but release 1\.4\.0 is"):
+        publish(project / "repro.lock", "1.4.0", f"{IMAGE}:1.4.0", tmp_path / "k.key", registry)
+    assert not any(reference.startswith("sha256-") for _, reference in store.manifests)
+
+
+def test_rebuild_builds_the_recorded_commit_once_and_compares(tmp_path: Path) -> None:
+    store = FakeRegistry()
+    project, _, _ = _release(tmp_path, store)
+    builder, git = FakeBuilder(), FakeSourceControl()
+    same = rebuild(
+        project / "repro.lock", "1.4.0", builder=builder, source_control=git, opener=PathOpener()
+    )
+    assert same.identical and len(builder.requests) == 1
+    assert builder.requests[0].source_date_epoch == COMMIT_EPOCH
+    assert git.clones[0][0] == COMMIT
+
+    # --against an image file: the compare engine's answer, with its digest.
+    other = FakeBuilder(vary=True)
+    other.build(BuildRequest(context=project, dest=tmp_path / "other.tar", source_date_epoch=1))
+    differs = rebuild(
+        project / "repro.lock",
+        "1.4.0",
+        builder=FakeBuilder(),
+        source_control=FakeSourceControl(),
+        opener=PathOpener(),
+        against=str(tmp_path / "other.tar"),
+    )
+    assert not differs.identical and differs.comparison is not None
+    assert differs.expected_digest == differs.comparison.image_digest_a
+    with pytest.raises(InputError, match="is not recorded"):
+        rebuild(
+            project / "repro.lock",
+            "9.9.9",
+            builder=builder,
+            source_control=git,
+            opener=PathOpener(),
+        )
+
+
+def test_diff_lists_the_commits_between_two_releases(tmp_path: Path) -> None:
+    store = FakeRegistry()
+    project, _, _ = _release(tmp_path, store)
+    git = FakeSourceControl(history=["abc1234 bump base"])
+    changes = release_diff(project / "repro.lock", "1.4.0", "1.4.0", source_control=git)
+    assert changes.commits == ("abc1234 bump base",)
+
+
+def test_attach_signoff_refuses_a_report_about_another_image(tmp_path: Path) -> None:
+    project, _, _ = _release(tmp_path, FakeRegistry())
+    with pytest.raises(InputError, match=r"release 1\.4\.0 is"):
+        attach_signoff(project, "1.4.0", "sha256:" + "1" * 64, b"{}")
+
+
+def test_manifest_response_is_the_subject_descriptor() -> None:
+    served = ManifestResponse("sha256:" + "a" * 64, OCI_INDEX, b"{}")
+    assert served.media_type == OCI_INDEX
