@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from repro.errors import InputError
+
+if TYPE_CHECKING:
+    from repro.verify.service import VerifyOptions
 
 GitContextArgument = Annotated[
     Path, typer.Argument(help="Build context (a directory in a git work tree).")
@@ -45,6 +48,30 @@ def parse_build_args(pairs: list[str] | None) -> dict[str, str]:
             raise InputError(f"--build-arg needs KEY=VALUE, got {pair!r}")
         parsed[key] = value
     return parsed
+
+
+def build_options(
+    context: Path,
+    file: Path | None,
+    target: str | None,
+    platform: list[str] | None,
+    build_arg: list[str] | None,
+    builder: list[str] | None,
+    **more: Any,
+) -> VerifyOptions:
+    """The shared build options (context, -f, --target, --platform, --build-arg,
+    --builder) of verify and release, parsed, plus the command's own."""
+    from repro.verify.service import VerifyOptions
+
+    return VerifyOptions(
+        context=context,
+        dockerfile=file,
+        target=target,
+        platforms=tuple(platform or ()),
+        build_args=parse_build_args(build_arg),
+        builders=parse_builders(builder),
+        **more,
+    )
 
 
 def parse_builders(values: list[str] | None) -> tuple[str, ...]:

@@ -17,8 +17,7 @@ from repro.cli._options import (
     MaxDiffsOption,
     PlatformsOption,
     TargetOption,
-    parse_build_args,
-    parse_builders,
+    build_options,
 )
 from repro.render.console import stderr, stdout
 
@@ -53,16 +52,8 @@ def release(
     from repro.release.service import ReleaseRequest, run_release
     from repro.render.progress import build_progress
     from repro.render.release import release_summary
-    from repro.verify.service import VerifyOptions
 
-    options = VerifyOptions(
-        context=context,
-        dockerfile=file,
-        target=target,
-        platforms=tuple(platform or ()),
-        build_args=parse_build_args(build_arg),
-        builders=parse_builders(builder),
-    )
+    options = build_options(context, file, target, platform, build_arg, builder)
     request = ReleaseRequest(version, options, push=push, sign_key=sign, replace=replace)
     with build_progress(stderr()) as (on_log, on_phase):
         builder_adapter = _wiring.builder()

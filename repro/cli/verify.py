@@ -16,8 +16,7 @@ from repro.cli._options import (
     MaxDiffsOption,
     PlatformsOption,
     TargetOption,
-    parse_build_args,
-    parse_builders,
+    build_options,
 )
 from repro.render.console import stderr, stdout
 
@@ -62,18 +61,17 @@ def verify(
     from repro.project import parse_epoch
     from repro.render.progress import build_progress
     from repro.render.verify import verification_json, verification_summary
-    from repro.verify.service import VerifyOptions
     from repro.verify.service import verify as run_verify
 
     policy = parse_epoch(epoch)
-    options = VerifyOptions(
-        context=context,
-        dockerfile=file,
-        target=target,
-        platforms=tuple(platform or ()),
-        build_args=parse_build_args(build_arg),
+    options = build_options(
+        context,
+        file,
+        target,
+        platform,
+        build_arg,
+        builder,
         epoch=policy,
-        builders=parse_builders(builder),
         keep=keep,
         allow_dirty=allow_dirty,
         require_locked=require_locked,

@@ -96,17 +96,6 @@ class RegistryImage:
         return size
 
 
-def looks_like_registry_reference(text: str) -> bool:
-    """True when ``text`` names a registry host explicitly (``host[:port]/name...``).
-
-    Short names (``busybox:1.35``) and anything ending in ``.tar`` are taken as paths.
-    """
-    first, slash, _ = text.partition("/")
-    if not slash or text.endswith(".tar") or text.startswith((".", "/", "~")):
-        return False
-    return "." in first or ":" in first or first == "localhost"
-
-
 def open_registry_image(
     text: str,
     *,

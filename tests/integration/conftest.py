@@ -72,6 +72,17 @@ def repro_bin() -> str:
     return str(Path(sys.executable).parent / "repro")
 
 
+def run_repro(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Run the installed `repro` in ``cwd``, plain and wide; an expected failure never
+    prints a traceback."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    result = subprocess.run(
+        [repro_bin(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
 def skopeo_copy(source: str, dest: str) -> None:
     """Copy a registry image to another tag, every manifest byte for byte (skopeo, not repro)."""
     subprocess.run(

@@ -16,7 +16,7 @@ import pytest
 from repro.build.buildx import build_oci
 from repro.build.model import BuildRequest
 from repro.registry.skopeo import push_oci_archive
-from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, repro_bin, skopeo_copy
+from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, run_repro, skopeo_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]
 
@@ -26,12 +26,7 @@ IMAGE = "localhost:5000/test-release/driftwood"
 
 
 def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
-    result = subprocess.run(
-        [repro_bin(), *args], cwd=repo, capture_output=True, text=True, env=env, timeout=900
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+    return run_repro(repo, *args)
 
 
 def git(repo: Path, *args: str, when: int) -> None:

@@ -13,8 +13,6 @@ from repro.config import parse_config
 from repro.dockerfile import parse_dockerfile
 from repro.errors import InputError
 from repro.lockfile import (
-    Release,
-    ReleaseImage,
     dump_lockfile,
     parse_lockfile,
     releases_of,
@@ -51,6 +49,7 @@ from repro.signoff.secrets import mask, scan_content, scan_text
 from repro.signoff.units import human_bytes, parse_size
 from repro.verify.model import VerificationRecord
 from tests.unit.oci_factory import write_image
+from tests.unit.test_release_record import make
 
 DIGEST = "sha256:" + "a" * 64
 OTHER = "sha256:" + "b" * 64
@@ -334,27 +333,9 @@ def test_reproducible_reads_stored_records() -> None:
         VerificationRecord.from_json({**record, "verdict": None}, "v.json")
 
 
-def _released(digest: str, commit: str = "c" * 40) -> str:
+def _released(digest: str) -> str:
     """repro.lock text with a release as `repro release` writes it (Release.to_toml)."""
-    image = ReleaseImage("linux/amd64", digest, "sha256:" + "b" * 64, 10, ())
-    release = Release(
-        version="1.4.0",
-        commit=commit,
-        tag=None,
-        context=".",
-        dockerfile="Dockerfile",
-        dockerfile_sha256="e" * 64,
-        source_date_epoch=1700000000,
-        build_args={},
-        target=None,
-        platforms=(),
-        bases=(),
-        digest=digest,
-        images=(image,),
-        buildkit="0.13.x",
-        buildx="0.13.1",
-        verified_at="2026-01-01T00:00:00Z",
-    )
+    release = make("1.4.0", [(1, "COPY . /app")], digest=digest)  # commit "c" * 40
     return dump_lockfile(with_release(parse_lockfile(_lock(DIGEST)), release))
 
 
