@@ -12,7 +12,9 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from repro.build.model import BuildRequest
 from repro.dockerfile import ImageRef, parse_image_ref
@@ -271,12 +273,12 @@ def _subject_name(release: Release) -> str:
     return parse_image_ref(release.repository).name
 
 
-def _envelope(release: Release, key: Any) -> attest.Envelope:
+def _envelope(release: Release, key: Ed25519PrivateKey) -> attest.Envelope:
     payload = attest.make_statement(_subject_name(release), release.digest, release.to_toml())
     return attest.sign(payload, key)
 
 
-def _write_signature(lockfile: Path, release: Release, key: Any) -> Path:
+def _write_signature(lockfile: Path, release: Release, key: Ed25519PrivateKey) -> Path:
     path = signature_path(lockfile, release.version)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, _envelope(release, key).dumps())

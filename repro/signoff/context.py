@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.dockerfile import Dockerfile, Instruction
-from repro.lockfile import Lockfile
+from repro.lockfile import LOCKFILE_NAME, Lockfile
 from repro.signoff.facts import ImageFacts
 
 
@@ -29,7 +29,7 @@ class CheckContext:
     image_digest: str
     dockerfile: Dockerfile | None = None
     lockfile: Lockfile | None = None
-    lockfile_path: str = "repro.lock"
+    lockfile_path: str = LOCKFILE_NAME
     dockerignore: tuple[str, ...] | None = None  # patterns; None when there is no file
     dockerignore_path: str = ".dockerignore"
     verification: Verification | None = None
