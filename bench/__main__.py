@@ -16,6 +16,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def _load() -> None:
     import bench.compare
+    import bench.imagefiles
     import bench.lock
     import bench.verify  # noqa: F401
 
