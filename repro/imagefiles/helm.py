@@ -37,6 +37,7 @@ from repro.imagefiles.sites import (
     Located,
     checked_site,
     go_templating,
+    located_site,
     located_yaml,
     unpinnable,
     yaml_site,
@@ -132,16 +133,12 @@ def _repository_tag(display: str, source: YamlText, node: yaml.Node, path: str) 
     else:  # a digest without a tag is only possible with a digest key
         return None
     return checked_site(
-        ImageSite(
-            file=display,
-            kind=SiteKind.HELM_REPOSITORY_TAG,
-            path=path,
-            line=where.line,
-            column=where.column,
-            span=where.span,
-            raw=where.value,
+        located_site(
+            display,
+            SiteKind.HELM_REPOSITORY_TAG,
+            path,
+            where,
             reference=reference,
-            image=None,
             pin_style=style,
             lead=lead,
         )

@@ -95,7 +95,11 @@ def pin_file(scanned: ImageFile, pins: Sequence[tuple[ImageSite, str]]) -> bytes
     wanted = {(site.span.start, site.span.end): digest for site, digest in pins}
     new = rewrite(scanned.data, [site.replacement(digest) for site, digest in pins])
     again = scan_file(scanned.display, new, scanned.kind)
-    if again is None or again.problems or len(again.sites) != len(scanned.sites):
+    if (
+        again is None
+        or len(again.problems) != len(scanned.problems)
+        or len(again.sites) != len(scanned.sites)
+    ):
         raise PinCheckFailed(f"{scanned.display}: the pinned file does not read back")
     for before, after in zip(scanned.sites, again.sites, strict=True):
         digest = wanted.get((before.span.start, before.span.end))

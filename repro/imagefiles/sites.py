@@ -16,7 +16,7 @@ import yaml
 from repro.dockerfile import ImageRef, Span, parse_image_ref
 from repro.errors import InputError
 from repro.imagefiles.interpolation import interpolation
-from repro.imagefiles.model import ImageSite, SiteKind
+from repro.imagefiles.model import ImageSite, PinStyle, SiteKind
 from repro.imagefiles.yamltext import YamlText
 
 # A templating rule: for a value, (why it is templated, the assumed value) or None.
@@ -143,6 +143,21 @@ def yaml_site(
 
 
 def unpinnable(file: str, kind: SiteKind, path: str, located: Located, reason: str) -> ImageSite:
+    return located_site(file, kind, path, located, reference=None, unpinnable=reason)
+
+
+def located_site(
+    file: str,
+    kind: SiteKind,
+    path: str,
+    located: Located,
+    *,
+    reference: str | None,
+    unpinnable: str | None = None,
+    pin_style: PinStyle = PinStyle.REFERENCE,
+    lead: str = "",
+) -> ImageSite:
+    """A site at ``located`` whose reference was composed elsewhere (not parsed yet)."""
     return ImageSite(
         file=file,
         kind=kind,
@@ -151,7 +166,9 @@ def unpinnable(file: str, kind: SiteKind, path: str, located: Located, reason: s
         column=located.column,
         span=located.span,
         raw=located.value,
-        reference=None,
+        reference=reference,
         image=None,
-        unpinnable=reason,
+        unpinnable=unpinnable,
+        pin_style=pin_style,
+        lead=lead,
     )

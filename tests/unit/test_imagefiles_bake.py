@@ -272,3 +272,37 @@ def test_the_scanner_files_strings_under_their_block_and_attribute() -> None:
     assert [(block.type, block.labels) for block in tokens.blocks] == [("target", ("a",))]
     with pytest.raises(HclScanError, match="unterminated string"):
         scan_hcl('x = "open\n')
+
+
+def test_crlf_a_bom_and_unicode_comments_keep_spans_exact() -> None:
+    data = (
+        "\ufeff# Caf\u00e9 \u65e5\u672c\r\n"
+        'target "app" {\r\n'
+        '  contexts = { base = "docker-image://alpine:3.19" } # \u00fc\r\n'
+        "}\r\n"
+    ).encode()
+    scanned = scan(data)
+    (site,) = scanned.sites
+    assert (site.where, site.column, site.span.slice(data)) == (
+        "docker-bake.hcl:3",
+        39,
+        b"alpine:3.19",
+    )
+    new = pin_file(scanned, [(site, DIGEST)])
+    assert new == data.replace(b"alpine:3.19", b"alpine:3.19@" + DIGEST.encode())
+
+
+def test_a_pin_elsewhere_is_still_checked_when_another_attribute_is_a_problem() -> None:
+    data = b"""\
+target "odd" {
+  contexts = { a = true ? "docker-image://alpine:3.19" : "x" }
+}
+target "app" {
+  contexts = { base = "docker-image://busybox:1.36" }
+}
+"""
+    scanned = scan(data)
+    (site,) = scanned.sites
+    assert len(scanned.problems) == 1
+    new = pin_file(scanned, [(site, DIGEST)])
+    assert new == data.replace(b"busybox:1.36", b"busybox:1.36@" + DIGEST.encode())

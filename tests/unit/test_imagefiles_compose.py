@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from repro.imagefiles import ComposeBuild, FileKind, ImageFile, SiteKind, pin_file, scan_file
+import re
+from dataclasses import replace
+
+import pytest
+
+from repro.dockerfile import Span
+from repro.imagefiles import (
+    ComposeBuild,
+    FileKind,
+    ImageFile,
+    PinCheckFailed,
+    SiteKind,
+    pin_file,
+    scan_file,
+)
 from repro.imagefiles.interpolation import interpolation
 
 DIGEST = "sha256:" + "a" * 64
@@ -193,3 +207,20 @@ def test_interpolation_forms() -> None:
     assert nested is not None and nested.assumed == "docker.io/app:1"
     required = interpolation("${TAG:?set TAG}")
     assert required is not None and required.assumed is None
+
+
+def test_an_unpinnable_site_is_never_written() -> None:
+    scanned = scan()
+    proxy = next(site for site in scanned.sites if site.path == "services.proxy.image")
+    with pytest.raises(ValueError, match="cannot be pinned: it needs"):
+        pin_file(scanned, [(proxy, DIGEST)])
+
+
+def test_a_pin_that_does_not_read_back_is_refused() -> None:
+    scanned = scan()
+    db = next(site for site in scanned.sites if site.path == "services.db.image")
+    wrong = replace(db, span=Span(db.span.start, db.span.end + 2))  # would eat " #"
+    with pytest.raises(
+        PinCheckFailed, match=re.escape("compose.yaml:14: pinning services.db.image")
+    ):
+        pin_file(scanned, [(wrong, DIGEST)])

@@ -23,7 +23,7 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_imports_stay_inside_the_core() -> None:
     package = Path(repro.imagefiles.__file__).parent
-    offenders = {}
+    offenders: dict[str, list[str]] = {}
     for path in sorted(package.glob("*.py")):
         for name in imported_modules(path):
             top = name.split(".")[0]
