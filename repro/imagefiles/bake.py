@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -67,7 +67,7 @@ def find_bake_hcl(display: str, source: SourceText) -> BakeScan:
     # Imported here: python-hcl2 and lark take ~0.1 s to import and ~0.15 s to build the
     # parser, which every repro command would pay otherwise.
     import hcl2
-    from lark.exceptions import UnexpectedInput
+    from lark.exceptions import LarkError, UnexpectedInput
 
     options = hcl2.SerializationOptions(with_comments=False, explicit_blocks=True)
     try:
@@ -75,7 +75,7 @@ def find_bake_hcl(display: str, source: SourceText) -> BakeScan:
     except UnexpectedInput as error:
         line, column = int(getattr(error, "line", 1) or 1), int(getattr(error, "column", 1) or 1)
         raise UnreadableText(f"not valid HCL: {_first_line(error)}", line, column) from error
-    except Exception as error:  # the library's other parse errors carry no position
+    except LarkError as error:  # an error while building the tree carries no position
         raise UnreadableText(f"not valid HCL: {_first_line(error)}", 1, 1) from error
     blocks = _hcl_blocks(parsed)
     variables = _variables(
@@ -83,7 +83,7 @@ def find_bake_hcl(display: str, source: SourceText) -> BakeScan:
         for kind, labels, body in blocks
         if kind == "variable" and labels
     )
-    lookup = _lookup(variables)
+    lookup: Lookup = variables.get
     problems: list[Problem] = []
     try:
         tokens = scan_hcl(source.text)
@@ -181,7 +181,7 @@ def find_bake_json(display: str, source: SourceText) -> BakeScan:
     variables = _variables(
         (name, _dict(body).get("default")) for name, body in _dict(root.get("variable")).items()
     )
-    lookup = _lookup(variables)
+    lookup: Lookup = variables.get
     key_at = {
         path: token.start()
         for token, (path, is_key, _) in zip(tokens, walked, strict=False)
@@ -382,10 +382,6 @@ def _variables(defaults: Iterator[tuple[str, Any]]) -> dict[str, str | None]:
     for name in raw:
         lookup(name)
     return resolved
-
-
-def _lookup(variables: Mapping[str, str | None]) -> Lookup:
-    return variables.get
 
 
 def _text(value: Any, lookup: Lookup) -> str | None:

@@ -50,45 +50,46 @@ _STRING = "tag:yaml.org,2002:str"
 
 def find_helm_values(display: str, source: YamlText) -> list[ImageSite]:
     sites: list[ImageSite] = []
-    seen: set[int] = set()
-    for document in source.documents():
-        _visit(display, source, document, "", sites, seen)
+    seen: set[int] = set()  # aliases: each node once
+    # A stack, not recursion: values may nest as deep as libyaml allows (1,000 levels).
+    stack: list[tuple[yaml.Node, str]] = [(document, "") for document in source.documents()]
+    stack.reverse()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            items = [(item, f"{path}[{index}]") for index, item in enumerate(sequence(node))]
+            stack.extend(reversed(items))
+            continue
+        below: list[tuple[yaml.Node, str]] = []
+        for key, value in mapping(node).items():
+            here = f"{path}.{key}" if path else key
+            is_image, found = (
+                _image(display, source, value, here) if _IMAGE_KEY.fullmatch(key) else (False, None)
+            )
+            if not is_image:
+                below.append((value, here))
+                continue
+            seen.add(id(value))
+            if found is not None:
+                sites.append(found)
+        stack.extend(reversed(below))
     return sites
 
 
-def _visit(
-    display: str,
-    source: YamlText,
-    node: yaml.Node,
-    path: str,
-    sites: list[ImageSite],
-    seen: set[int],
-) -> None:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(sequence(node)):
-            _visit(display, source, item, f"{path}[{index}]", sites, seen)
-        return
-    for key, value in mapping(node).items():
-        here = f"{path}.{key}" if path else key
-        if _IMAGE_KEY.fullmatch(key):
-            if isinstance(value, yaml.ScalarNode):
-                if source.implicit_tag(value) == _STRING:
-                    found = yaml_site(
-                        display, SiteKind.HELM_IMAGE, here, source, value, go_templating
-                    )
-                    if found is not None:
-                        sites.append(found)
-                continue
-            if "repository" in mapping(value) and id(value) not in seen:
-                seen.add(id(value))
-                found = _repository_tag(display, source, value, here)
-                if found is not None:
-                    sites.append(found)
-                continue
-        _visit(display, source, value, here, sites, seen)
+def _image(
+    display: str, source: YamlText, value: yaml.Node, path: str
+) -> tuple[bool, ImageSite | None]:
+    """Whether an ``*image`` key's value is an image (else look inside it), and its site."""
+    if isinstance(value, yaml.ScalarNode):
+        if source.implicit_tag(value) != _STRING:
+            return True, None  # pullImage: true
+        return True, yaml_site(display, SiteKind.HELM_IMAGE, path, source, value, go_templating)
+    if "repository" in mapping(value):
+        return True, _repository_tag(display, source, value, path)
+    return False, None
 
 
 def _repository_tag(display: str, source: YamlText, node: yaml.Node, path: str) -> ImageSite | None:

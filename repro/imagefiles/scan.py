@@ -37,6 +37,9 @@ def scan_file(display: str, data: bytes, kind: FileKind) -> ImageFile | None:
     except UnreadableText as error:
         problem = Problem(display, error.line, error.column, error.message)
         return ImageFile(display, kind, data, (), (problem,))
+    except RecursionError:  # json, lark and our walks recurse; libyaml stops at 1,000 levels
+        problem = Problem(display, 1, 1, "nested too deeply to read; nothing is pinned here")
+        return ImageFile(display, kind, data, (), (problem,))
 
 
 def _scan(display: str, data: bytes, kind: FileKind) -> ImageFile | None:

@@ -13,7 +13,7 @@ anything else. Nothing here serialises YAML; files are rewritten by span only.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
@@ -230,21 +230,3 @@ def sequence(node: yaml.Node | None) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     return []
-
-
-def walk(node: yaml.Node) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
-    """Every (key, value, parent mapping) below ``node``, each node visited once."""
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            items = list(mapping(current).items())
-            for key, value in items:
-                yield key, value, current
-            stack.extend(value for _, value in reversed(items))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(reversed(current.value))

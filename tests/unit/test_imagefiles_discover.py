@@ -73,3 +73,39 @@ def test_files_without_the_words_a_finder_needs_are_not_parsed() -> None:
     # Not parsed, so not even a broken file is a problem: it has nothing to pin.
     scanned = scan_file("compose.yaml", b"volumes: [\n", FileKind.COMPOSE)
     assert scanned is not None and scanned.sites == () and scanned.problems == ()
+
+
+DEEP_VALUES = (
+    b"a:\n" + b"".join(b" " * i + b"k:\n" for i in range(1, 990)) + b" " * 990 + b"image: x:1\n"
+)
+
+
+def test_deeply_nested_values_are_walked_without_recursion() -> None:
+    scanned = scan_file("values.yaml", DEEP_VALUES, FileKind.HELM_VALUES)
+    assert scanned is not None and scanned.problems == ()
+    assert [site.reference for site in scanned.sites] == ["x:1"]
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "data", "message"),
+    [
+        (
+            "docker-bake.json",
+            FileKind.BAKE_JSON,
+            b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "nested too deeply to read; nothing is pinned here",
+        ),
+        (
+            "compose.yaml",
+            FileKind.COMPOSE,
+            b"image: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+            "not valid YAML: exceeded maximum nesting depth while increasing flow level",
+        ),
+    ],
+)
+def test_files_nested_too_deeply_are_problems_not_crashes(
+    path: str, kind: FileKind, data: bytes, message: str
+) -> None:
+    scanned = scan_file(path, data, kind)
+    assert scanned is not None and scanned.sites == ()
+    assert [problem.message for problem in scanned.problems] == [message]
