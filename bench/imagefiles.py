@@ -196,13 +196,15 @@ def scan_all(files: list[tuple[str, bytes]]) -> tuple[int, int]:
     return scanned_files, sites
 
 
-def best_of(runs: int, function: Callable[[], T]) -> tuple[float, T]:
+def best_of(
+    runs: int, function: Callable[[], T], clock: Callable[[], float] = time.perf_counter
+) -> tuple[float, T]:
     """The fastest of ``runs`` calls (the machine is shared: the minimum is the cost)."""
     timings: list[float] = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = clock()
         value = function()
-        timings.append(time.perf_counter() - start)
+        timings.append(clock() - start)
     return min(timings), value
 
 
@@ -216,6 +218,8 @@ def bench_imagefiles() -> Result:
     result.add("bytes", size)
     result.add("sites found", sites)
     result.add("scan time (s)", seconds, "< 0.5", ok=seconds < 0.5)
+    cpu, _ = best_of(5, lambda: scan_all(files), time.process_time)
+    result.add("scan CPU time (s)", cpu)
     result.add("per file (ms)", seconds / len(files) * 1000)
     for kind, prefix in (
         (FileKind.COMPOSE, "stacks/"),
