@@ -43,6 +43,19 @@ class TLSFiles:
     token_signing_cert: Path  # self-signed; the token registry's rootcertbundle
     token_signing_key: Path
 
+    # (certificate, key) pairs, as a TLS server takes them
+    @property
+    def server(self) -> tuple[Path, Path]:
+        return self.server_cert, self.server_key
+
+    @property
+    def expired(self) -> tuple[Path, Path]:
+        return self.expired_cert, self.expired_key
+
+    @property
+    def wrong_name(self) -> tuple[Path, Path]:
+        return self.wrong_name_cert, self.wrong_name_key
+
 
 TLS = TLSFiles(
     ca_cert=TLS_DIR / "ca.crt",

@@ -267,7 +267,15 @@ class _TokenHandler(BaseHTTPRequestHandler):
                 return self._refuse("POST", grant_type, None, query, offline)
             return self._answer("POST", grant_type, account, query, offline, refresh=True)
         self.issuer.record(
-            TokenRequest("POST", grant_type or "none", None, tuple(scopes), _first(query["service"]), 400, offline)
+            TokenRequest(
+                "POST",
+                grant_type or "none",
+                None,
+                tuple(scopes),
+                _first(query["service"]),
+                400,
+                offline,
+            )
         )
         self._send_json(400, {"error": "unsupported_grant_type"})
 
