@@ -18,7 +18,8 @@ engine_usable() {
   [ -n "$minor" ] && [ "$minor" -ge "$MIN_BUILDX_MINOR" ] 2>/dev/null
 }
 
-install_engine() {
+# Debian 13 (trixie) as a low-priority source: only what is asked for by name comes from it.
+ensure_trixie_source() {
   if [ ! -f /etc/apt/sources.list.d/trixie.sources ]; then
     info "adding Debian 13 (trixie) as a low-priority apt source"
     cat > /etc/apt/sources.list.d/trixie.sources <<'SRC'
@@ -35,6 +36,10 @@ Pin-Priority: 100
 PREF
     APT_UPDATED=0
   fi
+}
+
+install_engine() {
+  ensure_trixie_source
   # trixie's engine; runc, tini and iptables from bookworm (trixie's need a newer glibc).
   apt_install docker.io/trixie docker-buildx/trixie docker-cli/trixie containerd/trixie runc tini iptables
 }

@@ -120,6 +120,7 @@ referrers_answers() {
 
 build_referrers_registry() {
   local bin="$REFERRERS_DIR/bin/referrers-registry" stamp="$REFERRERS_DIR/bin/.stamp" want
+  ensure_trixie_source
   apt_install "$GO_PACKAGE"
   if [ ! -d "$REFERRERS_DIR/src/usr/share/gocode/src/github.com/google/go-containerregistry" ]; then
     info "fetching go-containerregistry's source ($GGCR_PACKAGE)"
@@ -164,6 +165,7 @@ ensure_referrers_registry() {
 
 # --- oracles ----------------------------------------------------------------------------
 ensure_oracles() {
+  ensure_trixie_source
   apt_install cosign/trixie oras/trixie skopeo curl
   # Debian's cosign reports its git version as "devel": the package version is the truth.
   cosign version >/dev/null 2>&1 || die "cosign does not run"

@@ -172,6 +172,24 @@ def test_docker_config_fixture_logs_skopeo_in(
     assert inspected.returncode == 0, inspected.stderr
 
 
+def test_docker_pulls_from_the_tls_registry_trusting_certs_d(
+    tls_registry: TLSRegistry, tls_registry_docker_config: Path
+) -> None:
+    image = f"{tls_registry.host}/{unique('docker-pull')}:1.35"
+    copied = run(
+        "skopeo", "copy", "--quiet", "--src-tls-verify=false",
+        "--dest-creds", creds(tls_registry.writer), f"docker://{SEED}", f"docker://{image}",
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    config = ("docker", "--config", str(tls_registry_docker_config))
+    pulled = run(*config, "pull", "--quiet", image)
+    try:
+        assert pulled.returncode == 0, pulled.stderr
+        assert pulled.stdout.strip() == image
+    finally:
+        run(*config, "rmi", image)
+
+
 @pytest.mark.parametrize(
     ("pair", "curl_error"),
     [
@@ -567,7 +585,9 @@ def test_trickle_and_hang(fake_registry: FakeRegistry) -> None:
     assert fake_registry.count(fake_registry.repository(Behaviour.HANG)) == 1
 
 
-def test_auth_challenges(fake_registry: FakeRegistry) -> None:
+def test_auth_challenges(
+    fake_registry: FakeRegistry, fake_registry_factory: Callable[..., FakeRegistry]
+) -> None:
     status, headers, _ = fetch(
         fake_registry, manifest_path(fake_registry, Behaviour.BEARER_NO_REALM)
     )
@@ -577,13 +597,21 @@ def test_auth_challenges(fake_registry: FakeRegistry) -> None:
     path = manifest_path(fake_registry, Behaviour.BASIC_AUTH)
     status, headers, _ = fetch(fake_registry, path)
     assert (status, headers["WWW-Authenticate"]) == (401, 'Basic realm="fake-registry"')
+    # skopeo learns the scheme from the ping: make /v2/ challenge too.
+    guarded = fake_registry_factory(base_behaviour=Behaviour.BASIC_AUTH)
     login = f"{FAKE_CREDENTIALS.username}:{FAKE_CREDENTIALS.password}"
-    copied = run(
+    inspected = run(
         "skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", login,
-        f"docker://{fake_registry.reference(Behaviour.BASIC_AUTH)}",
+        f"docker://{guarded.reference(Behaviour.BASIC_AUTH)}",
     )  # fmt: skip
-    assert copied.returncode == 0, copied.stderr
-    assert {r.auth_scheme for r in fake_registry.requests(endpoint="manifests")} == {None, "Basic"}
+    assert inspected.returncode == 0, inspected.stderr
+    assert json.loads(inspected.stdout) == json.loads(canned_image().index.data)
+    assert [r.auth_scheme for r in guarded.requests(endpoint="manifests")] == ["Basic"]
+    refused = run(
+        "skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "fake-user:wrong",
+        f"docker://{guarded.reference(Behaviour.BASIC_AUTH)}",
+    )  # fmt: skip
+    assert refused.returncode != 0 and "unauthorized" in refused.stderr
 
 
 def test_rate_limits(fake_registry: FakeRegistry) -> None:

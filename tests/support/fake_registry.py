@@ -9,7 +9,9 @@ write answers 405.
 The LAST component of the repository name picks the behaviour, so ``fake/correct``,
 ``team/app/correct`` and ``correct`` all behave alike and are counted apart:
 ``reference(Behaviour.TRICKLE)`` gives ``127.0.0.1:PORT/fake/trickle:latest``. The tag
-``single`` names the image manifest itself; every other tag names the index.
+``single`` names the image manifest itself; every other tag names the index. ``GET /v2/``
+answers 200 unless ``base_behaviour`` says otherwise (clients that ping first, as skopeo
+does, learn a registry's auth scheme there).
 
 Every request is recorded (method, repository, endpoint, reference, the auth scheme sent,
 never the credentials), so tests can assert "one request per tag" or "no request at all".
@@ -207,12 +209,17 @@ class FakeRegistry(BackgroundServer):
         trickle_interval: float = 5.0,
         rate_limited_requests: int = 2,
         retry_after_seconds: int = 1,
+        base_behaviour: Behaviour | None = None,
     ) -> None:
         super().__init__(_RegistryHandler, host="127.0.0.1", tls=tls)
         self.scheme = "https" if tls else "http"
         self.trickle_interval = trickle_interval
         self.rate_limited_requests = rate_limited_requests
         self.retry_after_seconds = retry_after_seconds
+        # What GET /v2/ (the ping, no repository) does: by default 200, no challenge, so a
+        # client meets a repository's 401 only on its request; BASIC_AUTH, BEARER_NO_REALM,
+        # HANG, SERVER_ERROR or RATE_LIMIT_STORM make the ping misbehave too.
+        self.base_behaviour = base_behaviour
         self.image: CannedImage = canned_image()
         self.cdn = _BlobCdn(self)
         self._lock = threading.Lock()
@@ -456,6 +463,9 @@ class _RegistryHandler(_Handler):
         route = self.record_request()
         path = self.path.split("?", 1)[0]
         if path in ("/v2", "/v2/"):
+            base = self.registry.base_behaviour
+            if base is not None and self.misbehave_first(base, "", "base", head=head):
+                return None
             return self.send_json(200, {}, head=head)
         if route is None:
             return self.send_error_code(404, "NOT_FOUND", f"no route for {path}", head=head)
