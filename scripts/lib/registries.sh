@@ -59,48 +59,39 @@ run_distribution() {
   }
 }
 
-ensure_tls_registry() {
-  apt_install docker-registry
-  run_distribution tls-registry "$TLS_REGISTRY_PORT" "version: 0.1
+# distribution_config NAME PORT AUTH_YAML : a TLS registry's config, storage in $REGISTRIES_DIR/NAME.
+distribution_config() {
+  printf '%s\n' "version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $REGISTRIES_DIR/tls-registry/storage
+    rootdirectory: $REGISTRIES_DIR/$1/storage
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:$TLS_REGISTRY_PORT
+  addr: 127.0.0.1:$2
   tls:
     certificate: $TLS_DIR/server.crt
     key: $TLS_DIR/server.key
 auth:
-  htpasswd:
+$3"
+}
+
+ensure_tls_registry() {
+  apt_install docker-registry
+  run_distribution tls-registry "$TLS_REGISTRY_PORT" "$(distribution_config tls-registry "$TLS_REGISTRY_PORT" "  htpasswd:
     realm: repro-test
-    path: $AUTH_DIR/htpasswd"
+    path: $AUTH_DIR/htpasswd")"
 }
 
 ensure_token_registry() {
   apt_install docker-registry
-  run_distribution token-registry "$TOKEN_REGISTRY_PORT" "version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $REGISTRIES_DIR/token-registry/storage
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$TOKEN_REGISTRY_PORT
-  tls:
-    certificate: $TLS_DIR/server.crt
-    key: $TLS_DIR/server.key
-auth:
-  token:
+  run_distribution token-registry "$TOKEN_REGISTRY_PORT" "$(distribution_config token-registry "$TOKEN_REGISTRY_PORT" "  token:
     realm: https://$TEST_HOST:$TOKEN_ISSUER_PORT/token
     service: $TOKEN_SERVICE
     issuer: $TOKEN_ISSUER_NAME
-    rootcertbundle: $AUTH_DIR/token-signing.crt"
+    rootcertbundle: $AUTH_DIR/token-signing.crt")"
 }
 
 # --- the referrers-API registry ---------------------------------------------------------

@@ -22,18 +22,22 @@ new_ec_key() {  # new_ec_key KEY
   chmod 600 "$1"
 }
 
+# self_signed BASE CN EXTENSION_ARGS... : BASE.key and a 10-year self-signed BASE.crt.
+self_signed() {
+  local base=$1 cn=$2; shift 2
+  new_ec_key "$base.key"
+  openssl req -x509 -new -key "$base.key" -sha256 -days 3650 -subj "/O=repro tests/CN=$cn" \
+    "$@" -out "$base.crt" 2>/dev/null
+}
+
 ensure_ca() {
   if cert_valid "$TLS_DIR/ca.crt" && [ -s "$TLS_DIR/ca.key" ]; then
     info "private CA exists ($TLS_DIR/ca.crt)"
     return 0
   fi
   info "generating a private CA ($TLS_DIR/ca.crt)"
-  new_ec_key "$TLS_DIR/ca.key"
-  openssl req -x509 -new -key "$TLS_DIR/ca.key" -sha256 -days 3650 \
-    -subj "/O=repro tests/CN=repro test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -out "$TLS_DIR/ca.crt" 2>/dev/null
+  self_signed "$TLS_DIR/ca" "repro test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
   # A new CA invalidates every leaf it did not sign.
   rm -f "$TLS_DIR"/server.crt "$TLS_DIR"/wrong-name.crt "$TLS_DIR"/expired.crt
 }
@@ -106,11 +110,8 @@ ensure_token_signing_key() {
     return 0
   fi
   info "generating the token signing key ($AUTH_DIR/token-signing.crt)"
-  new_ec_key "$AUTH_DIR/token-signing.key"
-  openssl req -x509 -new -key "$AUTH_DIR/token-signing.key" -sha256 -days 3650 \
-    -subj "/O=repro tests/CN=repro test token issuer" \
-    -addext "keyUsage=critical,digitalSignature" \
-    -out "$AUTH_DIR/token-signing.crt" 2>/dev/null
+  self_signed "$AUTH_DIR/token-signing" "repro test token issuer" \
+    -addext "keyUsage=critical,digitalSignature"
 }
 
 # Credentials: a random password per machine, kept in credentials.json (0600) for tests;

@@ -88,6 +88,16 @@ def creds(user: Credentials) -> str:
     return f"{user.username}:{user.password}"
 
 
+def docker_login(
+    config_dir: Path, host: str, user: Credentials, *, password: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`docker login` into a DOCKER_CONFIG of the test's own."""
+    return run(
+        "docker", "--config", str(config_dir), "login", host, "-u", user.username,
+        "--password-stdin", input=user.password if password is None else password,
+    )  # fmt: skip
+
+
 # --- TLS + htpasswd registry (registry.test:5443) ---------------------------------------------
 def test_tls_registry_refuses_anonymous_and_wrong_password(tls_registry: TLSRegistry) -> None:
     anonymous = curl(f"{tls_registry.url}/v2/")
@@ -137,19 +147,12 @@ def test_docker_login_writes_a_temp_docker_config(
     tls_registry: TLSRegistry, tmp_path: Path
 ) -> None:
     config_dir = tmp_path / "docker"
-    login = run(
-        "docker", "--config", str(config_dir), "login", tls_registry.host,
-        "-u", tls_registry.writer.username, "--password-stdin",
-        input=tls_registry.writer.password,
-    )  # fmt: skip
+    login = docker_login(config_dir, tls_registry.host, tls_registry.writer)
     assert login.returncode == 0, login.stderr
     assert "Login Succeeded" in login.stdout
     auths = json.loads((config_dir / "config.json").read_text())["auths"]
     assert list(auths) == [tls_registry.host]
-    wrong = run(
-        "docker", "--config", str(tmp_path / "other"), "login", tls_registry.host,
-        "-u", tls_registry.writer.username, "--password-stdin", input="wrong",
-    )  # fmt: skip
+    wrong = docker_login(tmp_path / "other", tls_registry.host, tls_registry.writer, password="x")
     assert wrong.returncode != 0
     # Docker treats 127.0.0.0/8 as an insecure registry: after the HTTPS 401 it retries in
     # plain HTTP, and reports that attempt's answer (the TLS port says 400).
@@ -288,11 +291,7 @@ def test_push_and_pull_through_the_token_registry(
     # docker login: the daemon gets a refresh token (offline_token=true) and the CLI keeps
     # it as the identitytoken; skopeo then trades it for access tokens (POST, oauth.md).
     config_dir = tmp_path / "docker"
-    login = run(
-        "docker", "--config", str(config_dir), "login", token_registry.host,
-        "-u", token_registry.writer.username, "--password-stdin",
-        input=token_registry.writer.password,
-    )  # fmt: skip
+    login = docker_login(config_dir, token_registry.host, token_registry.writer)
     assert login.returncode == 0, login.stderr
     entry = json.loads((config_dir / "config.json").read_text())["auths"][token_registry.host]
     assert entry["identitytoken"]

@@ -498,6 +498,12 @@ class _RegistryHandler(_Handler):
             return self.send_error_code(404, "BLOB_UNKNOWN", "blob unknown to registry", head=head)
         self.send_served(served, head=head)
 
+    def challenge(self, www_authenticate: str, head: bool) -> None:
+        self.send_error_code(
+            401, "UNAUTHORIZED", "authentication required", head=head,
+            **{"WWW-Authenticate": www_authenticate},
+        )  # fmt: skip
+
     def misbehave_first(
         self, behaviour: Behaviour, name: str, endpoint: str, *, head: bool
     ) -> bool:
@@ -509,14 +515,7 @@ class _RegistryHandler(_Handler):
             self.close_connection = True
             return True
         if behaviour is Behaviour.BEARER_NO_REALM:
-            challenge = f'Bearer service="fake-registry",scope="repository:{name}:pull"'
-            self.send_error_code(
-                401,
-                "UNAUTHORIZED",
-                "authentication required",
-                head=head,
-                **{"WWW-Authenticate": challenge},
-            )
+            self.challenge(f'Bearer service="fake-registry",scope="repository:{name}:pull"', head)
             return True
         if behaviour is Behaviour.BASIC_AUTH:
             expected = (
@@ -526,13 +525,7 @@ class _RegistryHandler(_Handler):
                 ).decode()
             )
             if self.headers.get("Authorization") != expected:
-                self.send_error_code(
-                    401,
-                    "UNAUTHORIZED",
-                    "authentication required",
-                    head=head,
-                    **{"WWW-Authenticate": 'Basic realm="fake-registry"'},
-                )
+                self.challenge('Basic realm="fake-registry"', head)
                 return True
             return False
         limited = behaviour is Behaviour.RATE_LIMIT_STORM or (

@@ -116,15 +116,20 @@ def write_docker_config(
     return directory
 
 
-@pytest.fixture(scope="session")
-def tls_registry() -> TLSRegistry:
-    host = f"{TEST_HOST}:{TLS_REGISTRY_PORT}"
+def require_challenge(what: str, host: str) -> None:
+    """Fail the test unless ``host`` answers an anonymous GET /v2/ with 401, as set up."""
     try:
         status = https_status(host)
     except OSError as error:
-        pytest.fail(f"the TLS registry {host} does not answer ({error}): {SETUP_HINT}")
+        pytest.fail(f"the {what} {host} does not answer ({error}): {SETUP_HINT}")
     if status != 401:
-        pytest.fail(f"the TLS registry {host} answers {status} to an anonymous GET, not 401")
+        pytest.fail(f"the {what} {host} answers {status} to an anonymous GET, not 401")
+
+
+@pytest.fixture(scope="session")
+def tls_registry() -> TLSRegistry:
+    host = f"{TEST_HOST}:{TLS_REGISTRY_PORT}"
+    require_challenge("TLS registry", host)
     users = test_users()
     return TLSRegistry(
         host=host,
@@ -182,12 +187,7 @@ def token_issuer(_token_issuer_session: TokenIssuer) -> TokenIssuer:
 @pytest.fixture()
 def token_registry(token_issuer: TokenIssuer) -> TokenRegistry:
     host = f"{TEST_HOST}:{TOKEN_REGISTRY_PORT}"
-    try:
-        status = https_status(host)
-    except OSError as error:
-        pytest.fail(f"the token registry {host} does not answer ({error}): {SETUP_HINT}")
-    if status != 401:
-        pytest.fail(f"the token registry {host} answers {status} to an anonymous GET, not 401")
+    require_challenge("token registry", host)
     users = test_users()
     return TokenRegistry(
         host=host,
