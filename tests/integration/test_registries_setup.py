@@ -337,34 +337,32 @@ def test_anonymous_pull_only_from_public_repositories(token_registry: TokenRegis
     )
 
 
-def test_issuer_password_and_refresh_grants(token_issuer: TokenIssuer, tmp_path: Path) -> None:
-    form = (
-        "grant_type=password&client_id=repro-tests&access_type=offline"
-        f"&service={quote(token_issuer.service)}&scope={quote('repository:test-infra/x:pull')}"
-        f"&username={quote(token_issuer.writer.username)}&password={quote(token_issuer.writer.password)}"
+def post_token(issuer: TokenIssuer, **form: str) -> subprocess.CompletedProcess[str]:
+    """POST a form to the issuer (oauth.md); prints the body, then the status."""
+    data = "&".join(f"{name}={quote(value)}" for name, value in form.items())
+    return run(
+        "curl", "-sS", "-w", "\n%{http_code}", "--cacert", str(TLS.ca_cert), "--data", data,
+        f"https://registry.test:{issuer.port}/token",
+    )  # fmt: skip
+
+
+def test_issuer_password_and_refresh_grants(token_issuer: TokenIssuer) -> None:
+    common = {"client_id": "repro-tests", "service": token_issuer.service}
+    answer = post_token(
+        token_issuer, grant_type="password", access_type="offline", **common,
+        scope="repository:test-infra/x:pull", username=token_issuer.writer.username,
+        password=token_issuer.writer.password,
+    )  # fmt: skip
+    body, status = answer.stdout.rsplit("\n", 1)
+    assert status == "200", body
+    grant = json.loads(body)
+    assert set(grant) == {"access_token", "expires_in", "issued_at", "scope", "refresh_token"}
+    again = post_token(
+        token_issuer, grant_type="refresh_token", refresh_token=grant["refresh_token"], **common
     )
-    answer = run(
-        "curl", "-sS", "--fail-with-body", "--cacert", str(TLS.ca_cert), "--data", form,
-        f"https://registry.test:{token_issuer.port}/token",
-    )  # fmt: skip
-    assert answer.returncode == 0, answer.stdout
-    body = json.loads(answer.stdout)
-    assert set(body) == {"access_token", "expires_in", "issued_at", "scope", "refresh_token"}
-    refresh = (
-        f"grant_type=refresh_token&client_id=repro-tests&refresh_token={body['refresh_token']}"
-        f"&service={quote(token_issuer.service)}"
-    )
-    again = run(
-        "curl", "-sS", "--fail-with-body", "--cacert", str(TLS.ca_cert), "--data", refresh,
-        f"https://registry.test:{token_issuer.port}/token",
-    )  # fmt: skip
-    assert again.returncode == 0, again.stdout
-    unknown = run(
-        "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", str(TLS.ca_cert),
-        "--data", "grant_type=refresh_token&refresh_token=nope",
-        f"https://registry.test:{token_issuer.port}/token",
-    )  # fmt: skip
-    assert unknown.stdout == "401"
+    assert again.stdout.endswith("\n200"), again.stdout
+    unknown = post_token(token_issuer, grant_type="refresh_token", refresh_token="nope")
+    assert unknown.stdout.endswith("\n401"), unknown.stdout
     assert [r.grant_type for r in token_issuer.requests] == [
         "password",
         "refresh_token",

@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -223,6 +223,18 @@ class TokenIssuer(BackgroundServer):
         return Scope(scope.type, scope.name, tuple(a for a in scope.actions if a in allowed))
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What a request asks for, whichever way (query or form) it asks."""
+
+    method: str
+    grant_type: str
+    account: str | None
+    scopes: tuple[str, ...]
+    service: str | None
+    offline: bool
+
+
 def _first(values: list[str] | None) -> str | None:
     return values[0] if values else None
 
@@ -240,44 +252,44 @@ class _TokenHandler(BaseHTTPRequestHandler):
         return owner
 
     def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = parse_qs(url.query)
-        offline = query.get("offline_token", ["false"])[0] == "true"
+        query = parse_qs(urlsplit(self.path).query)
         basic = self._basic_credentials()
-        grant_type = "basic" if basic else "anonymous"
+        asked = _Asked(
+            method="GET",
+            grant_type="basic" if basic else "anonymous",
+            account=basic[0] if basic else None,
+            scopes=tuple(query.get("scope", [])),
+            service=_first(query.get("service")),
+            offline=_first(query.get("offline_token")) == "true",
+        )
         if basic and not self.issuer.check_password(*basic):
-            return self._refuse("GET", grant_type, basic[0], query, offline)
-        self._answer("GET", grant_type, basic[0] if basic else None, query, offline)
+            return self._refuse(asked)
+        self._answer(asked)
 
     def do_POST(self) -> None:
         form = parse_qs(read_request_body(self).decode("utf-8", "replace"))
-        grant_type = form.get("grant_type", [""])[0]
-        # oauth.md: scope is one space-separated parameter; accept repeated ones too.
-        scopes = [s for value in form.get("scope", []) for s in value.split(" ") if s]
-        query = {"service": form.get("service", []), "scope": scopes}
-        offline = form.get("access_type", [""])[0] == "offline"
-        if grant_type == "password":
-            user = form.get("username", [""])[0]
-            if not self.issuer.check_password(user, form.get("password", [""])[0]):
-                return self._refuse("POST", grant_type, user, query, offline)
-            return self._answer("POST", grant_type, user, query, offline)
-        if grant_type == "refresh_token":
-            account = self.issuer.account_for_refresh_token(form.get("refresh_token", [""])[0])
-            if account is None:
-                return self._refuse("POST", grant_type, None, query, offline)
-            return self._answer("POST", grant_type, account, query, offline, refresh=True)
-        self.issuer.record(
-            TokenRequest(
-                "POST",
-                grant_type or "none",
-                None,
-                tuple(scopes),
-                _first(query["service"]),
-                400,
-                offline,
-            )
+        grant_type = _first(form.get("grant_type")) or "none"
+        asked = _Asked(
+            method="POST",
+            grant_type=grant_type,
+            account=_first(form.get("username")) if grant_type == "password" else None,
+            # oauth.md: scope is one space-separated parameter; accept repeated ones too.
+            scopes=tuple(s for value in form.get("scope", []) for s in value.split(" ") if s),
+            service=_first(form.get("service")),
+            offline=_first(form.get("access_type")) == "offline",
         )
-        self._send_json(400, {"error": "unsupported_grant_type"})
+        if grant_type == "password":
+            if not self.issuer.check_password(
+                asked.account or "", _first(form.get("password")) or ""
+            ):
+                return self._refuse(asked)
+            return self._answer(asked)
+        if grant_type == "refresh_token":
+            account = self.issuer.account_for_refresh_token(_first(form.get("refresh_token")) or "")
+            if account is None:
+                return self._refuse(asked)
+            return self._answer(replace(asked, account=account), refresh=True)
+        self._reply(asked, 400, {"error": "unsupported_grant_type"})
 
     def _basic_credentials(self) -> tuple[str, str] | None:
         header = self.headers.get("Authorization", "")
@@ -289,63 +301,47 @@ class _TokenHandler(BaseHTTPRequestHandler):
             return None
         return user, password
 
-    def _answer(
-        self,
-        method: str,
-        grant_type: str,
-        account: str | None,
-        query: Mapping[str, list[str]],
-        offline: bool,
-        *,
-        refresh: bool = False,
-    ) -> None:
+    def _answer(self, asked: _Asked, *, refresh: bool = False) -> None:
         issuer = self.issuer
-        service = _first(query.get("service"))
-        scope_texts = tuple(query.get("scope") or ())
         if issuer.unavailable:
-            issuer.record(
-                TokenRequest(method, grant_type, account, scope_texts, service, 503, offline)
+            unavailable = {"code": "UNAVAILABLE", "message": "token service unavailable"}
+            return self._reply(asked, 503, {"errors": [unavailable]})
+        if asked.service is not None and asked.service != issuer.service:
+            unknown = f"unknown service {asked.service!r}"
+            return self._reply(
+                asked, 400, {"error": "invalid_request", "error_description": unknown}
             )
-            return self._send_json(
-                503, {"errors": [{"code": "UNAVAILABLE", "message": "token service unavailable"}]}
-            )
-        if service is not None and service != issuer.service:
-            issuer.record(
-                TokenRequest(method, grant_type, account, scope_texts, service, 400, offline)
-            )
-            return self._send_json(
-                400,
-                {"error": "invalid_request", "error_description": f"unknown service {service!r}"},
-            )
-        scopes = [s for s in (Scope.parse(t) for t in scope_texts) if s is not None]
-        body = issuer.issue(account, scopes)
-        if method == "POST":
-            body["scope"] = " ".join(scope_texts)
+        scopes = [s for s in (Scope.parse(t) for t in asked.scopes) if s is not None]
+        body = issuer.issue(asked.account, scopes)
+        if asked.method == "POST":
+            body["scope"] = " ".join(asked.scopes)
             del body["token"]  # oauth.md: the POST answer carries access_token only
-        if account is not None and (offline or refresh):
-            body["refresh_token"] = issuer.new_refresh_token(account)
-        issuer.record(TokenRequest(method, grant_type, account, scope_texts, service, 200, offline))
-        self._send_json(200, body)
+        if asked.account is not None and (asked.offline or refresh):
+            body["refresh_token"] = issuer.new_refresh_token(asked.account)
+        self._reply(asked, 200, body)
 
-    def _refuse(
-        self,
-        method: str,
-        grant_type: str,
-        account: str | None,
-        query: Mapping[str, list[str]],
-        offline: bool,
-    ) -> None:
-        service = _first(query.get("service"))
-        self.issuer.record(
-            TokenRequest(
-                method, grant_type, account, tuple(query.get("scope") or ()), service, 401, offline
-            )
-        )
-        self._send_json(
+    def _refuse(self, asked: _Asked) -> None:
+        self._reply(
+            asked,
             401,
             {"errors": [{"code": "UNAUTHORIZED", "message": "invalid credentials"}]},
             {"WWW-Authenticate": 'Basic realm="repro-test-token-issuer"'},
         )
+
+    def _reply(
+        self,
+        asked: _Asked,
+        status: int,
+        body: object,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.issuer.record(
+            TokenRequest(
+                asked.method, asked.grant_type, asked.account, asked.scopes, asked.service,
+                status, asked.offline,
+            )
+        )  # fmt: skip
+        self._send_json(status, body, headers)
 
     def _send_json(
         self, status: int, body: object, headers: Mapping[str, str] | None = None
