@@ -60,8 +60,16 @@ def curl(*args: str) -> subprocess.CompletedProcess[str]:
     return run("curl", "-sS", "--max-time", "10", "--cacert", str(TLS.ca_cert), "-i", *args)
 
 
+def copy_seed(target: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """skopeo copies the seeded busybox (plain HTTP source) to ``target``."""
+    return run(
+        "skopeo", "copy", "--quiet", "--src-tls-verify=false", *flags,
+        f"docker://{SEED}", f"docker://{target}",
+    )  # fmt: skip
+
+
 def parse_curl(output: str) -> tuple[int, dict[str, str]]:
-    """The status and the (lower-cased) headers of the last response ``curl -i`` printed."""
+    """The status and the (lower-cased) headers of the one response ``curl -i`` printed."""
     head = output.split("\r\n\r\n")[0] if "\r\n\r\n" in output else output
     lines = head.replace("\r", "").split("\n")
     status = int(lines[0].split()[1])
@@ -120,10 +128,9 @@ def test_tls_registry_certificate_covers_every_name(tls_registry: TLSRegistry, h
 def test_skopeo_pushes_to_tls_registry_trusting_certs_d(tls_registry: TLSRegistry) -> None:
     target = f"{tls_registry.host}/{unique('busybox')}:1.35"
     # No --dest-tls-verify=false: skopeo verifies with /etc/containers/certs.d/<host>/ca.crt.
-    copied = run(
-        "skopeo", "copy", "--quiet", "--all", "--preserve-digests", "--src-tls-verify=false",
-        "--dest-creds", creds(tls_registry.writer), f"docker://{SEED}", f"docker://{target}",
-    )  # fmt: skip
+    copied = copy_seed(
+        target, "--all", "--preserve-digests", "--dest-creds", creds(tls_registry.writer)
+    )
     assert copied.returncode == 0, copied.stderr
     pushed = raw_manifest_digest(target, "--creds", creds(tls_registry.reader))
     assert pushed == raw_manifest_digest(SEED, "--tls-verify=false")
@@ -166,10 +173,7 @@ def test_docker_config_fixture_logs_skopeo_in(
 ) -> None:
     target = f"{tls_registry.host}/{unique('busybox')}:1.35"
     authfile = str(tls_registry_docker_config / "config.json")
-    copied = run(
-        "skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-authfile", authfile,
-        f"docker://{SEED}", f"docker://{target}",
-    )  # fmt: skip
+    copied = copy_seed(target, "--dest-authfile", authfile)
     assert copied.returncode == 0, copied.stderr
     inspected = run("skopeo", "inspect", "--authfile", authfile, f"docker://{target}")
     assert inspected.returncode == 0, inspected.stderr
@@ -179,10 +183,7 @@ def test_docker_pulls_from_the_tls_registry_trusting_certs_d(
     tls_registry: TLSRegistry, tls_registry_docker_config: Path
 ) -> None:
     image = f"{tls_registry.host}/{unique('docker-pull')}:1.35"
-    copied = run(
-        "skopeo", "copy", "--quiet", "--src-tls-verify=false",
-        "--dest-creds", creds(tls_registry.writer), f"docker://{SEED}", f"docker://{image}",
-    )  # fmt: skip
+    copied = copy_seed(image, "--dest-creds", creds(tls_registry.writer))
     assert copied.returncode == 0, copied.stderr
     config = ("docker", "--config", str(tls_registry_docker_config))
     pulled = run(*config, "pull", "--quiet", image)
@@ -297,10 +298,7 @@ def test_push_and_pull_through_the_token_registry(
     assert entry["identitytoken"]
     authfile = str(config_dir / "config.json")
     target = f"{token_registry.host}/{unique('busybox')}:1.35"
-    copied = run(
-        "skopeo", "copy", "--quiet", "--all", "--preserve-digests", "--src-tls-verify=false",
-        "--dest-authfile", authfile, f"docker://{SEED}", f"docker://{target}",
-    )  # fmt: skip
+    copied = copy_seed(target, "--all", "--preserve-digests", "--dest-authfile", authfile)
     assert copied.returncode == 0, copied.stderr
     pulled = raw_manifest_digest(target, "--creds", creds(token_registry.reader))
     assert pulled == raw_manifest_digest(SEED, "--tls-verify=false")
@@ -312,20 +310,14 @@ def test_push_and_pull_through_the_token_registry(
 
 def test_reader_may_pull_but_not_push(token_registry: TokenRegistry) -> None:
     target = f"{token_registry.host}/{unique('busybox')}:1.35"
-    refused = run(
-        "skopeo", "copy", "--quiet", "--src-tls-verify=false",
-        "--dest-creds", creds(token_registry.reader), f"docker://{SEED}", f"docker://{target}",
-    )  # fmt: skip
+    refused = copy_seed(target, "--dest-creds", creds(token_registry.reader))
     assert refused.returncode != 0
     assert "unauthorized" in refused.stderr.lower() or "denied" in refused.stderr.lower()
 
 
 def test_anonymous_pull_only_from_public_repositories(token_registry: TokenRegistry) -> None:
     public = f"{token_registry.host}/public/{unique('busybox')}:1.35"
-    copied = run(
-        "skopeo", "copy", "--quiet", "--src-tls-verify=false",
-        "--dest-creds", creds(token_registry.writer), f"docker://{SEED}", f"docker://{public}",
-    )  # fmt: skip
+    copied = copy_seed(public, "--dest-creds", creds(token_registry.writer))
     assert copied.returncode == 0, copied.stderr
     anonymous = run("skopeo", "inspect", "--no-creds", "--raw", f"docker://{public}")
     assert anonymous.returncode == 0, anonymous.stderr
@@ -384,10 +376,7 @@ def test_referrers_api_lists_an_oras_attachment(
 ) -> None:
     repository = unique("referrers")
     image = f"{referrers_registry.host}/{repository}:1.35"
-    copied = run(
-        "skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
-        f"docker://{SEED}", f"docker://{image}",
-    )  # fmt: skip
+    copied = copy_seed(image, "--dest-tls-verify=false")
     assert copied.returncode == 0, copied.stderr
     subject = raw_manifest_digest(image, "--tls-verify=false")
     (tmp_path / "statement.json").write_text('{"predicateType": "test"}\n')
