@@ -157,8 +157,10 @@ ensure_tls_material() {
   issue_expired_leaf
   ensure_token_signing_key
   ensure_credentials
-  # Tests (not only root) read these; the private keys stay 0600 to root.
-  chmod 755 "$REGISTRIES_DIR"
+  # A directory holding the CA alone, for `skopeo --cert-dir` and the like (tls/ has keys).
+  install_if_changed "$TLS_DIR/ca.crt" "$REGISTRIES_DIR/ca/ca.crt"
+  # Keys and passwords stay root's (tests run as root); logs and the CA may be read by all.
+  chmod 755 "$REGISTRIES_DIR" "$REGISTRIES_DIR/ca"
   info "TLS material ready in $TLS_DIR, credentials in $AUTH_DIR/credentials.json"
 }
 

@@ -37,9 +37,11 @@ from tests.support.fixtures import (
     TokenRegistry,
     write_docker_config,
 )
-from tests.support.machine import LOCAL_REGISTRY, TLS, Credentials
+from tests.support.machine import CA_CERT_DIR, LOCAL_REGISTRY, TLS, Credentials
 from tests.support.oci_image import OCI_INDEX, OCI_MANIFEST, canned_image, sha256_digest
 from tests.support.token_issuer import TokenIssuer
+
+pytestmark = [pytest.mark.registry]
 
 SEED = f"{LOCAL_REGISTRY}/library/busybox:1.35"  # seeded by setup: an amd64+arm64 index
 MANIFEST_ACCEPT = f"{OCI_INDEX}, {OCI_MANIFEST}"
@@ -150,6 +152,7 @@ def test_skopeo_without_the_ca_refuses_the_certificate(
     assert "certificate signed by unknown authority" in refused.stderr
 
 
+@pytest.mark.docker
 def test_docker_login_writes_a_temp_docker_config(
     tls_registry: TLSRegistry, tmp_path: Path
 ) -> None:
@@ -179,6 +182,7 @@ def test_docker_config_fixture_logs_skopeo_in(
     assert inspected.returncode == 0, inspected.stderr
 
 
+@pytest.mark.docker
 def test_docker_pulls_from_the_tls_registry_trusting_certs_d(
     tls_registry: TLSRegistry, tls_registry_docker_config: Path
 ) -> None:
@@ -211,6 +215,24 @@ def test_bad_certificates_are_refused(
     refused = curl(f"https://registry.test:{bad.port}/v2/")
     assert refused.returncode == 60, refused.stderr  # curl: peer certificate cannot be verified
     assert curl_error in refused.stderr
+
+
+def test_skopeo_trusts_a_fake_tls_registry_through_the_ca_dir(
+    fake_registry_factory: Callable[..., FakeRegistry],
+) -> None:
+    good = fake_registry_factory(tls=TLS.server)
+    expired = fake_registry_factory(tls=TLS.expired)
+    ok = run(
+        "skopeo", "inspect", "--raw", "--cert-dir", str(CA_CERT_DIR),
+        f"docker://{good.reference(Behaviour.CORRECT)}",
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    refused = run(
+        "skopeo", "inspect", "--raw", "--cert-dir", str(CA_CERT_DIR),
+        f"docker://{expired.reference(Behaviour.CORRECT)}",
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "certificate has expired" in refused.stderr
 
 
 # --- token registry (registry.test:5444) and the issuer --------------------------------------
@@ -286,6 +308,7 @@ def test_token_service_down_refuses_connections(token_registry: TokenRegistry) -
     assert answer.stdout == "503"
 
 
+@pytest.mark.docker
 def test_push_and_pull_through_the_token_registry(
     token_registry: TokenRegistry, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ STATE_DIR = Path(os.environ.get("REPRO_STATE_DIR", "/var/lib/repro-dev"))
 REGISTRIES_DIR = STATE_DIR / "registries"
 TLS_DIR = REGISTRIES_DIR / "tls"
 AUTH_DIR = REGISTRIES_DIR / "auth"
+CA_CERT_DIR = REGISTRIES_DIR / "ca"  # ca.crt alone: for `skopeo --cert-dir`, `--src-cert-dir`
 
 TEST_HOST = "registry.test"  # /etc/hosts -> 127.0.0.1: the non-loopback path
 TLS_REGISTRY_PORT = 5443
