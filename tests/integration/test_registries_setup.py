@@ -554,6 +554,8 @@ def test_malformed_indexes(fake_registry: FakeRegistry) -> None:
     assert served(Behaviour.INDEX_NOT_OBJECT) == [1, 2, 3]
     assert served(Behaviour.INDEX_PLATFORM_STRING)["manifests"][0]["platform"] == "linux/amd64"  # type: ignore[index]
     assert served(Behaviour.INDEX_ANNOTATIONS_LIST)["annotations"] == ["a", "b"]  # type: ignore[index]
+    single = manifest_path(fake_registry, Behaviour.INDEX_PLATFORM_STRING, TAG_MANIFEST)
+    assert fetch(fake_registry, single)[2] == canned_image().manifest.data
     status, _, deep = fetch(fake_registry, manifest_path(fake_registry, Behaviour.MANIFEST_DEEP))
     assert status == 200 and deep.count(b'{"a":') == 100_000
     with pytest.raises(RecursionError):

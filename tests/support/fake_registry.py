@@ -9,7 +9,8 @@ write answers 405.
 The LAST component of the repository name picks the behaviour, so ``fake/correct``,
 ``team/app/correct`` and ``correct`` all behave alike and are counted apart:
 ``reference(Behaviour.TRICKLE)`` gives ``127.0.0.1:PORT/fake/trickle:latest``. The tag
-``single`` names the image manifest itself; every other tag names the index. ``GET /v2/``
+``single`` names the image manifest itself; every other tag names the index
+(manifest-deep, manifest-huge and gzip-bomb answer every tag with their document). ``GET /v2/``
 answers 200 unless ``base_behaviour`` says otherwise (clients that ping first, as skopeo
 does, learn a registry's auth scheme there).
 
@@ -306,7 +307,9 @@ class FakeRegistry(BackgroundServer):
         documents = dict(image.manifests)
         if special is not None:
             documents[special.digest] = special
-            default = special
+            # index-* replace the index; manifest-deep answers every tag, `single` too.
+            if behaviour is Behaviour.MANIFEST_DEEP or reference != TAG_MANIFEST:
+                default = special
         if behaviour is Behaviour.HEAD_DIGEST_MISMATCH:
             wrong = {_wrong_digest(b): b for b in documents.values()}
             blob = default if by_tag else documents.get(reference) or wrong.get(reference)
