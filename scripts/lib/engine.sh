@@ -86,6 +86,7 @@ SECOND_NAME=repro-b
 SECOND_ROOT="$STATE_DIR/$SECOND_NAME"
 SECOND_SOCK="unix://$SECOND_ROOT/docker.sock"
 SECOND_BRIDGE=repro-b0
+SECOND_SUBNET=172.31.250.0/24
 
 second_daemon_answers() {
   "$(docker_bin)" -H "$SECOND_SOCK" version >/dev/null 2>&1
@@ -96,7 +97,7 @@ ensure_second_daemon() {
   if ! second_daemon_answers; then
     if ! ip link show "$SECOND_BRIDGE" >/dev/null 2>&1; then
       ip link add "$SECOND_BRIDGE" type bridge
-      ip addr add 172.31.250.1/24 dev "$SECOND_BRIDGE"
+      ip addr add "${SECOND_SUBNET%.0/24}.1/24" dev "$SECOND_BRIDGE"
       ip link set "$SECOND_BRIDGE" up
     fi
     echo '{"features":{"containerd-snapshotter":true}}' > "$SECOND_ROOT/daemon.json"
@@ -117,5 +118,20 @@ ensure_second_daemon() {
   if ! "$(docker_bin)" context inspect "$SECOND_NAME" >/dev/null 2>&1; then
     "$(docker_bin)" context create "$SECOND_NAME" --docker "host=$SECOND_SOCK" >/dev/null
   fi
+  ensure_second_bridge_egress
   info "second builder ready: --builder $SECOND_NAME"
+}
+
+# The second daemon runs with --iptables=false (its rules would fight the first one's),
+# so give its bridge the forwarding and masquerading the first daemon gives docker0:
+# without them a RUN on repro-b cannot reach Debian's archive. Idempotent (-C first).
+ensure_second_bridge_egress() {
+  local rule
+  iptables -t nat -C POSTROUTING -s "$SECOND_SUBNET" ! -o "$SECOND_BRIDGE" -j MASQUERADE 2>/dev/null \
+    || iptables -t nat -A POSTROUTING -s "$SECOND_SUBNET" ! -o "$SECOND_BRIDGE" -j MASQUERADE
+  for rule in "-i $SECOND_BRIDGE ! -o $SECOND_BRIDGE -j ACCEPT" \
+              "-o $SECOND_BRIDGE -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"; do
+    # shellcheck disable=SC2086  # the rule is a list of words on purpose
+    iptables -C FORWARD $rule 2>/dev/null || iptables -I FORWARD $rule
+  done
 }
