@@ -19,6 +19,12 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def document(kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Wrap a command's result with the schema version and the kind of document."""
-    return {"schema_version": JSON_SCHEMA_VERSION, "kind": kind, **body}
+def document(
+    kind: str, body: dict[str, Any], *, schema_version: int = JSON_SCHEMA_VERSION
+) -> dict[str, Any]:
+    """Wrap a command's result with the schema version and the kind of document.
+
+    A kind whose shape has changed states its own version; the others share
+    JSON_SCHEMA_VERSION.
+    """
+    return {"schema_version": schema_version, "kind": kind, **body}

@@ -2,7 +2,11 @@
 
 Each rule is a CauseRule with an id, a title, a fix and a predicate over one Difference
 (plus a CauseContext for facts that need the whole comparison, like which layers come
-from an unpinned base). A difference no rule matches stays `unclassified`.
+from an unpinned base). A difference no rule matches stays `unclassified`, with the
+evidence of its content sample. Rules that look at content use that evidence to claim
+only what they can explain: a pyc whose code differs is not a timestamp, a gzip whose
+data differs is not its header. VOLATILE_FAMILIES names the files some causes leave on
+every build; the comparer notes which of them a differing layer holds.
 """
 
 from __future__ import annotations
@@ -90,38 +94,128 @@ def _is_compression_only(diff: Difference, _: CauseContext) -> bool:
     return diff.area == AREA_LAYER and diff.field == "compression"
 
 
-PACKAGE_MANAGER_STATE = (
-    "/var/log/dpkg.log",
-    "/var/log/alternatives.log",
-    "/var/log/apt/*",
-    "/var/cache/ldconfig/aux-cache",
-    "/etc/machine-id",
-    "/var/cache/debconf/*-old",
-    "/var/lib/dpkg/*-old",
-    "/var/cache/apt/*.bin",
+@dataclass(frozen=True)
+class Family:
+    """Files one cause leaves behind: ``match`` (fnmatch, ``*`` crosses ``/``) finds them,
+    ``remove`` is what a fix deletes for them (the family's glob, or the path itself)."""
+
+    cause_id: str
+    match: str
+    remove: str | None = None  # None: the matched path itself
+
+    def removal(self, path: str) -> str:
+        return self.remove if self.remove is not None else path
+
+
+PACKAGE_MANAGER_STATE_ID = "package-manager-state"
+SSH_HOST_KEYS_ID = "ssh-host-keys"
+MACHINE_ID_ID = "machine-id"
+PIP_CACHE_ID = "pip-cache"
+NPM_CACHE_ID = "npm-cache"
+TEMP_FILES_ID = "temp-files"
+
+VOLATILE_FAMILIES: tuple[Family, ...] = (
+    Family(SSH_HOST_KEYS_ID, "/etc/ssh/ssh_host_*", "/etc/ssh/ssh_host_*"),
+    Family(MACHINE_ID_ID, "/etc/machine-id"),
+    Family(MACHINE_ID_ID, "/var/lib/dbus/machine-id"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/log/dpkg.log"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/log/alternatives.log"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/log/apt/*", "/var/log/apt/*"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/cache/ldconfig/aux-cache"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/cache/debconf/*-old", "/var/cache/debconf/*-old"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/lib/dpkg/*-old", "/var/lib/dpkg/*-old"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/cache/apt/*.bin", "/var/cache/apt/*.bin"),
+    Family(PACKAGE_MANAGER_STATE_ID, "/var/lib/apt/lists/*", "/var/lib/apt/lists/*"),
+    Family(
+        PACKAGE_MANAGER_STATE_ID, "/var/cache/apt/archives/*.deb", "/var/cache/apt/archives/*.deb"
+    ),
+    Family(PIP_CACHE_ID, "/root/.cache/pip/*", "/root/.cache/pip"),
+    Family(PIP_CACHE_ID, "/home/*/.cache/pip/*"),
+    Family(NPM_CACHE_ID, "/root/.npm/_cacache/*", "/root/.npm/_cacache"),
+    Family(NPM_CACHE_ID, "/root/.npm/_logs/*", "/root/.npm/_logs"),
+    Family(NPM_CACHE_ID, "/root/.npm/_update-notifier-last-checked"),
+    Family(NPM_CACHE_ID, "/usr/local/share/.cache/yarn/*", "/usr/local/share/.cache/yarn"),
+    Family(NPM_CACHE_ID, "/root/.cache/yarn/*", "/root/.cache/yarn"),
+    # Paths inside an image being compared, never opened here.
+    Family(TEMP_FILES_ID, "/tmp/*", "/tmp/*"),  # noqa: S108
+    Family(TEMP_FILES_ID, "/var/tmp/*", "/var/tmp/*"),  # noqa: S108
 )
 
 
-def _is_package_manager_state(diff: Difference, _: CauseContext) -> bool:
-    return diff.area == AREA_FILE and any(fnmatchcase(diff.path, p) for p in PACKAGE_MANAGER_STATE)
+def volatile_family(path: str) -> Family | None:
+    """The volatile family ``path`` belongs to, if any (the first that matches)."""
+    for family in VOLATILE_FAMILIES:
+        if fnmatchcase(path, family.match):
+            return family
+    return None
+
+
+def _in_family(cause_id: str) -> Callable[[Difference, CauseContext], bool]:
+    def predicate(diff: Difference, _: CauseContext) -> bool:
+        if diff.area != AREA_FILE:
+            return False
+        family = volatile_family(diff.path)
+        return family is not None and family.cause_id == cause_id
+
+    return predicate
 
 
 _CONTENT_FIELDS = frozenset({"content", "size"})
 
 
+def _content_change(diff: Difference) -> bool:
+    return diff.area == AREA_FILE and diff.field == "content"
+
+
+# A timestamp pyc: magic(4) flags(4) source mtime(4) source size(4). Only the flags and
+# the mtime/hash words change when nothing but the source file's time does.
+_PYC_HEADER = (4, 16)
+
+
 def _is_pyc(diff: Difference, _: CauseContext) -> bool:
-    return diff.area == AREA_FILE and diff.field in _CONTENT_FIELDS and diff.path.endswith(".pyc")
+    if not _content_change(diff) or not diff.path.endswith(".pyc"):
+        return False
+    return diff.evidence is None or diff.evidence.confined_to(*_PYC_HEADER)
 
 
-ARCHIVE_SUFFIXES = (".gz", ".tgz", ".zip", ".whl", ".jar", ".war", ".egg")
+ZIP_SUFFIXES = (".zip", ".whl", ".jar", ".war", ".ear", ".egg", ".apk", ".nupkg")
+TAR_GZ_SUFFIXES = (".tgz", ".tar.gz")
+ARCHIVE_SUFFIXES = (".gz", ".tgz", *ZIP_SUFFIXES)
+# gzip: magic(2) method(1) flags(1) MTIME(4): without -n, only these four bytes differ.
+_GZIP_MTIME = (4, 8)
 
 
 def _is_archive_with_times(diff: Difference, _: CauseContext) -> bool:
+    """An archive whose bytes differ the way member or header times make them differ."""
+    if diff.area != AREA_FILE or diff.field not in _CONTENT_FIELDS:
+        return False
+    if diff.path.endswith(TAR_GZ_SUFFIXES):
+        return True  # a compressed tar's member times cannot be told from its data here
+    if diff.field != "content" or not diff.path.endswith(ARCHIVE_SUFFIXES):
+        return False  # times change bytes in place, never a plain .gz's or a zip's size
+    evidence = diff.evidence
+    if evidence is None:
+        return True
+    if diff.path.endswith(".gz"):
+        return evidence.confined_to(*_GZIP_MTIME)
+    # zip family: times change bytes in place, never the size.
+    return evidence.size_a == evidence.size_b
+
+
+def _is_embedded_build_path(diff: Difference, _: CauseContext) -> bool:
+    """Each side names its own temporary build directory (mktemp, tempfile, go, pip)."""
+    evidence = diff.evidence
     return (
-        diff.area == AREA_FILE
-        and diff.field in _CONTENT_FIELDS
-        and diff.path.endswith(ARCHIVE_SUFFIXES)
+        _content_change(diff)
+        and evidence is not None
+        and bool(evidence.temp_paths_a)
+        and bool(evidence.temp_paths_b)
+        and evidence.temp_paths_a != evidence.temp_paths_b
     )
+
+
+def _is_unordered_output(diff: Difference, _: CauseContext) -> bool:
+    return _content_change(diff) and diff.evidence is not None and diff.evidence.reordered_lines
 
 
 def _is_entry_order(diff: Difference, _: CauseContext) -> bool:
@@ -151,6 +245,13 @@ def _is_clock_content(diff: Difference, _: CauseContext) -> bool:
 
 def _is_random_content(diff: Difference, _: CauseContext) -> bool:
     return _run_matches(diff, _RANDOM)
+
+
+_BUILD_HOST = re.compile(r"\bhostname\b|\$\{?HOSTNAME\b|\buname\s+-[a-z]*n|/etc/hostname|\bip\s+a")
+
+
+def _is_build_host(diff: Difference, _: CauseContext) -> bool:
+    return _run_matches(diff, _BUILD_HOST)
 
 
 _GROUP_OTHER_WRITE = 0o022
@@ -221,12 +322,51 @@ RULES: tuple[CauseRule, ...] = (
         _is_compression_only,
     ),
     CauseRule(
-        "package-manager-state",
+        SSH_HOST_KEYS_ID,
+        "SSH host keys generated at build time",
+        "Installing openssh-server generates host keys: every build (and every container "
+        "of the image) gets the same keys by copy, and they differ between builds. Delete "
+        "them in the RUN that installs the server (`rm -f /etc/ssh/ssh_host_*`) and "
+        "generate them when the container starts (`ssh-keygen -A`).",
+        _in_family(SSH_HOST_KEYS_ID),
+    ),
+    CauseRule(
+        MACHINE_ID_ID,
+        "A machine id generated at build time",
+        "Installing dbus or systemd writes a random machine id. Delete it in that RUN "
+        "(`rm -f /etc/machine-id /var/lib/dbus/machine-id`); it is made at first boot.",
+        _in_family(MACHINE_ID_ID),
+    ),
+    CauseRule(
+        PACKAGE_MANAGER_STATE_ID,
         "Package-manager logs or caches",
         "Delete them in the same RUN that installs packages, e.g. "
-        "`rm -rf /var/log/dpkg.log /var/log/apt/* /var/cache/ldconfig/aux-cache "
-        "/var/cache/debconf/*-old /var/lib/dpkg/*-old`.",
-        _is_package_manager_state,
+        "`rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/dpkg.log /var/log/apt/* "
+        "/var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old "
+        "/var/lib/dpkg/*-old`.",
+        _in_family(PACKAGE_MANAGER_STATE_ID),
+    ),
+    CauseRule(
+        PIP_CACHE_ID,
+        "pip's cache (downloads and wheels built in the image)",
+        "Install with `pip install --no-cache-dir`, or delete the cache in the same RUN "
+        "(`rm -rf /root/.cache/pip`): wheels built into it carry build times.",
+        _in_family(PIP_CACHE_ID),
+    ),
+    CauseRule(
+        NPM_CACHE_ID,
+        "npm/yarn cache and logs",
+        "npm's content cache and debug logs record when they were written: delete them in "
+        "the RUN that installs (`rm -rf /root/.npm/_cacache /root/.npm/_logs`, or "
+        "`npm cache clean --force`).",
+        _in_family(NPM_CACHE_ID),
+    ),
+    CauseRule(
+        TEMP_FILES_ID,
+        "Temporary files left in the layer",
+        "A step left files in /tmp (often under a name made afresh each build): delete "
+        "them at the end of that RUN (`rm -rf /tmp/* /var/tmp/*`).",
+        _in_family(TEMP_FILES_ID),
     ),
     CauseRule(
         "pyc-timestamp",
@@ -239,8 +379,24 @@ RULES: tuple[CauseRule, ...] = (
         "archive-timestamps",
         "Archive embeds file times (gzip/zip/wheel/jar)",
         "Create archives with fixed times: `gzip -n`, SOURCE_DATE_EPOCH for wheel/jar "
-        "builders, or `zip -X` after `touch -d @$SOURCE_DATE_EPOCH`.",
+        "builders (`jar --date`), or `touch -d @$SOURCE_DATE_EPOCH` on the inputs before "
+        "zipping them.",
         _is_archive_with_times,
+    ),
+    CauseRule(
+        "embedded-build-path",
+        "A temporary build directory is embedded in the file",
+        "The build ran in a directory named afresh each time (mktemp, tempfile) and the "
+        "compiler recorded it: build in a fixed directory, or strip it "
+        "(`go build -trimpath -buildvcs=false`, `gcc -ffile-prefix-map=$PWD=.`).",
+        _is_embedded_build_path,
+    ),
+    CauseRule(
+        "unordered-output",
+        "The same lines in another order (parallel jobs, directory order)",
+        "Output written by parallel jobs (xargs -P, make -j) or in directory order follows "
+        "scheduling and CPU count: sort it where it is written (`LC_ALL=C sort -o FILE FILE`).",
+        _is_unordered_output,
     ),
     CauseRule(
         "clock-in-content",
@@ -256,6 +412,14 @@ RULES: tuple[CauseRule, ...] = (
         "Generate keys, ids and tokens when the container starts (or inject them as secrets), "
         "never at build time.",
         _is_random_content,
+    ),
+    CauseRule(
+        "build-host",
+        "A RUN step recorded the build host (name or address)",
+        "Do not record the building machine in the image: each builder has its own "
+        "address (and a builder's sandbox name is not the host's). Record it when the "
+        "container starts, or drop it.",
+        _is_build_host,
     ),
     CauseRule(
         "checkout-umask",

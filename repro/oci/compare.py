@@ -2,13 +2,16 @@
 
 index digest equal -> identical without reading anything else. Otherwise per platform:
 manifest digest equal -> identical; else manifest fields, config JSON, then layers paired
-by position: equal diffID -> compression only; different diffID -> stream both tars.
+by position: equal diffID -> compression only; different diffID -> stream both tars
+(noting, as the entries pass, the volatile files each differing layer holds). The
+classified differences are then grouped by layer and cause, each group with its fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import partial
@@ -16,11 +19,12 @@ from typing import Any
 
 from repro.errors import InputError
 from repro.oci.blobsource import BlobSource
-from repro.oci.causes import BASE_KEY_PREFIX, CauseContext, classify
+from repro.oci.causes import BASE_KEY_PREFIX, CauseContext, classify, volatile_family
 from repro.oci.entrydiff import diff_entry_streams
+from repro.oci.groups import group_differences
 from repro.oci.history import clean_created_by, layer_instructions, layer_of_history_entry
 from repro.oci.jsondiff import diff_json
-from repro.oci.layerstream import iter_layer_entries, verify_layer
+from repro.oci.layerstream import EntrySummary, iter_layer_entries, verify_layer
 from repro.oci.model import (
     AREA_CONFIG,
     AREA_FILE,
@@ -30,6 +34,7 @@ from repro.oci.model import (
     AttestationRef,
     Comparison,
     Difference,
+    LayerInventory,
     PlatformComparison,
     sort_differences,
 )
@@ -42,7 +47,14 @@ from repro.oci.tree import (
     top_image_digest,
 )
 
-LayerJob = Callable[[], list[Difference]]
+
+@dataclass(frozen=True)
+class LayerResult:
+    differences: list[Difference]
+    inventory: tuple[LayerInventory, ...] = ()
+
+
+LayerJob = Callable[[], LayerResult]
 
 
 def compare_images(
@@ -120,7 +132,9 @@ def compare_images(
                 )
             )
         found += platform_found
-    found += run_layer_jobs(jobs, max_workers)
+    results = run_layer_jobs(jobs, max_workers)
+    inventory = [item for result in results for item in result.inventory]
+    found += [diff for result in results for diff in result.differences]
     if not found:
         found.append(
             Difference(
@@ -148,6 +162,7 @@ def compare_images(
         attestations_a=_attestation_refs(tree_a),
         attestations_b=_attestation_refs(tree_b),
         ignored_count=len(classified) - len(kept),
+        groups=group_differences(differences, inventory),
     )
 
 
@@ -389,22 +404,35 @@ def compression_only(
     instruction: str | None,
     side_a: tuple[Descriptor, str | None],
     side_b: tuple[Descriptor, str | None],
-) -> list[Difference]:
+) -> LayerResult:
     verify_layer(a, *side_a)
     verify_layer(b, *side_b)
-    return [
-        Difference(
-            key,
-            AREA_LAYER,
-            position,
-            instruction,
-            f"layers[{position}]",
-            "compression",
-            "changed",
-            _layer_json(*side_a),
-            _layer_json(*side_b),
-        )
-    ]
+    return LayerResult(
+        [
+            Difference(
+                key,
+                AREA_LAYER,
+                position,
+                instruction,
+                f"layers[{position}]",
+                "compression",
+                "changed",
+                _layer_json(*side_a),
+                _layer_json(*side_b),
+            )
+        ]
+    )
+
+
+def _noting_volatile(
+    entries: Iterator[EntrySummary], seen: dict[str, set[str]]
+) -> Iterator[EntrySummary]:
+    """Pass ``entries`` through, noting each volatile file's path under its cause."""
+    for entry in entries:
+        family = volatile_family(entry.path)
+        if family is not None:
+            seen.setdefault(family.cause_id, set()).add(entry.path)
+        yield entry
 
 
 def compare_layer_streams(
@@ -415,21 +443,38 @@ def compare_layer_streams(
     instruction: str | None,
     side_a: tuple[Descriptor, str | None],
     side_b: tuple[Descriptor, str | None],
-) -> list[Difference]:
+) -> LayerResult:
     """Stream both layer tars and report per-entry differences."""
     entries_a = iter_layer_entries(a, *side_a)
     entries_b = iter_layer_entries(b, *side_b)
+    volatile: dict[str, set[str]] = {}
     try:
-        changes = diff_entry_streams(entries_a, entries_b)
+        changes = diff_entry_streams(
+            _noting_volatile(entries_a, volatile), _noting_volatile(entries_b, volatile)
+        )
     finally:
         entries_a.close()
         entries_b.close()
     found = [
         Difference(
-            key, AREA_FILE, position, instruction, c.path, c.field, c.kind, c.value_a, c.value_b
+            key,
+            AREA_FILE,
+            position,
+            instruction,
+            c.path,
+            c.field,
+            c.kind,
+            c.value_a,
+            c.value_b,
+            size=c.size,
+            evidence=c.evidence,
         )
         for c in changes
     ]
+    inventory = tuple(
+        LayerInventory(key, position, cause_id, tuple(sorted(paths)))
+        for cause_id, paths in sorted(volatile.items())
+    )
     if not found:
         # Same entries, same headers, same content: only the tar encoding differs.
         found.append(
@@ -445,18 +490,18 @@ def compare_layer_streams(
                 side_b[1],
             )
         )
-    return found
+    return LayerResult(found, inventory)
 
 
-def run_layer_jobs(jobs: Sequence[LayerJob], max_workers: int) -> list[Difference]:
+def run_layer_jobs(jobs: Sequence[LayerJob], max_workers: int) -> list[LayerResult]:
     if not jobs:
         return []
-    found: list[Difference] = []
+    found: list[LayerResult] = []
     pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="repro-layer")
     try:
-        futures: list[Future[list[Difference]]] = [pool.submit(job) for job in jobs]
+        futures: list[Future[LayerResult]] = [pool.submit(job) for job in jobs]
         for future in futures:
-            found += future.result()
+            found.append(future.result())
     finally:
         # On a failure, do not start the layers still queued.
         pool.shutdown(wait=True, cancel_futures=True)

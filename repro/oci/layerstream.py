@@ -1,7 +1,8 @@
 """Stream one layer blob as a sequence of small per-entry summaries.
 
-Bounded memory: the blob is decompressed on the fly, file content is hashed in chunks,
-and tarfile's member list is cleared as we go. Entry names are data; nothing is extracted.
+Bounded memory: the blob is decompressed on the fly, file content is hashed in chunks
+(and sampled on the way, see repro.oci.sample), and tarfile's member list is cleared as
+we go. Entry names are data; nothing is extracted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import tarfile
 import zlib
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar
 
 import zstandard
@@ -21,6 +22,7 @@ from repro.oci.blobsource import BlobSource, blob_label, open_verified
 from repro.oci.digests import CHUNK_SIZE, HashingReader, Readable, buffered
 from repro.oci.jsontypes import JsonValue, safe_text
 from repro.oci.mediatypes import Compression, compression_from_magic
+from repro.oci.sample import ContentSample, ContentSampler
 from repro.oci.tree import Descriptor
 
 T = TypeVar("T")
@@ -44,11 +46,13 @@ _XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
 
 @dataclass(frozen=True)
 class EntrySummary:
-    """What we keep of one tar entry: its header fields and a content hash, never content."""
+    """What we keep of one tar entry: its header fields, a content hash and a bounded
+    sample of the content (for evidence when the hashes differ), never the content."""
 
     name: str
     fields: Mapping[str, JsonValue]
     content_sha256: str | None
+    sample: ContentSample | None = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -81,15 +85,17 @@ def header_fields(info: tarfile.TarInfo) -> dict[str, JsonValue]:
     return fields
 
 
-def _content_sha256(archive: tarfile.TarFile, info: tarfile.TarInfo) -> str:
-    content = archive.extractfile(info)
-    if content is None:
-        return "sha256:" + hashlib.sha256().hexdigest()
+def _content_digest(archive: tarfile.TarFile, info: tarfile.TarInfo) -> tuple[str, ContentSample]:
+    """The content's sha256 and its sample, from one read of the content."""
+    sampler = ContentSampler(info.size)
     digest = hashlib.sha256()
-    with content:
-        while chunk := content.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+    content = archive.extractfile(info)
+    if content is not None:
+        with content:
+            while chunk := content.read(CHUNK_SIZE):
+                digest.update(chunk)
+                sampler.update(chunk)
+    return "sha256:" + digest.hexdigest(), sampler.finish()
 
 
 def forget_members(archive: tarfile.TarFile) -> None:
@@ -145,8 +151,10 @@ def iter_layer_tar(
 
 
 def _summary(archive: tarfile.TarFile, info: tarfile.TarInfo) -> EntrySummary:
-    content = _content_sha256(archive, info) if info.isreg() else None
-    return EntrySummary(safe_text(info.name), header_fields(info), content)
+    if not info.isreg():
+        return EntrySummary(safe_text(info.name), header_fields(info), None)
+    content, sample = _content_digest(archive, info)
+    return EntrySummary(safe_text(info.name), header_fields(info), content, sample)
 
 
 def iter_layer_entries(

@@ -1,6 +1,6 @@
 """The result of a comparison: frozen dataclasses and a stable JSON form.
 
-JSON schema (kind "oci-comparison", schema_version from repro.jsonout):
+JSON schema (kind "oci-comparison", schema_version COMPARISON_SCHEMA_VERSION):
   verdict            "identical" | "differs" (differences left after `ignore`)
   bit_identical      true iff the image digests are equal
   index_digest_a/b   sha256 of each side's top-level index.json
@@ -8,20 +8,29 @@ JSON schema (kind "oci-comparison", schema_version from repro.jsonout):
   attestations_a/b   [{"digest", "refers_to"}] provenance/SBOM manifests, sorted by digest
   platforms          [{"platform", "manifest_digest_a", "manifest_digest_b", "identical",
                        "difference_count"}] sorted by platform
-  differences        [Difference.to_json_dict()] sorted by (platform, layer, path, field, ...)
+  differences        [Difference.to_json_dict()] sorted by (platform, layer, path, field, ...);
+                     each names its "group" (an index into groups), a file entry its "size",
+                     a content change its "evidence" (ContentEvidence.to_json_dict())
+  groups             [DifferenceGroup.to_json_dict()]: the differences of one layer and one
+                     cause, with the fix made from what was seen there
   counts             {"total", "ignored", "by_cause": {cause_id: n}, "by_area": {area: n}}
+
+Version 2 added groups, and size, evidence and group to each difference.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from repro.jsonout import document
 from repro.oci.jsontypes import JsonValue
+
+COMPARISON_SCHEMA_VERSION = 2
 
 VERDICT_IDENTICAL = "identical"
 VERDICT_DIFFERS = "differs"
@@ -42,6 +51,64 @@ UNCLASSIFIED_FIX = (
 
 
 @dataclass(frozen=True)
+class ContentEvidence:
+    """Where two differing file contents differ, as far as their samples tell.
+
+    Offsets count bytes from the start of the file. The samples hold the first
+    ``sample_bytes`` bytes of each side and block checksums of the rest, so a difference
+    there has an exact offset and bytes to show; one after them has a byte range.
+    """
+
+    size_a: int
+    size_b: int
+    first_offset: int | None  # the first differing byte, when within the sampled head
+    first_range: tuple[int, int] | None  # else where the first difference lies, if known
+    ranges: tuple[tuple[int, int], ...]  # differing byte ranges within the head (a few)
+    differs_after_sample: bool  # bytes after the head differ too
+    sample_bytes: int
+    window_offset: int  # where window_a/window_b start
+    window_a: bytes
+    window_b: bytes
+    reordered_lines: bool  # the same lines, in another order
+    temp_paths_a: tuple[str, ...] = ()  # temporary build directories each side mentions
+    temp_paths_b: tuple[str, ...] = ()
+
+    def confined_to(self, start: int, end: int) -> bool:
+        """Every difference lies within bytes [start, end) and the sizes agree."""
+        return (
+            self.size_a == self.size_b
+            and bool(self.ranges)
+            and not self.differs_after_sample
+            and all(start <= low and high <= end for low, high in self.ranges)
+        )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "size_a": self.size_a,
+            "size_b": self.size_b,
+            "first_difference": self.first_offset,
+            "first_difference_within": list(self.first_range) if self.first_range else None,
+            "differing_ranges": [list(r) for r in self.ranges],
+            "differs_after_sample": self.differs_after_sample,
+            "sample_bytes": self.sample_bytes,
+            "a": window_json(self.window_offset, self.window_a),
+            "b": window_json(self.window_offset, self.window_b),
+            "reordered_lines": self.reordered_lines,
+            "temp_paths_a": list(self.temp_paths_a),
+            "temp_paths_b": list(self.temp_paths_b),
+        }
+
+
+def printable(data: bytes) -> str:
+    """Bytes as text a terminal can show: printable ASCII as is, anything else as '.'."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in data)
+
+
+def window_json(offset: int, data: bytes) -> dict[str, Any]:
+    return {"offset": offset, "hex": data.hex(" "), "text": printable(data)}
+
+
+@dataclass(frozen=True)
 class Difference:
     platform: str  # "" for differences of the index itself
     area: str
@@ -55,6 +122,13 @@ class Difference:
     cause_id: str = UNCLASSIFIED_ID
     cause_title: str = UNCLASSIFIED_TITLE
     fix: str = UNCLASSIFIED_FIX
+    size: int | None = None  # a file entry's size (the larger side's)
+    evidence: ContentEvidence | None = None
+
+    @property
+    def group_key(self) -> tuple[str, int | None, str | None, str]:
+        """Differences of one layer (instruction) and one cause form one group."""
+        return (self.platform, self.layer, self.instruction, self.cause_id)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (
@@ -69,7 +143,7 @@ class Difference:
             _stable(self.value_b),
         )
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_json_dict(self, group: int | None = None) -> dict[str, Any]:
         return {
             "platform": self.platform,
             "area": self.area,
@@ -80,8 +154,117 @@ class Difference:
             "kind": self.kind,
             "value_a": self.value_a,
             "value_b": self.value_b,
+            "size": self.size,
             "cause": {"id": self.cause_id, "title": self.cause_title, "fix": self.fix},
+            "evidence": self.evidence.to_json_dict() if self.evidence else None,
+            "group": group,
         }
+
+
+class EditKind(StrEnum):
+    """How a fix changes the instruction that made the layer (or its stage)."""
+
+    APPEND_TO_RUN = "append-to-run"  # `RUN ... && <text>`
+    INSERT_BEFORE_IN_RUN = "insert-before-in-run"  # `<text> && ` before the first `pattern`
+    REPLACE_IN_RUN = "replace-in-run"  # every `pattern` in the RUN becomes `text`
+    ADD_STAGE_ARG = "add-stage-arg"  # `ARG <text>` after the stage's FROM, unless declared
+    SET_COPY_FLAG = "set-copy-flag"  # `COPY <text> ...` (a flag such as --chmod=0644)
+
+
+class FixScope(StrEnum):
+    DOCKERFILE = "dockerfile"  # edits to the Dockerfile make the layer reproducible
+    BUILD = "build"  # a build option, not the Dockerfile (repro verify sets most)
+    FOLLOWS = "follows"  # nothing of its own: fixing another group fixes this one
+    MANUAL = "manual"  # no mechanical change is known: the text says what to do
+
+
+@dataclass(frozen=True)
+class Edit:
+    kind: EditKind
+    text: str
+    pattern: str = ""  # a regular expression, for INSERT_BEFORE_IN_RUN and REPLACE_IN_RUN
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"kind": str(self.kind), "text": self.text, "pattern": self.pattern or None}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to change, made from what was seen in one group.
+
+    ``edits`` are the mechanical changes to the instruction that made the layer (a RUN
+    edit on a ``COPY --from`` layer applies to the source stage's RUN; the first edit
+    whose pattern is found there wins among alternatives); ``paths`` are the observed
+    paths, by glob where a family was seen, that the fix covers.
+    """
+
+    cause_id: str
+    scope: FixScope
+    text: str
+    edits: tuple[Edit, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "scope": str(self.scope),
+            "text": self.text,
+            "edits": [edit.to_json_dict() for edit in self.edits],
+            "paths": list(self.paths),
+        }
+
+
+@dataclass(frozen=True)
+class DifferenceGroup:
+    """The differences of one platform, layer and cause: one line of the report."""
+
+    platform: str
+    layer: int | None
+    instruction: str | None
+    cause_id: str
+    cause_title: str
+    differences: tuple[Difference, ...]
+    fix: Fix
+
+    @property
+    def key(self) -> tuple[str, int | None, str | None, str]:
+        return (self.platform, self.layer, self.instruction, self.cause_id)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Each differing path once, in report order."""
+        return tuple(dict.fromkeys(d.path for d in self.differences))
+
+    @property
+    def total_bytes(self) -> int:
+        sizes: dict[str, int] = {}
+        for diff in self.differences:
+            if diff.size is not None:
+                sizes[diff.path] = max(sizes.get(diff.path, 0), diff.size)
+        return sum(sizes.values())
+
+    def to_json_dict(self, examples: int = 3) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "layer": self.layer,
+            "instruction": self.instruction,
+            "cause": {"id": self.cause_id, "title": self.cause_title},
+            "difference_count": len(self.differences),
+            "path_count": len(self.paths),
+            "example_paths": list(self.paths[:examples]),
+            "total_bytes": self.total_bytes,
+            "fix": self.fix.to_json_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class LayerInventory:
+    """Files of one volatile family (a cause) present in a differing layer, on either side,
+    whether or not they differed this time: a fix made from them covers the next build."""
+
+    platform: str
+    layer: int
+    cause_id: str
+    paths: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -124,6 +307,7 @@ class Comparison:
     attestations_a: tuple[AttestationRef, ...] = ()
     attestations_b: tuple[AttestationRef, ...] = ()
     ignored_count: int = 0
+    groups: tuple[DifferenceGroup, ...] = ()  # the differences by layer and cause, in order
 
     @property
     def bit_identical(self) -> bool:
@@ -142,6 +326,9 @@ class Comparison:
         return dict(sorted(Counter(d.area for d in self.differences).items()))
 
     def to_json_dict(self) -> dict[str, Any]:
+        group_of: Mapping[tuple[str, int | None, str | None, str], int] = {
+            group.key: index for index, group in enumerate(self.groups)
+        }
         return document(
             "oci-comparison",
             {
@@ -154,7 +341,11 @@ class Comparison:
                 "attestations_a": _attestations_json(self.attestations_a),
                 "attestations_b": _attestations_json(self.attestations_b),
                 "platforms": [p.to_json_dict() for p in sorted_platforms(self.platforms)],
-                "differences": [d.to_json_dict() for d in sort_differences(self.differences)],
+                "differences": [
+                    d.to_json_dict(group_of.get(d.group_key))
+                    for d in sort_differences(self.differences)
+                ],
+                "groups": [group.to_json_dict() for group in self.groups],
                 "counts": {
                     "total": len(self.differences),
                     "ignored": self.ignored_count,
@@ -162,6 +353,7 @@ class Comparison:
                     "by_area": self.counts_by_area,
                 },
             },
+            schema_version=COMPARISON_SCHEMA_VERSION,
         )
 
 

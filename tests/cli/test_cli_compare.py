@@ -43,7 +43,7 @@ def test_json_is_byte_identical_across_runs(tmp_path: Path) -> None:
     first, second = runner.invoke(app, args), runner.invoke(app, args)
     assert first.exit_code == second.exit_code == 1
     assert first.stdout == second.stdout
-    assert '"schema_version": 1' in first.stdout
+    assert '"schema_version": 2' in first.stdout
 
 
 def test_corrupted_blob_is_exit_2_naming_the_blob(tmp_path: Path) -> None:

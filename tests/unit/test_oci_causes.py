@@ -34,7 +34,7 @@ def _json(area: str, path: str) -> Difference:
         (_file("/var/log/apt/history.log"), "package-manager-state"),
         (_file("/var/log/apt/term.log", "mtime"), "package-manager-state"),
         (_file("/var/cache/ldconfig/aux-cache"), "package-manager-state"),
-        (_file("/etc/machine-id"), "package-manager-state"),
+        (_file("/etc/machine-id"), "machine-id"),
         (_file("/var/cache/debconf/config.dat-old"), "package-manager-state"),
         (_file("/var/lib/dpkg/status-old"), "package-manager-state"),
         (_file("/usr/share/doc/x/changelog.gz"), "archive-timestamps"),

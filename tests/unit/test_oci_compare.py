@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import struct
 import tarfile
 from pathlib import Path
 
@@ -85,15 +87,32 @@ def test_mtime_difference_is_rewrite_timestamp(tmp_path: Path) -> None:
     assert "rewrite-timestamp=true" in mtime.fix
 
 
-def test_pyc_content_difference(tmp_path: Path) -> None:
-    app_a = {**APP, "app/__pycache__/main.cpython-311.pyc": (b"\x00" * 16, {})}
-    app_b = {**APP, "app/__pycache__/main.cpython-311.pyc": (b"\x01" * 16, {})}
+def _pyc(mtime: int, code: bytes = b"\xe3code") -> bytes:
+    """A timestamp-based pyc: magic, flags 0, the source's mtime and size, then code."""
+    return b"\xa7\x0d\x0d\x0a" + struct.pack("<III", 0, mtime, 40) + code
+
+
+def test_pyc_differing_in_its_timestamp_is_pyc_timestamp(tmp_path: Path) -> None:
+    app_a = {**APP, "app/__pycache__/main.cpython-311.pyc": (_pyc(1700000000), {})}
+    app_b = {**APP, "app/__pycache__/main.cpython-311.pyc": (_pyc(1700000007), {})}
     write_image(tmp_path / "a", [BASE, app_a])
     write_image(tmp_path / "b", [BASE, app_b])
     result = compare_images(OciLayoutDir(tmp_path / "a"), OciLayoutDir(tmp_path / "b"))
     [pyc] = _file_diffs(result)
     assert pyc.cause_id == "pyc-timestamp"
     assert "SOURCE_DATE_EPOCH" in pyc.fix
+    assert pyc.evidence is not None and pyc.evidence.first_offset == 8
+
+
+def test_pyc_whose_code_differs_is_not_a_timestamp(tmp_path: Path) -> None:
+    app_a = {**APP, "app/__pycache__/main.cpython-311.pyc": (_pyc(1700000000, b"\xe3one"), {})}
+    app_b = {**APP, "app/__pycache__/main.cpython-311.pyc": (_pyc(1700000000, b"\xe3two"), {})}
+    write_image(tmp_path / "a", [BASE, app_a])
+    write_image(tmp_path / "b", [BASE, app_b])
+    result = compare_images(OciLayoutDir(tmp_path / "a"), OciLayoutDir(tmp_path / "b"))
+    [pyc] = _file_diffs(result)
+    assert pyc.cause_id == "unclassified"
+    assert pyc.evidence is not None and pyc.evidence.first_offset == 17
 
 
 def test_dpkg_log_is_package_manager_state(tmp_path: Path) -> None:
@@ -110,10 +129,21 @@ def test_gzip_archive_content_is_archive_timestamps(tmp_path: Path) -> None:
     # docs.gz exists only in B: added entry, not a content difference.
     [added] = _file_diffs(result)
     assert (added.kind, added.field, added.path) == ("added", "entry", "/app/docs.gz")
-    write_image(tmp_path / "c", [BASE, {**APP, "app/docs.gz": (b"one", {})}])
-    write_image(tmp_path / "d", [BASE, {**APP, "app/docs.gz": (b"two", {})}])
+    one = gzip.compress(b"tide tables\n", mtime=1700000000)
+    later = gzip.compress(b"tide tables\n", mtime=1700000009)
+    write_image(tmp_path / "c", [BASE, {**APP, "app/docs.gz": (one, {})}])
+    write_image(tmp_path / "d", [BASE, {**APP, "app/docs.gz": (later, {})}])
     result = compare_images(OciLayoutDir(tmp_path / "c"), OciLayoutDir(tmp_path / "d"))
     assert {d.cause_id for d in _file_diffs(result)} == {"archive-timestamps"}
+
+
+def test_gzip_whose_data_differs_is_not_its_header_time(tmp_path: Path) -> None:
+    one = gzip.compress(b"tide tables\n", mtime=1700000000)
+    other = gzip.compress(b"moon phases\n", mtime=1700000000)
+    write_image(tmp_path / "c", [BASE, {**APP, "app/docs.gz": (one, {})}])
+    write_image(tmp_path / "d", [BASE, {**APP, "app/docs.gz": (other, {})}])
+    result = compare_images(OciLayoutDir(tmp_path / "c"), OciLayoutDir(tmp_path / "d"))
+    assert {d.cause_id for d in _file_diffs(result)} == {"unclassified"}
 
 
 def test_entry_order_difference(tmp_path: Path) -> None:
@@ -302,7 +332,7 @@ def test_json_output_is_stable_and_sorted(tmp_path: Path) -> None:
     second = dumps_stable(_compare(tmp_path, reordered, max_workers=4).to_json_dict())
     assert first == second
     document = _compare(tmp_path, reordered).to_json_dict()
-    assert document["schema_version"] == 1 and document["kind"] == "oci-comparison"
+    assert document["schema_version"] == 2 and document["kind"] == "oci-comparison"
     keys = [
         (d["platform"], d["layer"] is not None, d["layer"] or 0, d["path"], d["field"])
         for d in document["differences"]

@@ -22,8 +22,12 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 @dataclass(frozen=True)
 class Expected:
     cause: str
-    instruction: str | None
-    path: str
+    instruction: str | None  # the start of the instruction, as history records it
+    path: str | None  # None: any path (names made afresh by each build)
+
+
+# BuildKit's history records a RUN without its flags (here the --mount of busybox's /bin).
+_BUSYBOX_RUN = "RUN"
 
 
 EXPECTED: dict[str, Expected] = {
@@ -63,7 +67,25 @@ EXPECTED: dict[str, Expected] = {
         "/instance-token",
     ),
     "entry-order": Expected("entry-order", None, "/high.txt"),
+    "ssh-host-keys": Expected(
+        "ssh-host-keys", f"{_BUSYBOX_RUN} mkdir -p /etc/ssh", "/etc/ssh/ssh_host_ed25519_key"
+    ),
+    "machine-id": Expected("machine-id", f"{_BUSYBOX_RUN} mkdir -p /etc", "/etc/machine-id"),
+    "pip-cache": Expected(
+        "pip-cache",
+        f"{_BUSYBOX_RUN} mkdir -p /root/.cache/pip/selfcheck",
+        "/root/.cache/pip/selfcheck/1f2e3d4c.json",
+    ),
+    "npm-cache": Expected("npm-cache", f"{_BUSYBOX_RUN} mkdir -p /root/.npm/_logs", None),
+    "temp-files": Expected("temp-files", f"{_BUSYBOX_RUN} mkdir -p /tmp", None),
+    "unordered-output": Expected("unordered-output", f"{_BUSYBOX_RUN} seq 1 200", "/index.txt"),
+    "embedded-build-path": Expected(
+        "embedded-build-path", f"{_BUSYBOX_RUN} mkdir -p /tmp", "/build-info"
+    ),
+    "build-host": Expected("build-host", f"{_BUSYBOX_RUN} mkdir -p /etc", "/etc/build-host"),
 }
+# Which pair shows a cause, where it is not the pair of that name.
+PAIR_OF = {"temp-files": "embedded-build-path"}
 
 
 def compare_pair(name: str) -> Comparison:
@@ -76,18 +98,29 @@ def test_every_cause_in_the_catalogue_has_a_fixture_pair() -> None:
 
     built = {path.name for path in FIXTURES.iterdir() if (path / "a.tar").is_file()}
     catalogue = {rule.id for rule in RULES} - {"follows-from-layers"}
-    assert catalogue <= set(EXPECTED) <= built
+    assert catalogue <= set(EXPECTED)
+    assert {PAIR_OF.get(name, name) for name in EXPECTED} <= built
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_pair_names_its_cause_and_instruction(name: str) -> None:
     expected = EXPECTED[name]
-    comparison = compare_pair(name)
+    comparison = compare_pair(PAIR_OF.get(name, name))
     assert comparison.verdict == "differs"
     named = [
         (d.instruction, d.path) for d in comparison.differences if d.cause_id == expected.cause
     ]
-    assert (expected.instruction, expected.path) in named
+    assert named, [(d.path, d.cause_id) for d in comparison.differences]
+    assert any(
+        (expected.instruction is None and instruction is None)
+        or (
+            expected.instruction is not None
+            and (instruction or "").startswith(expected.instruction)
+        )
+        for instruction, _ in named
+    ), named
+    if expected.path is not None:
+        assert expected.path in [path for _, path in named]
     assert "unclassified" not in comparison.counts_by_cause
 
 
