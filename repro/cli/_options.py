@@ -36,7 +36,12 @@ EpochOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-MaxDiffsOption = Annotated[int, typer.Option("--max-diffs", help="Show at most N differences.")]
+MaxDiffsOption = Annotated[
+    int, typer.Option("--max-diffs", help="Show at most N groups of differences.")
+]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="List every differing file, not N per group.")
+]
 
 
 def parse_build_args(pairs: list[str] | None) -> dict[str, str]:

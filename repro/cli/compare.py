@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from repro.cli._options import MaxDiffsOption
+from repro.cli._options import MaxDiffsOption, VerboseOption
 from repro.render.console import stdout
 
 
@@ -24,6 +24,7 @@ def compare(
         bool, typer.Option("--json", help="Print the comparison as JSON.")
     ] = False,
     max_diffs: MaxDiffsOption = 50,
+    verbose: VerboseOption = False,
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="Drop differences at paths matching GLOB.")
     ] = None,
@@ -48,6 +49,6 @@ def compare(
     if json_output:
         stdout().out(dumps_stable(comparison.to_json_dict()), end="")
     else:
-        stdout().print(differences_tree(comparison, max_diffs=max_diffs))
+        stdout().print(differences_tree(comparison, max_diffs=max_diffs, verbose=verbose))
     if comparison.verdict != "identical":
         raise typer.Exit(int(ExitCode.NEGATIVE))

@@ -15,6 +15,7 @@ from repro.cli._options import (
     GitContextArgument,
     JsonOption,
     MaxDiffsOption,
+    VerboseOption,
     PlatformsOption,
     TargetOption,
     build_options,
@@ -41,6 +42,7 @@ def release(
         bool, typer.Option("--replace", help="Record again a version already recorded.")
     ] = False,
     max_diffs: MaxDiffsOption = 50,
+    verbose: VerboseOption = False,
 ) -> None:
     """Verify, then record the release in repro.lock (and push and sign it).
 
@@ -66,7 +68,7 @@ def release(
             on_log=on_log,
             on_phase=on_phase,
         )
-    stdout().print(release_summary(outcome, max_diffs=max_diffs))
+    stdout().print(release_summary(outcome, max_diffs=max_diffs, verbose=verbose))
     if outcome.release is None:
         raise typer.Exit(int(ExitCode.NEGATIVE))
 
@@ -144,6 +146,7 @@ def rebuild(
     ] = None,
     builder: Annotated[str | None, typer.Option("--builder", help="buildx builder.")] = None,
     max_diffs: MaxDiffsOption = 50,
+    verbose: VerboseOption = False,
 ) -> None:
     """Rebuild a past release from its commit and prove it is the same image.
 
@@ -169,7 +172,7 @@ def rebuild(
             on_log=lambda line: on_log("rebuild", line),
             on_phase=on_phase,
         )
-    stdout().print(rebuild_view(outcome, max_diffs=max_diffs))
+    stdout().print(rebuild_view(outcome, max_diffs=max_diffs, verbose=verbose))
     if not outcome.identical:
         raise typer.Exit(int(ExitCode.NEGATIVE))
 

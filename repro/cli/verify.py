@@ -14,6 +14,7 @@ from repro.cli._options import (
     EpochOption,
     GitContextArgument,
     MaxDiffsOption,
+    VerboseOption,
     PlatformsOption,
     TargetOption,
     build_options,
@@ -51,6 +52,7 @@ def verify(
         ),
     ] = False,
     max_diffs: MaxDiffsOption = 50,
+    verbose: VerboseOption = False,
 ) -> None:
     """Build twice, independently, and prove the images are bit-identical (or explain why not).
 
@@ -88,6 +90,6 @@ def verify(
     if json_output:
         stdout().out(verification_json(result), end="")
     else:
-        stdout().print(verification_summary(result, max_diffs=max_diffs))
+        stdout().print(verification_summary(result, max_diffs=max_diffs, verbose=verbose))
     if not result.identical:
         raise typer.Exit(int(ExitCode.NEGATIVE))

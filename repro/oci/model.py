@@ -63,7 +63,8 @@ class ContentEvidence:
     size_b: int
     first_offset: int | None  # the first differing byte, when within the sampled head
     first_range: tuple[int, int] | None  # else where the first difference lies, if known
-    ranges: tuple[tuple[int, int], ...]  # differing byte ranges within the head (a few)
+    ranges: tuple[tuple[int, int], ...]  # the first differing byte ranges within the head
+    more_ranges: bool  # more ranges differ within the head than ``ranges`` lists
     differs_after_sample: bool  # bytes after the head differ too
     sample_bytes: int
     window_offset: int  # where window_a/window_b start
@@ -78,6 +79,7 @@ class ContentEvidence:
         return (
             self.size_a == self.size_b
             and bool(self.ranges)
+            and not self.more_ranges
             and not self.differs_after_sample
             and all(start <= low and high <= end for low, high in self.ranges)
         )
@@ -89,6 +91,7 @@ class ContentEvidence:
             "first_difference": self.first_offset,
             "first_difference_within": list(self.first_range) if self.first_range else None,
             "differing_ranges": [list(r) for r in self.ranges],
+            "more_differing_ranges": self.more_ranges,
             "differs_after_sample": self.differs_after_sample,
             "sample_bytes": self.sample_bytes,
             "a": window_json(self.window_offset, self.window_a),

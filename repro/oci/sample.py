@@ -134,8 +134,9 @@ class ContentSampler:
         )
 
 
-def _differing_ranges(a: bytes, b: bytes) -> tuple[tuple[int, int], ...]:
-    """The byte ranges where ``a`` and ``b`` differ, a longer tail counting as different."""
+def _differing_ranges(a: bytes, b: bytes) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """The first MAX_RANGES byte ranges where ``a`` and ``b`` differ (a longer tail
+    counting as different), and whether there are more."""
     ranges: list[tuple[int, int]] = []
     common = min(len(a), len(b))
     start: int | None = None
@@ -144,20 +145,20 @@ def _differing_ranges(a: bytes, b: bytes) -> tuple[tuple[int, int], ...]:
             if start is None:
                 start = index
         elif start is not None:
+            if len(ranges) == MAX_RANGES:
+                return tuple(ranges), True
             ranges.append((start, index))
             start = None
-            if len(ranges) >= MAX_RANGES:
-                return tuple(ranges)
-    if start is not None:
-        ranges.append((start, max(len(a), len(b)) if len(a) != len(b) else common))
-    elif len(a) != len(b):
-        ranges.append((common, max(len(a), len(b))))
-    return tuple(ranges[:MAX_RANGES])
+    if start is not None or len(a) != len(b):
+        if len(ranges) == MAX_RANGES:
+            return tuple(ranges), True
+        ranges.append((common if start is None else start, max(len(a), len(b))))
+    return tuple(ranges), False
 
 
 def content_evidence(a: ContentSample, b: ContentSample) -> ContentEvidence:
     """Where and how two differing contents differ, from their samples alone."""
-    ranges = _differing_ranges(a.head, b.head)
+    ranges, more_ranges = _differing_ranges(a.head, b.head)
     first_offset = ranges[0][0] if ranges else None
     first_range: tuple[int, int] | None = None
     if a.size == b.size:
@@ -188,6 +189,7 @@ def content_evidence(a: ContentSample, b: ContentSample) -> ContentEvidence:
         first_offset=first_offset,
         first_range=first_range,
         ranges=ranges,
+        more_ranges=more_ranges,
         differs_after_sample=after_sample,
         sample_bytes=HEAD_BYTES,
         window_offset=window_offset,

@@ -1,8 +1,14 @@
-"""Render a Comparison: a verdict line, then platform > layer (instruction) > entry > field."""
+"""Render a Comparison: the verdict line, then platform > layer > one line per cause.
+
+Each group (a layer and a cause) is one line with its count, a few example paths and
+the bytes involved, and its fix once; ``verbose`` lists every file and field under it.
+Unclassified files show their evidence (where the contents first differ, in hex and
+text). Platforms whose groups are the same are shown once, under all their names.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from itertools import groupby
 
 from rich.console import Group, RenderableType
@@ -10,7 +16,21 @@ from rich.text import Text
 from rich.tree import Tree
 
 from repro.oci import Comparison, Difference
+from repro.oci.groups import group_differences
 from repro.oci.jsontypes import JsonValue
+from repro.oci.model import (
+    AREA_FILE,
+    UNCLASSIFIED_ID,
+    ContentEvidence,
+    DifferenceGroup,
+    FixScope,
+    printable,
+)
+
+DERIVED_CAUSE = "follows-from-layers"
+EXAMPLE_PATHS = 3
+EVIDENCE_EXAMPLES = 3
+WINDOW_SHOWN = 24  # bytes of evidence shown per side
 
 
 def _short(value: JsonValue, limit: int = 80) -> str:
@@ -18,7 +38,14 @@ def _short(value: JsonValue, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-DERIVED_CAUSE = "follows-from-layers"
+def human_size(size: int) -> str:
+    """Decimal units, as `docker images` shows sizes: 84 B, 12.0 kB, 180.3 MB."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(value) < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
 
 
 def short_digest(digest: str | None) -> str:
@@ -44,11 +71,12 @@ def verdict_line(comparison: Comparison) -> Text:
     return Text.assemble(("differs", "bold red"), f"  {total} {noun} ({causes})")
 
 
-def _layer_label(diff: Difference) -> str:
-    if diff.layer is None:
-        return diff.area
-    instruction = f": {diff.instruction}" if diff.instruction else ""
-    return f"layer {diff.layer}{_short(instruction, 90)}"
+def _layer_label(group: DifferenceGroup) -> str:
+    if group.layer is None:
+        areas = sorted({d.area for d in group.differences})
+        return " and ".join(areas)
+    instruction = f": {group.instruction}" if group.instruction else ""
+    return f"layer {group.layer}{_short(instruction, 90)}"
 
 
 def _diff_line(diff: Difference) -> Text:
@@ -61,46 +89,133 @@ def _diff_line(diff: Difference) -> Text:
     return Text.assemble((diff.field or diff.kind, "bold"), f": {detail}")
 
 
-def differences_tree(comparison: Comparison, *, max_diffs: int | None = None) -> RenderableType:
-    # Digests that change because a layer changed explain nothing: count them, don't list them.
-    derived = [d for d in comparison.differences if d.cause_id == DERIVED_CAUSE]
-    listed = [d for d in comparison.differences if d.cause_id != DERIVED_CAUSE]
-    shown: Iterable[Difference] = listed
-    rest = 0
-    if max_diffs is not None and len(listed) > max_diffs:
-        shown = listed[:max_diffs]
-        rest = len(listed) - max_diffs
+def _window(label: str, offset: int, data: bytes) -> str:
+    shown = data[:WINDOW_SHOWN]
+    return f"{label} @{offset}: {shown.hex(' ')}  |{printable(shown)}|"
+
+
+def evidence_lines(evidence: ContentEvidence) -> list[str]:
+    """Where two contents differ, for a person: offsets, bytes in hex and text."""
+    lines: list[str] = []
+    sizes = (
+        f"{evidence.size_a} bytes"
+        if evidence.size_a == evidence.size_b
+        else f"A {evidence.size_a} vs B {evidence.size_b} bytes"
+    )
+    if evidence.first_offset is not None:
+        lines.append(f"first difference at byte {evidence.first_offset} ({sizes})")
+        lines.append(_window("A", evidence.window_offset, evidence.window_a))
+        lines.append(_window("B", evidence.window_offset, evidence.window_b))
+    elif evidence.first_range is not None:
+        low, high = evidence.first_range
+        lines.append(
+            f"first difference within bytes {low}-{high} ({sizes}; the first "
+            f"{evidence.sample_bytes} are the same)"
+        )
+    if evidence.reordered_lines:
+        lines.append("the same lines, in another order")
+    if evidence.temp_paths_a != evidence.temp_paths_b:
+        lines.append(
+            f"A names {', '.join(evidence.temp_paths_a) or 'no temporary directory'}; "
+            f"B names {', '.join(evidence.temp_paths_b) or 'no temporary directory'}"
+        )
+    return lines
+
+
+def _count_text(group: DifferenceGroup) -> str:
+    paths = group.paths
+    files = all(d.area == AREA_FILE for d in group.differences)
+    count = len(paths) if files else len(group.differences)
+    noun = (
+        ("file" if count == 1 else "files")
+        if files
+        else ("difference" if count == 1 else "differences")
+    )
+    text = f"{count} {noun}"
+    if files and group.total_bytes:
+        text += f", {human_size(group.total_bytes)}"
+    examples = ", ".join(path or "(whole)" for path in paths[:EXAMPLE_PATHS])
+    more = f" (+{len(paths) - EXAMPLE_PATHS} more)" if len(paths) > EXAMPLE_PATHS else ""
+    return f"{text}: {examples}{more}"
+
+
+def _fix_text(group: DifferenceGroup) -> Text:
+    style = "dim" if group.fix.scope is FixScope.FOLLOWS else ""
+    return Text.assemble(("fix: ", "yellow"), (group.fix.text, style))
+
+
+def _add_group(node: Tree, group: DifferenceGroup, *, verbose: bool) -> None:
+    line = Text.assemble(
+        (group.cause_id, "bold yellow"), f"  {group.cause_title}. ", _count_text(group)
+    )
+    group_node = node.add(line)
+    group_node.add(_fix_text(group))
+    if verbose:
+        for path, diffs in groupby(group.differences, key=lambda d: d.path):
+            path_node = group_node.add(Text(path or "(whole)", style="bold"))
+            for diff in diffs:
+                diff_node = path_node.add(_diff_line(diff))
+                if diff.evidence is not None:
+                    for text in evidence_lines(diff.evidence):
+                        diff_node.add(Text(text, style="dim"))
+        return
+    if group.cause_id == UNCLASSIFIED_ID:
+        with_evidence = [d for d in group.differences if d.evidence is not None]
+        for diff in with_evidence[:EVIDENCE_EXAMPLES]:
+            evidence = diff.evidence
+            assert evidence is not None
+            path_node = group_node.add(Text(diff.path, style="bold"))
+            for text in evidence_lines(evidence):
+                path_node.add(Text(text))
+        for diff in [d for d in group.differences if d.evidence is None][:EVIDENCE_EXAMPLES]:
+            group_node.add(Text.assemble((diff.path or "(whole)", "bold"), " ", _diff_line(diff)))
+
+
+def _signature(groups: Sequence[DifferenceGroup]) -> tuple[object, ...]:
+    return tuple((g.layer, g.instruction, g.cause_id, g.paths, g.fix) for g in groups)
+
+
+def _platform_label(comparison: Comparison, platforms: Sequence[str]) -> str:
+    label = ", ".join(p or "index" for p in platforms)
+    known = {p.platform: p for p in comparison.platforms}
+    if len(platforms) == 1 and platforms[0] in known:
+        platform = known[platforms[0]]
+        label += (
+            f"  manifest A {short_digest(platform.manifest_digest_a)}"
+            f"  B {short_digest(platform.manifest_digest_b)}"
+        )
+    return label
+
+
+def differences_tree(
+    comparison: Comparison, *, max_diffs: int | None = None, verbose: bool = False
+) -> RenderableType:
+    """The report: ``max_diffs`` limits the groups shown, ``verbose`` lists every file."""
+    groups = comparison.groups or group_differences(comparison.differences)
+    # Digests that change because a layer changed explain nothing: count them only.
+    derived = sum(len(g.differences) for g in groups if g.cause_id == DERIVED_CAUSE)
+    listed = [g for g in groups if g.cause_id != DERIVED_CAUSE]
+    shown = listed if max_diffs is None else listed[:max_diffs]
+    rest = len(listed) - len(shown)
+    by_platform = {
+        platform: list(members) for platform, members in groupby(shown, key=lambda g: g.platform)
+    }
+    merged: dict[tuple[object, ...], list[str]] = {}
+    for platform, members in by_platform.items():
+        merged.setdefault(_signature(members), []).append(platform)
     root = Tree(verdict_line(comparison))
-    digests = {p.platform: p for p in comparison.platforms}
-    for platform, by_platform in groupby(shown, key=lambda d: d.platform):
-        label = platform or "index"
-        known = digests.get(platform)
-        if known is not None:
-            label += (
-                f"  manifest A {short_digest(known.manifest_digest_a)}"
-                f"  B {short_digest(known.manifest_digest_b)}"
-            )
-        platform_node = root.add(Text(label, style="bold cyan"))
-        for layer_label, by_layer in groupby(by_platform, key=_layer_label):
+    for platforms in merged.values():
+        platform_node = root.add(Text(_platform_label(comparison, platforms), style="bold cyan"))
+        for layer_label, layer_groups in groupby(by_platform[platforms[0]], key=_layer_label):
             layer_node = platform_node.add(Text(layer_label, style="magenta"))
-            for path, by_path in groupby(by_layer, key=lambda d: d.path):
-                entries = list(by_path)
-                path_node = layer_node.add(Text(path or "(whole)", style="bold"))
-                for diff in entries:
-                    path_node.add(_diff_line(diff))
-                causes = {(d.cause_id, d.cause_title, d.fix) for d in entries}
-                for cause_id, title, fix in sorted(causes):
-                    path_node.add(
-                        Text.assemble(
-                            ("cause ", "yellow"), f"{cause_id}: {title}. ", ("fix: ", "yellow"), fix
-                        )
-                    )
+            for group in layer_groups:
+                _add_group(layer_node, group, verbose=verbose)
     parts: list[RenderableType] = [root]
     if derived:
-        parts.append(
-            Text(f"({len(derived)} digests that follow from these differences are not listed)")
-        )
+        parts.append(Text(f"({derived} digests that follow from these differences are not listed)"))
     if rest:
-        noun = "difference" if rest == 1 else "differences"
-        parts.append(Text(f"… and {rest} more {noun} (raise --max-diffs or use --json)"))
+        noun = "group" if rest == 1 else "groups"
+        parts.append(
+            Text(f"… and {rest} more {noun} of differences (raise --max-diffs or use --json)")
+        )
     return Group(*parts)

@@ -19,17 +19,8 @@ from repro.release.service import (
     ReleaseOutcome,
     SignatureStatus,
 )
-from repro.render.compare import differences_tree, short_digest
+from repro.render.compare import differences_tree, human_size, short_digest
 from repro.render.verify import verification_summary
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 def signed_size(delta: int) -> str:
@@ -47,8 +38,12 @@ def _facts() -> Table:
     return facts
 
 
-def release_summary(outcome: ReleaseOutcome, *, max_diffs: int | None) -> RenderableType:
-    parts: list[RenderableType] = [verification_summary(outcome.result, max_diffs=max_diffs)]
+def release_summary(
+    outcome: ReleaseOutcome, *, max_diffs: int | None, verbose: bool = False
+) -> RenderableType:
+    parts: list[RenderableType] = [
+        verification_summary(outcome.result, max_diffs=max_diffs, verbose=verbose)
+    ]
     release = outcome.release
     if release is None:
         parts.append(Text("nothing recorded: a release must be reproducible", style="bold red"))
@@ -262,7 +257,9 @@ def diff_json(diff: ReleaseDiff) -> str:
     )
 
 
-def rebuild_view(outcome: RebuildOutcome, *, max_diffs: int | None) -> RenderableType:
+def rebuild_view(
+    outcome: RebuildOutcome, *, max_diffs: int | None, verbose: bool = False
+) -> RenderableType:
     facts = _facts()
     release = outcome.release
     facts.add_row("release", release.version)
@@ -284,7 +281,7 @@ def rebuild_view(outcome: RebuildOutcome, *, max_diffs: int | None) -> Renderabl
     parts.extend(Text(f"  {problem}") for problem in outcome.problems)
     if outcome.comparison is not None:
         parts.append(Text(f"A = {outcome.against}, B = the rebuild", style="bold"))
-        parts.append(differences_tree(outcome.comparison, max_diffs=max_diffs))
+        parts.append(differences_tree(outcome.comparison, max_diffs=max_diffs, verbose=verbose))
     return Group(*parts)
 
 

@@ -18,7 +18,9 @@ def verification_json(result: VerifyResult) -> str:
     return dumps_stable(result.record().to_json())
 
 
-def verification_summary(result: VerifyResult, *, max_diffs: int | None) -> RenderableType:
+def verification_summary(
+    result: VerifyResult, *, max_diffs: int | None, verbose: bool = False
+) -> RenderableType:
     epoch_text = datetime.fromtimestamp(result.epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -50,5 +52,5 @@ def verification_summary(result: VerifyResult, *, max_diffs: int | None) -> Rend
     )
     parts: list[RenderableType] = [facts, verdict]
     if not result.identical:
-        parts.append(differences_tree(comparison, max_diffs=max_diffs))
+        parts.append(differences_tree(comparison, max_diffs=max_diffs, verbose=verbose))
     return Group(*parts)

@@ -1,0 +1,363 @@
+"""The exact Dockerfile change for a comparison's fixes: replacement lines and a diff.
+
+Pure: a parsed Dockerfile (repro.dockerfile) and the groups of a Comparison (repro.oci)
+in, the changed bytes out. Each group whose fix has edits is mapped to the instruction
+that made its layer, by the instruction text BuildKit recorded in the image history
+(RUN and COPY without their flags), within the target stage and the stages it is built
+FROM. A RUN edit on a ``COPY --from=stage`` layer goes to the RUN of that stage which
+the edit's pattern finds (the compiler call, the archiver), and ``ARG`` goes into the
+stage of the instruction it serves. What cannot be placed stays unresolved, with why.
+
+This module imports both pure cores, which never import each other; it belongs to the
+verify use case and may move under repro/verify/ once that package exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from repro.dockerfile import Dockerfile, Instruction, Span, rewrite
+from repro.oci.model import DifferenceGroup, Edit, EditKind, FixScope
+
+_RUN_EDITS = frozenset(
+    {EditKind.APPEND_TO_RUN, EditKind.INSERT_BEFORE_IN_RUN, EditKind.REPLACE_IN_RUN}
+)
+_PATTERN_EDITS = frozenset({EditKind.INSERT_BEFORE_IN_RUN, EditKind.REPLACE_IN_RUN})
+_LAYER_COMMANDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: str | None  # FROM ... AS name
+    base: str  # the FROM argument
+    start: int  # index of its FROM in dockerfile.instructions
+    end: int  # one past its last instruction
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One instruction's change: its text as written and the suggested replacement."""
+
+    line: int
+    end_line: int
+    original: str
+    replacement: str
+    causes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    cause_id: str
+    layer: int | None
+    instruction: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SuggestedChange:
+    path: str
+    original: bytes
+    updated: bytes
+    suggestions: tuple[Suggestion, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.updated != self.original
+
+    def unified_diff(self) -> str:
+        before = self.original.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        after = self.updated.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        return "".join(difflib.unified_diff(before, after, f"a/{self.path}", f"b/{self.path}"))
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def stages(dockerfile: Dockerfile) -> list[Stage]:
+    found: list[Stage] = []
+    instructions = dockerfile.instructions
+    starts = [i for i, ins in enumerate(instructions) if ins.command == "FROM"]
+    for number, start in enumerate(starts):
+        words = instructions[start].arguments.text.split()
+        name = words[2] if len(words) == 3 and words[1].lower() == "as" else None
+        end = starts[number + 1] if number + 1 < len(starts) else len(instructions)
+        found.append(Stage(number, name, words[0] if words else "", start, end))
+    return found
+
+
+def _stage_named(all_stages: Sequence[Stage], reference: str) -> Stage | None:
+    for stage in all_stages:
+        if stage.name is not None and stage.name.lower() == reference.lower():
+            return stage
+    if reference.isdigit() and int(reference) < len(all_stages):
+        return all_stages[int(reference)]
+    return None
+
+
+def stage_chain(all_stages: Sequence[Stage], target: str | None) -> list[Stage]:
+    """The target stage (default: the last) and the stages it is built FROM, base first."""
+    if not all_stages:
+        return []
+    stage = _stage_named(all_stages, target) if target else all_stages[-1]
+    chain: list[Stage] = []
+    while stage is not None and stage not in chain:
+        chain.insert(0, stage)
+        parent = _stage_named(all_stages[: stage.index], stage.base)
+        stage = parent
+    return chain
+
+
+def history_text(instruction: Instruction) -> str:
+    """The instruction as BuildKit's image history records it: no flags, one line."""
+    return normalise(f"{instruction.command} {instruction.arguments.text}")
+
+
+@dataclass
+class _Plan:
+    dockerfile: Dockerfile
+    all_stages: list[Stage]
+    edits: dict[int, list[tuple[Edit, str]]] = field(default_factory=dict)  # instruction
+    # stage index -> ARG name -> the causes that want it
+    args: dict[int, dict[str, set[str]]] = field(default_factory=dict)
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+    def stage_of(self, index: int) -> Stage:
+        return next(s for s in self.all_stages if s.start <= index < s.end)
+
+    def instruction(self, index: int) -> Instruction:
+        return self.dockerfile.instructions[index]
+
+
+def _layer_candidates(plan: _Plan, chain: Sequence[Stage]) -> list[int]:
+    return [
+        index
+        for stage in chain
+        for index in range(stage.start + 1, stage.end)
+        if plan.instruction(index).command in _LAYER_COMMANDS
+    ]
+
+
+def _match_layers(
+    plan: _Plan, chain: Sequence[Stage], groups: Sequence[DifferenceGroup]
+) -> dict[tuple[str, int], int]:
+    """(platform, layer) -> the instruction that made it, by history text, in order."""
+    candidates = _layer_candidates(plan, chain)
+    texts = {index: history_text(plan.instruction(index)) for index in candidates}
+    matched: dict[tuple[str, int], int] = {}
+    layers_by_text: dict[tuple[str, str], set[int]] = {}
+    for group in groups:
+        if group.layer is not None and group.instruction:
+            key = (group.platform, normalise(group.instruction))
+            layers_by_text.setdefault(key, set()).add(group.layer)
+    for (platform, text), layers in layers_by_text.items():
+        same = [i for i in candidates if texts[i] == text]
+        if not same:
+            same = [i for i in candidates if texts[i].startswith(text) or text.startswith(texts[i])]
+        # The k-th layer made by this text is the k-th instruction with it.
+        for rank, layer in enumerate(sorted(layers)):
+            if same:
+                matched[(platform, layer)] = same[min(rank, len(same) - 1)]
+    return matched
+
+
+def _from_stage(plan: _Plan, index: int) -> Stage | None:
+    """The stage a ``COPY/ADD --from=`` reads, when it names one of this file's stages."""
+    for flag in plan.instruction(index).flags_named("from"):
+        if flag.value is not None:
+            return _stage_named(plan.all_stages[: plan.stage_of(index).index], flag.value)
+    return None
+
+
+def _run_with(plan: _Plan, stage: Stage, edits: Sequence[Edit]) -> int | None:
+    """The last RUN of ``stage`` (or the stages it is built FROM) an edit's pattern finds."""
+    for member in reversed(stage_chain(plan.all_stages[: stage.index + 1], stage.name or None)):
+        for index in range(member.end - 1, member.start, -1):
+            instruction = plan.instruction(index)
+            if instruction.command != "RUN":
+                continue
+            text = instruction.arguments.text
+            if any(edit.pattern and re.search(edit.pattern, text) for edit in edits):
+                return index
+    return None
+
+
+def _place(plan: _Plan, group: DifferenceGroup, index: int) -> None:
+    edits = group.fix.edits
+    instruction = plan.instruction(index)
+    run_edits = [edit for edit in edits if edit.kind in _RUN_EDITS]
+    wants_arg = any(edit.kind is EditKind.ADD_STAGE_ARG for edit in edits)
+    target = index
+    arg_stages = [plan.stage_of(index)]
+    if instruction.command != "RUN" and (run_edits or wants_arg):
+        source = _from_stage(plan, index)
+        if source is None and run_edits:
+            plan.unresolved.append(
+                _unresolved(group, f"a RUN edit for {instruction.command} line {instruction.line}")
+            )
+            return
+        if source is not None and run_edits:
+            found = None
+            if not any(edit.kind is EditKind.APPEND_TO_RUN for edit in run_edits):
+                found = _run_with(plan, source, [e for e in run_edits if e.kind in _PATTERN_EDITS])
+            if found is None:
+                plan.unresolved.append(
+                    _unresolved(
+                        group, f"no RUN of stage {source.name or source.index} to change for it"
+                    )
+                )
+                return
+            target, arg_stages = found, [plan.stage_of(found)]
+        elif source is not None:
+            # The files were made in that stage (or one it is built FROM): declare it there.
+            arg_stages = stage_chain(plan.all_stages[: source.index + 1], source.name or None)
+    target_text = plan.instruction(target).arguments.text
+    applied = 0
+    for edit in edits:
+        if edit.kind is EditKind.ADD_STAGE_ARG:
+            for stage in arg_stages:
+                plan.args.setdefault(stage.index, {}).setdefault(edit.text, set()).add(
+                    group.cause_id
+                )
+            applied += 1
+            continue
+        if edit.kind in _PATTERN_EDITS and not re.search(edit.pattern, target_text):
+            continue  # an alternative for another tool, or already done
+        if edit.kind is EditKind.SET_COPY_FLAG and plan.instruction(target).command not in (
+            "COPY",
+            "ADD",
+        ):
+            continue
+        plan.edits.setdefault(target, []).append((edit, group.cause_id))
+        applied += 1
+    pattern_edits = [e for e in edits if e.kind in _PATTERN_EDITS]
+    placed = [e for e, _ in plan.edits.get(target, []) if e in pattern_edits]
+    if not applied or (pattern_edits and not placed):
+        plan.unresolved.append(
+            _unresolved(group, f"nothing to change in line {plan.instruction(target).line}")
+        )
+
+
+def _unresolved(group: DifferenceGroup, reason: str) -> Unresolved:
+    return Unresolved(group.cause_id, group.layer, group.instruction, reason)
+
+
+def _declares(plan: _Plan, stage: Stage, name: str) -> bool:
+    for index in range(stage.start + 1, stage.end):
+        instruction = plan.instruction(index)
+        if instruction.command == "ARG":
+            declared = instruction.arguments.text.split("=", 1)[0].strip()
+            if declared == name:
+                return True
+    return False
+
+
+def _append(text: str, command: str, escape: str) -> str:
+    body = text.rstrip()
+    body = body[:-1].rstrip() if body.endswith(";") else body
+    lines = body.split("\n")
+    if len(lines) == 1:
+        return f"{body} && {command}"
+    indent = re.match(r"[ \t]*", lines[-1])
+    lead = indent.group() if indent else ""
+    return f"{body} {escape}\n{lead}&& {command}"
+
+
+def _set_flag(text: str, keyword: str, flag: str) -> str:
+    name = flag.split("=", 1)[0]
+    existing = re.compile(rf"{re.escape(name)}=\S+")
+    if existing.search(text):
+        return existing.sub(flag, text, count=1)
+    return text[: len(keyword)] + f" {flag}" + text[len(keyword) :]
+
+
+def _edited(plan: _Plan, index: int, edits: Sequence[Edit]) -> str:
+    instruction = plan.instruction(index)
+    data = plan.dockerfile.data
+    # Patterns look at the command only: never at the keyword or the flags before it.
+    split = max(instruction.arguments.span().start, instruction.span.start)
+    head = data[instruction.span.start : split].decode("utf-8", "surrogateescape")
+    text = data[split : instruction.span.end].decode("utf-8", "surrogateescape")
+    unique = list(dict.fromkeys(edits))
+    order = {
+        EditKind.REPLACE_IN_RUN: 0,
+        EditKind.INSERT_BEFORE_IN_RUN: 1,
+        EditKind.SET_COPY_FLAG: 2,
+        EditKind.APPEND_TO_RUN: 3,
+    }
+    for edit in sorted(unique, key=lambda e: order.get(e.kind, 9)):
+        if edit.kind is EditKind.REPLACE_IN_RUN:
+            # Literal replacement text: `$PWD` and backslashes are no group references.
+            text = re.sub(edit.pattern, edit.text.replace("\\", "\\\\"), text)
+        elif edit.kind is EditKind.INSERT_BEFORE_IN_RUN:
+            match = re.search(edit.pattern, text)
+            if match is not None:
+                text = text[: match.start()] + f"{edit.text} && " + text[match.start() :]
+        elif edit.kind is EditKind.SET_COPY_FLAG:
+            head = _set_flag(head, instruction.keyword, edit.text)
+        elif edit.kind is EditKind.APPEND_TO_RUN:
+            text = _append(text, edit.text, plan.dockerfile.escape)
+    return head + text
+
+
+def suggest_fixes(
+    dockerfile: Dockerfile, groups: Sequence[DifferenceGroup], *, target: str | None = None
+) -> SuggestedChange:
+    """The Dockerfile with every placeable fix of ``groups`` applied, and how."""
+    plan = _Plan(dockerfile, stages(dockerfile))
+    chain = stage_chain(plan.all_stages, target)
+    wanted = [g for g in groups if g.fix.scope is FixScope.DOCKERFILE and g.fix.edits]
+    matched = _match_layers(plan, chain, wanted)
+    for group in wanted:
+        index = matched.get((group.platform, group.layer)) if group.layer is not None else None
+        if index is None:
+            plan.unresolved.append(
+                _unresolved(group, "no instruction of the Dockerfile made this layer")
+            )
+            continue
+        _place(plan, group, index)
+    replacements: list[tuple[Span, bytes]] = []
+    suggestions: list[Suggestion] = []
+    for index in sorted(plan.edits):
+        instruction = plan.instruction(index)
+        original = instruction.span.slice(dockerfile.data).decode("utf-8", "surrogateescape")
+        new = _edited(plan, index, [edit for edit, _ in plan.edits[index]])
+        if new != original:
+            replacements.append((instruction.span, new.encode("utf-8", "surrogateescape")))
+            causes = tuple(dict.fromkeys(cause for _, cause in plan.edits[index]))
+            suggestions.append(
+                Suggestion(instruction.line, instruction.end_line, original, new, causes)
+            )
+    for stage_index, names in sorted(plan.args.items()):
+        stage = plan.all_stages[stage_index]
+        missing = [n for n in sorted(names) if not _declares(plan, stage, n)]
+        if not missing:
+            continue
+        arg_causes = tuple(sorted({cause for name in missing for cause in names[name]}))
+        from_instruction = plan.instruction(stage.start)
+        end = from_instruction.span.end
+        lines = "".join(f"\nARG {name}" for name in missing)
+        replacements.append((Span(end, end), lines.encode()))
+        original = from_instruction.span.slice(dockerfile.data).decode("utf-8", "surrogateescape")
+        suggestions.append(
+            Suggestion(
+                from_instruction.line,
+                from_instruction.end_line,
+                original,
+                original + lines,
+                arg_causes,
+            )
+        )
+    updated = rewrite(dockerfile.data, replacements) if replacements else dockerfile.data
+    return SuggestedChange(
+        dockerfile.path,
+        dockerfile.data,
+        updated,
+        tuple(sorted(suggestions, key=lambda s: s.line)),
+        tuple(plan.unresolved),
+    )
