@@ -32,6 +32,9 @@ class CheckContext:
     lockfile_path: str = LOCKFILE_NAME
     dockerignore: tuple[str, ...] | None = None  # patterns; None when there is no file
     dockerignore_path: str = ".dockerignore"
+    # What the build context holds: relative paths, directories with a trailing "/"
+    # (not descended into when they are caches, virtualenvs or .git); None: unknown.
+    context_paths: frozenset[str] | None = None
     verification: Verification | None = None
     commit: str | None = None
     dockerfile_sha256: str | None = None

@@ -82,6 +82,39 @@ def read_dockerignore(
     return candidates[-1], None
 
 
+CONTEXT_LISTING_LIMIT = 20000
+# Directories whose contents say nothing more about what .dockerignore must exclude.
+_NOT_DESCENDED = frozenset(
+    {".git", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"}
+)
+
+
+def list_context(context: Path, limit: int = CONTEXT_LISTING_LIMIT) -> frozenset[str]:
+    """What the build context holds, for checks that judge what is there: relative paths,
+    directories with a trailing "/", without descending into .git, caches or virtualenvs
+    (a directory holding pyvenv.cfg); at most ``limit`` entries, symlinks not followed."""
+    found: set[str] = set()
+    pending = [context]
+    while pending and len(found) < limit:
+        directory = pending.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            relative = Path(entry.path).relative_to(context).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                found.add(relative + "/")
+                venv = Path(entry.path, "pyvenv.cfg").is_file()
+                if venv:
+                    found.add(relative + "/pyvenv.cfg")
+                elif entry.name not in _NOT_DESCENDED:
+                    pending.append(Path(entry.path))
+            else:
+                found.add(relative)
+    return frozenset(found)
+
+
 def _check_ids(allow: tuple[str, ...], waivers: Mapping[str, str], source: str) -> None:
     for check_id, where in [*((a, "--allow") for a in allow), *((w, source) for w in waivers)]:
         if check_id not in CHECK_IDS:
@@ -231,6 +264,7 @@ def run_signoff(
         lockfile_path=_display(lock_path, context) if lock_path else LOCKFILE_NAME,
         dockerignore=ignore_patterns,
         dockerignore_path=_display(ignore_path, context),
+        context_paths=list_context(context),
         verification=_verification(options, lockfile, lock_text or "", lock_path, commit),
         commit=commit,
         dockerfile_sha256=dockerfile_sha,

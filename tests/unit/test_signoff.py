@@ -439,3 +439,47 @@ def test_layer_tar_helper_is_streamed_not_extracted(tmp_path: Path) -> None:
     _, (image,) = gather_image(open_image(tmp_path / "i"))
     assert image.files["/a.txt"].size == 5
     assert list(tmp_path.rglob("a.txt")) == []
+
+
+def test_dockerignore_asks_only_for_what_the_context_has() -> None:
+    go_project = frozenset({"Dockerfile", "main.go", "go.mod", ".git/"})
+    minimal = (".git", ".env")
+    result = dockerignore.check(ctx(dockerignore=minimal, context_paths=go_project))
+    assert result.status is Status.PASS
+    assert result.evidence == (".dockerignore: excludes .git, .env",)
+    python_tree = go_project | {".venv/", ".venv/pyvenv.cfg", "src/", "src/__pycache__/"}
+    failing = dockerignore.check(ctx(dockerignore=minimal, context_paths=python_tree))
+    assert failing.status is Status.FAIL
+    assert failing.evidence[0] == (
+        ".dockerignore: does not exclude virtualenvs (.venv/), caches (src/__pycache__/)"
+    )
+    assert failing.fix is not None and ".venv/" in failing.fix and "src/__pycache__/" in failing.fix
+    covered = (*minimal, ".venv", "**/__pycache__")
+    assert (
+        dockerignore.check(ctx(dockerignore=covered, context_paths=python_tree)).status
+        is Status.PASS
+    )
+
+
+def test_dockerignore_still_requires_git_and_env_in_a_clean_context() -> None:
+    result = dockerignore.check(ctx(dockerignore=(".git",), context_paths=frozenset({"a.txt"})))
+    assert result.status is Status.FAIL
+    assert result.evidence[0] == ".dockerignore: does not exclude .env"
+
+
+def test_list_context_names_virtualenvs_and_caches_without_walking_them(tmp_path: Path) -> None:
+    from repro.signoff.service import list_context
+
+    (tmp_path / "venv" / "lib").mkdir(parents=True)
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "venv" / "lib" / "site.py").write_text("")
+    (tmp_path / "app" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "app" / "__pycache__" / "a.pyc").write_bytes(b"")
+    (tmp_path / "app" / "main.py").write_text("")
+    assert list_context(tmp_path) == {
+        "app/",
+        "app/__pycache__/",
+        "app/main.py",
+        "venv/",
+        "venv/pyvenv.cfg",
+    }
