@@ -6,7 +6,14 @@ the way docker does, and ``rewrite`` splices new text into exactly those spans.
 """
 
 from repro.dockerfile.imageref import ImageRef, parse_image_ref
-from repro.dockerfile.model import Directive, Dockerfile, Flag, Heredoc, Instruction
+from repro.dockerfile.model import (
+    Directive,
+    Dockerfile,
+    Flag,
+    Heredoc,
+    Instruction,
+    ParseWarning,
+)
 from repro.dockerfile.parser import parse_dockerfile
 from repro.dockerfile.references import ImageReference, ReferenceKind, find_references
 from repro.dockerfile.source import LocatedText
@@ -21,6 +28,7 @@ __all__ = [
     "ImageReference",
     "Instruction",
     "LocatedText",
+    "ParseWarning",
     "ReferenceKind",
     "Span",
     "find_references",

@@ -64,6 +64,19 @@ class Instruction:
 
 
 @dataclass(frozen=True)
+class ParseWarning:
+    """Input BuildKit accepts that repro reads leniently (an unknown flag, say)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Dockerfile:
     """A parsed Dockerfile that still refers to, and never alters, the original bytes."""
 
@@ -74,6 +87,7 @@ class Dockerfile:
     directives: tuple[Directive, ...]
     instructions: tuple[Instruction, ...]
     line_starts: tuple[int, ...] = field(repr=False)  # byte offset of each line
+    warnings: tuple[ParseWarning, ...] = ()
 
     def directive(self, name: str) -> Directive | None:
         for directive in self.directives:

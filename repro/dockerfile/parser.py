@@ -3,6 +3,12 @@
 It finds instruction boundaries (continuations, comment lines inside them, heredocs),
 parser directives and flags. It does not interpret instruction arguments beyond what
 repro needs; every position it reports is a byte offset into the untouched input.
+
+Strict where pinning depends on it, lenient elsewhere, as BuildKit's parser is: FROM's
+flags and the flags that carry image references (COPY/ADD --from, RUN --mount) are
+checked; an unknown flag on COPY, ADD or RUN (``COPY --user``, a newer ``RUN --device``)
+and a line continuation left open at the end of the file are accepted with a warning
+(Dockerfile.warnings, each with file:line:column).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from repro.dockerfile.model import (
     Flag,
     Heredoc,
     Instruction,
+    ParseWarning,
     line_and_column,
 )
 from repro.dockerfile.source import LocatedText, PhysicalLine, Source, concat
@@ -52,7 +59,8 @@ _COPY_FLAGS = {
     "parents": FlagKind.BOOL,
     "exclude": FlagKind.STRING,
 }
-# Flags BuildKit accepts per instruction; others are rejected like `docker build` would.
+# Flags BuildKit accepts per instruction. An unknown one is refused on the instructions in
+# STRICT_FLAGS (FROM: the reference itself) and accepted with a warning on the others.
 KNOWN_FLAGS: dict[str, dict[str, FlagKind]] = {
     "FROM": {"platform": FlagKind.STRING},
     "COPY": _COPY_FLAGS,
@@ -63,13 +71,14 @@ KNOWN_FLAGS: dict[str, dict[str, FlagKind]] = {
         "security": FlagKind.STRING,
     },
 }
+STRICT_FLAGS = frozenset({"FROM"})
 
 
 def parse_dockerfile(data: bytes, path: str = "Dockerfile") -> Dockerfile:
     """Tokenize ``data`` into directives and instructions without losing a byte.
 
-    Raises DockerfileSyntaxError for input BuildKit would refuse (and for a line
-    continuation left open at the end of the file).
+    Raises DockerfileSyntaxError for input BuildKit would refuse; what it accepts and
+    repro reads leniently is in the result's ``warnings``.
     """
     return _Parser(Source(data), path).parse()
 
@@ -91,6 +100,7 @@ class _Parser:
         self.index = 0
         self.escape = "\\"
         self.line_starts = source.line_byte_starts()
+        self.warnings: list[ParseWarning] = []
 
     def parse(self) -> Dockerfile:
         directives = self._directives()
@@ -107,6 +117,7 @@ class _Parser:
             directives=tuple(directives),
             instructions=tuple(instructions),
             line_starts=self.line_starts,
+            warnings=tuple(self.warnings),
         )
 
     # -- errors and positions ------------------------------------------------------
@@ -117,6 +128,10 @@ class _Parser:
     def _error(self, message: str, offset: int) -> DockerfileSyntaxError:
         line, column = self._position(offset)
         return DockerfileSyntaxError(message, path=self.path, line=line, column=column)
+
+    def _warn(self, message: str, offset: int) -> None:
+        line, column = self._position(offset)
+        self.warnings.append(ParseWarning(self.path, line, column, message))
 
     def _byte(self, char_index: int) -> int:
         return self.source.byte_offset(char_index)
@@ -191,9 +206,12 @@ class _Parser:
         open_escape = start + len(text)
         while continued:
             if self.index >= len(self.lines):
-                raise self._error(
-                    "unterminated line continuation at end of file", self._byte(open_escape)
+                # BuildKit ends the instruction there; so do we, and say so.
+                self._warn(
+                    "line continuation at end of file (the instruction ends there)",
+                    self._byte(open_escape),
                 )
+                break
             line = self.lines[self.index]
             self.index += 1
             stripped = line.content.lstrip(_LINE_WHITESPACE)
@@ -244,8 +262,13 @@ class _Parser:
         known = KNOWN_FLAGS.get(command)
         if known is not None:
             kind = known.get(name)
-            if kind is None:
+            if kind is None and command in STRICT_FLAGS:
                 raise self._error(f"unknown flag: --{name}", word.raw.start)
+            if kind is None:
+                self._warn(
+                    f"unknown flag --{name} on {command}: kept as written, not interpreted",
+                    word.raw.start,
+                )
             if kind is FlagKind.STRING and located_value is None:
                 raise self._error(f"missing a value on flag: --{name}", word.raw.start)
             if (

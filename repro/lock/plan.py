@@ -215,11 +215,13 @@ def plan(
 ) -> Plan:
     """Decide every reference's action, the new file bytes and the new repro.lock."""
     builder = _Builder(mode, lock, resolutions, selectors, platforms, now)
+    # What the parser read leniently (BuildKit accepts it): said once, with file:line.
+    builder.warnings.extend(str(w) for source in sources for w in source.dockerfile.warnings)
     if mode is Mode.CHECK:
         for source in sources:
             for site in source.sites:
                 builder.planned.append(_check(site, lock, resolutions))
-        return Plan(mode, tuple(builder.planned), (), None, ())
+        return Plan(mode, tuple(builder.planned), (), None, tuple(builder.warnings))
     changes: list[FileChange] = []
     for source in sources:
         replacements: list[tuple[Span, bytes]] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from repro.dockerfile import parse_dockerfile, rewrite
@@ -138,17 +140,11 @@ def test_rewrite_without_replacements_is_identity(data: bytes) -> None:
 @pytest.mark.parametrize(
     ("data", "line", "column", "message"),
     [
-        (b"FROM alpine\nRUN echo \\\n", 2, 10, "unterminated line continuation"),
-        (b"FROM alpine\nRUN echo \\\n  # only a comment\n\n", 2, 10, "unterminated line"),
-        ("FROM a\nRUN echo \u00e9 \\".encode(), 2, 12, "unterminated line continuation"),
         (b"# c\nFROM\n", 2, 1, "FROM requires an image"),
         (b"\xef\xbb\xbf  FROM --platform=linux/amd64\r\n", 1, 3, "FROM requires an image"),
         (b"FROM a b\n", 1, 8, "one or three arguments"),
         (b"FROM a IS b\n", 1, 8, "AS before the stage name"),
         (b"FROM --plat=linux/amd64 alpine\n", 1, 6, "unknown flag: --plat"),
-        (b"FROM a\nCOPY --keep-git-dir /a /b\n", 2, 6, "unknown flag: --keep-git-dir"),
-        (b"FROM a\nADD --foo=1 /a /b\n", 2, 5, "unknown flag: --foo"),
-        (b"FROM a\nRUN --privileged make\n", 2, 5, "unknown flag: --privileged"),
         (b"FROM a\nCOPY --from /a /b\n", 2, 6, "missing a value"),
         (b"FROM a\nCOPY --link=maybe /a /b\n", 2, 6, "expecting boolean"),
         (b"FROM a\nRUN cat <<EOF\nhello\n", 2, 9, "unterminated heredoc"),
@@ -182,3 +178,70 @@ def test_allowed_flags_are_accepted() -> None:
     )
     df = parse_dockerfile(data)
     assert [len(i.flags) for i in df.instructions] == [1, 3, 4, 3]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column", "message"),
+    [
+        (b"FROM alpine\nRUN echo \\\n", 2, 10, "line continuation at end of file"),
+        (b"FROM alpine\nRUN echo \\\n  # only a comment\n\n", 2, 10, "line continuation at end"),
+        ("FROM a\nRUN echo \u00e9 \\".encode(), 2, 12, "line continuation at end of file"),
+        (b"FROM a\nCOPY --keep-git-dir /a /b\n", 2, 6, "unknown flag --keep-git-dir on COPY"),
+        (b"FROM a\nADD --foo=1 /a /b\n", 2, 5, "unknown flag --foo on ADD"),
+        (b"FROM a\nRUN --device=/dev/fuse make\n", 2, 5, "unknown flag --device on RUN"),
+        (b"FROM a\nCOPY --user=me foo /tmp/\n", 2, 6, "unknown flag --user on COPY"),
+    ],
+)
+def test_what_buildkit_accepts_is_read_with_a_warning(
+    data: bytes, line: int, column: int, message: str
+) -> None:
+    parsed = parse_dockerfile(data, "Dockerfile")
+    [warning] = parsed.warnings
+    assert (warning.line, warning.column) == (line, column)
+    assert message in warning.message
+    assert str(warning).startswith(f"Dockerfile:{line}:{column}: ")
+    assert parsed.instructions[-1].line == line
+
+
+def test_flags_that_carry_references_stay_strict() -> None:
+    for data, message in [
+        (b"FROM --plat=linux/amd64 alpine\n", "unknown flag: --plat"),
+        (b"FROM a\nCOPY --from /a /b\n", "missing a value on flag: --from"),
+        (b"FROM a\nRUN --mount make\n", "missing a value on flag: --mount"),
+    ]:
+        with pytest.raises(DockerfileSyntaxError, match=message):
+            parse_dockerfile(data, "Dockerfile")
+
+
+BUILDKIT_TESTFILES = Path(__file__).resolve().parents[1] / "data" / "buildkit-parser"
+
+
+def _result_commands(result: str) -> list[str]:
+    """The instruction names of BuildKit's parser dump: one `(name ...)` per line."""
+    return [line[1:].split()[0].split(")")[0].upper() for line in result.splitlines() if line]
+
+
+@pytest.mark.parametrize("name", ["continue-at-eof", "env", "flags"])
+def test_buildkit_parser_testfiles_parse_as_buildkit_parses_them(name: str) -> None:
+    directory = BUILDKIT_TESTFILES / name
+    parsed = parse_dockerfile((directory / "Dockerfile").read_bytes(), f"{name}/Dockerfile")
+    commands = [instruction.command for instruction in parsed.instructions]
+    assert commands == _result_commands((directory / "result").read_text())
+    assert parsed.warnings, "each of these files needs a lenient reading"
+    for warning in parsed.warnings:
+        assert str(warning).startswith(f"{name}/Dockerfile:{warning.line}:")
+
+
+def test_buildkit_flags_testfile_keeps_the_flags_it_does_not_know() -> None:
+    directory = BUILDKIT_TESTFILES / "flags"
+    parsed = parse_dockerfile((directory / "Dockerfile").read_bytes(), "flags/Dockerfile")
+    copies = [i for i in parsed.instructions if i.command == "COPY"]
+    assert [[f.name for f in c.flags] for c in copies] == [
+        [],
+        ["user"],
+        ["doit"],
+        ["user", "doit"],
+        ["doit"],
+        [],
+    ]
+    assert [w.line for w in parsed.warnings] == [3, 4, 5, 5, 6]

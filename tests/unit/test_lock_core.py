@@ -374,7 +374,7 @@ def test_run_lock_is_all_or_nothing(tmp_path: Path) -> None:
 
 def test_run_lock_bad_dockerfile_writes_nothing(tmp_path: Path) -> None:
     a = write(tmp_path / "a.Dockerfile", b"FROM r.io/a:1\n")
-    write(tmp_path / "b.Dockerfile", b"FROM r.io/a:1\nCOPY --bogus=1 a b\n")
+    write(tmp_path / "b.Dockerfile", b"FROM r.io/a:1\nCOPY --link=maybe a b\n")
     resolver = FakeResolver({"r.io/a:1": D2})
     with pytest.raises(InputError, match=r"b.Dockerfile:2:\d+"):
         run_lock(LockRequest(), cwd=tmp_path, resolver=resolver)
@@ -414,3 +414,16 @@ def test_symlink_inside_project_is_written_at_its_target(tmp_path: Path) -> None
     run_lock(LockRequest(), cwd=tmp_path, resolver=FakeResolver({"r.io/a:1": D2}))
     assert (tmp_path / "Dockerfile").is_symlink()
     assert real.read_bytes() == f"FROM r.io/a:1@{D2}\n".encode()
+
+
+def test_run_lock_pins_a_file_buildkit_accepts_and_warns_with_file_and_line(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "Dockerfile", b"FROM r.io/a:1\nCOPY --user=me foo /tmp/\nRUN make \\\n")
+    resolver = FakeResolver({"r.io/a:1": D2})
+    outcome = run_lock(LockRequest(), cwd=tmp_path, resolver=resolver)
+    assert (tmp_path / "Dockerfile").read_bytes().startswith(f"FROM r.io/a:1@{D2}\n".encode())
+    assert outcome.plan.warnings[:2] == (
+        "Dockerfile:2:6: unknown flag --user on COPY: kept as written, not interpreted",
+        "Dockerfile:3:10: line continuation at end of file (the instruction ends there)",
+    )
