@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from repro.dockerfile import Dockerfile, Instruction, Span, rewrite
-from repro.oci.model import DifferenceGroup, Edit, EditKind, FixScope
+from repro.oci.groups import group_differences
+from repro.oci.model import Comparison, DifferenceGroup, Edit, EditKind, FixScope
 
 _RUN_EDITS = frozenset(
     {EditKind.APPEND_TO_RUN, EditKind.INSERT_BEFORE_IN_RUN, EditKind.REPLACE_IN_RUN}
@@ -144,26 +145,49 @@ def _layer_candidates(plan: _Plan, chain: Sequence[Stage]) -> list[int]:
 
 
 def _match_layers(
-    plan: _Plan, chain: Sequence[Stage], groups: Sequence[DifferenceGroup]
+    plan: _Plan,
+    chain: Sequence[Stage],
+    groups: Sequence[DifferenceGroup],
+    layer_texts: Mapping[str, Sequence[str | None]],
 ) -> dict[tuple[str, int], int]:
-    """(platform, layer) -> the instruction that made it, by history text, in order."""
+    """(platform, layer) -> the instruction that made it.
+
+    With the image's instruction per layer, both lists are aligned from the top (the
+    last layer is the last layer-making instruction; base layers match none). Without
+    it, by text alone: the k-th layer of one text is the k-th instruction with it.
+    """
     candidates = _layer_candidates(plan, chain)
     texts = {index: history_text(plan.instruction(index)) for index in candidates}
     matched: dict[tuple[str, int], int] = {}
+    for platform, layers in layer_texts.items():
+        position = len(candidates) - 1
+        for layer in range(len(layers) - 1, -1, -1):
+            text = normalise(layers[layer] or "")
+            for index in range(position, -1, -1):
+                if _same(texts[candidates[index]], text):
+                    matched[(platform, layer)] = candidates[index]
+                    position = index - 1
+                    break
     layers_by_text: dict[tuple[str, str], set[int]] = {}
     for group in groups:
         if group.layer is not None and group.instruction:
+            if (group.platform, group.layer) in matched:
+                continue
             key = (group.platform, normalise(group.instruction))
             layers_by_text.setdefault(key, set()).add(group.layer)
-    for (platform, text), layers in layers_by_text.items():
-        same = [i for i in candidates if texts[i] == text]
-        if not same:
-            same = [i for i in candidates if texts[i].startswith(text) or text.startswith(texts[i])]
-        # The k-th layer made by this text is the k-th instruction with it.
-        for rank, layer in enumerate(sorted(layers)):
+    for (platform, text), layer_set in layers_by_text.items():
+        same = [i for i in candidates if _same(texts[i], text)]
+        for rank, layer in enumerate(sorted(layer_set)):
             if same:
                 matched[(platform, layer)] = same[min(rank, len(same) - 1)]
     return matched
+
+
+def _same(written: str, recorded: str) -> bool:
+    """The instruction as written (flags dropped) is the one history recorded."""
+    if not written or not recorded:
+        return False
+    return written == recorded or written.startswith(recorded) or recorded.startswith(written)
 
 
 def _from_stage(plan: _Plan, index: int) -> Stage | None:
@@ -306,13 +330,18 @@ def _edited(plan: _Plan, index: int, edits: Sequence[Edit]) -> str:
 
 
 def suggest_fixes(
-    dockerfile: Dockerfile, groups: Sequence[DifferenceGroup], *, target: str | None = None
+    dockerfile: Dockerfile, comparison: Comparison, *, target: str | None = None
 ) -> SuggestedChange:
-    """The Dockerfile with every placeable fix of ``groups`` applied, and how."""
+    """The Dockerfile with every placeable fix of ``comparison`` applied, and how.
+
+    ``target`` is the stage that was built (``--target``); the last one by default.
+    """
     plan = _Plan(dockerfile, stages(dockerfile))
     chain = stage_chain(plan.all_stages, target)
+    groups = comparison.groups or group_differences(comparison.differences)
     wanted = [g for g in groups if g.fix.scope is FixScope.DOCKERFILE and g.fix.edits]
-    matched = _match_layers(plan, chain, wanted)
+    layer_texts = {p.platform: p.instructions for p in comparison.platforms if p.instructions}
+    matched = _match_layers(plan, chain, wanted, layer_texts)
     for group in wanted:
         index = matched.get((group.platform, group.layer)) if group.layer is not None else None
         if index is None:

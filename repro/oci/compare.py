@@ -95,6 +95,7 @@ def compare_images(
     found: list[Difference] = index_differences(tree_a, tree_b)
     jobs: list[LayerJob] = []
     manifest_digests: dict[str, tuple[str | None, str | None]] = {}
+    instructions: dict[str, tuple[str | None, ...]] = {}
     base_layers: set[tuple[str, int]] = set()
     epochs: dict[str, int] = {}
     for key in sorted(set(tree_a.images) | set(tree_b.images)):
@@ -103,6 +104,9 @@ def compare_images(
             image_a.manifest.digest if image_a else None,
             image_b.manifest.digest if image_b else None,
         )
+        built = image_a or image_b
+        if built is not None:
+            instructions[key] = tuple(layer_instructions(built.config_json, len(built.layers)))
         if image_a is None or image_b is None:
             continue  # reported by index_differences
         if image_a.manifest.digest == image_b.manifest.digest:
@@ -148,7 +152,11 @@ def compare_images(
     differences = sort_differences(kept)
     platforms = tuple(
         PlatformComparison(
-            key, digest_a, digest_b, tuple(d for d in differences if d.platform == key)
+            key,
+            digest_a,
+            digest_b,
+            tuple(d for d in differences if d.platform == key),
+            instructions.get(key, ()),
         )
         for key, (digest_a, digest_b) in sorted(manifest_digests.items())
     )

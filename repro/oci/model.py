@@ -7,7 +7,7 @@ JSON schema (kind "oci-comparison", schema_version COMPARISON_SCHEMA_VERSION):
   image_digest_a/b   digest of the image index.json names (index_digest if it names several)
   attestations_a/b   [{"digest", "refers_to"}] provenance/SBOM manifests, sorted by digest
   platforms          [{"platform", "manifest_digest_a", "manifest_digest_b", "identical",
-                       "difference_count"}] sorted by platform
+                       "difference_count", "layer_instructions"}] sorted by platform
   differences        [Difference.to_json_dict()] sorted by (platform, layer, path, field, ...);
                      each names its "group" (an index into groups), a file entry its "size",
                      a content change its "evidence" (ContentEvidence.to_json_dict())
@@ -15,7 +15,8 @@ JSON schema (kind "oci-comparison", schema_version COMPARISON_SCHEMA_VERSION):
                      cause, with the fix made from what was seen there
   counts             {"total", "ignored", "by_cause": {cause_id: n}, "by_area": {area: n}}
 
-Version 2 added groups, and size, evidence and group to each difference.
+Version 2 added groups, each platform's layer_instructions, and size, evidence and group
+to each difference.
 """
 
 from __future__ import annotations
@@ -276,6 +277,8 @@ class PlatformComparison:
     manifest_digest_a: str | None  # None: the platform is missing on that side
     manifest_digest_b: str | None
     differences: tuple[Difference, ...]
+    # The instruction that made each layer (A's history; B's where A has none).
+    instructions: tuple[str | None, ...] = ()
 
     @property
     def identical(self) -> bool:
@@ -290,6 +293,7 @@ class PlatformComparison:
             "manifest_digest_b": self.manifest_digest_b,
             "identical": self.identical,
             "difference_count": len(self.differences),
+            "layer_instructions": list(self.instructions),
         }
 
 

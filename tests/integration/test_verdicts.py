@@ -169,9 +169,7 @@ def _run_fixture(name: str, root: Path) -> FixtureRun:
     finally:
         shutil.rmtree(keep, ignore_errors=True)
     dockerfile = repo / "Dockerfile"
-    suggestion = suggest_fixes(
-        parse_dockerfile(dockerfile.read_bytes(), "Dockerfile"), comparison.groups
-    )
+    suggestion = suggest_fixes(parse_dockerfile(dockerfile.read_bytes(), "Dockerfile"), comparison)
     second = None
     if EXPECTED[name].one_round_fix and suggestion.changed:
         dockerfile.write_bytes(suggestion.updated)
