@@ -23,8 +23,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("FROM localhost:5000/a:1\nCOPY --bogus=x a b\n", "Dockerfile:2:6"),
-        ("FROM localhost:5000/a:1\nRUN echo \\", "Dockerfile:2:"),
+        ("FROM localhost:5000/a:1\nCOPY --link=maybe a b\n", "Dockerfile:2:6"),
+        ("FROM --bogus=x localhost:5000/a:1\n", "Dockerfile:1:6"),
         ("FROM\n", "Dockerfile:1:"),
         ("FROM localhost:5000/UPPER:1\n", "Dockerfile:1:6"),
     ],

@@ -18,13 +18,14 @@ BASE = "FROM localhost:5000/library/python:3.11-slim"
 
 
 def _diff(
-    layer: int, instruction: str, path: str, field: str = "content", **kw: object
+    layer: int,
+    instruction: str,
+    path: str,
+    field: str = "content",
+    a: str = "sha256:a",
+    b: str = "sha256:b",
 ) -> Difference:
-    value_a = kw.get("a", "sha256:a")
-    value_b = kw.get("b", "sha256:b")
-    diff = Difference(
-        "linux/amd64", "file", layer, instruction, path, field, "changed", value_a, value_b
-    )  # type: ignore[arg-type]
+    diff = Difference("linux/amd64", "file", layer, instruction, path, field, "changed", a, b)
     return classify(diff)
 
 
