@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tarfile
 from pathlib import Path
 
@@ -64,3 +65,56 @@ def test_missing_image_is_exit_2(tmp_path: Path) -> None:
     write_image(tmp_path / "a", [BASE, APP])
     result = runner.invoke(app, ["compare", str(tmp_path / "a"), str(tmp_path / "nowhere")])
     assert result.exit_code == 2
+
+
+def _pycs(mtime: int) -> LayerFiles:
+    header = b"\xa7\x0d\x0d\x0a" + bytes(4) + mtime.to_bytes(4, "little") + bytes(4)
+    return {f"app/__pycache__/m{n:02d}.cpython-311.pyc": (header + b"code", {}) for n in range(30)}
+
+
+def _grouped_pair(tmp_path: Path) -> tuple[str, str]:
+    log = "var/log/dpkg.log"
+    write_image(tmp_path / "a", [BASE, _pycs(1700000000), {log: (b"2024-01-01\n", {})}])
+    write_image(tmp_path / "b", [BASE, _pycs(1700000009), {log: (b"2024-02-02\n", {})}])
+    return str(tmp_path / "a"), str(tmp_path / "b")
+
+
+def test_differences_are_one_line_per_layer_and_cause_with_the_fix_once(tmp_path: Path) -> None:
+    a, b = _grouped_pair(tmp_path)
+    result = runner.invoke(app, ["compare", a, b], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    [pyc] = [line for line in lines if "── pyc-timestamp  " in line]
+    assert "30 files, 600 B: /app/__pycache__/m00.cpython-311.pyc" in pyc
+    assert "(+27 more)" in result.output
+    assert sum("fix:" in line for line in lines) == 2  # one per group
+    assert result.output.count("ARG SOURCE_DATE_EPOCH") == 1
+    # Made from what was seen: the one log that differed in that layer, nothing else.
+    assert "fix: delete them at the end of this RUN: `&& rm -rf /var/log/dpkg.log`" in lines[-2]
+
+
+def test_verbose_lists_every_file_and_max_diffs_limits_groups(tmp_path: Path) -> None:
+    a, b = _grouped_pair(tmp_path)
+    verbose = runner.invoke(app, ["compare", "--verbose", a, b], env={"COLUMNS": "200"})
+    assert all(f"m{n:02d}.cpython-311.pyc" in verbose.output for n in range(30))
+    assert verbose.output.count("first difference at byte 8") == 30
+    limited = runner.invoke(app, ["compare", "--max-diffs", "1", a, b], env={"COLUMNS": "200"})
+    assert "pyc-timestamp" in limited.output
+    assert "── package-manager-state" not in limited.output
+    assert "… and 1 more group of differences" in limited.output
+
+
+def test_json_keeps_every_difference_and_adds_the_groups(tmp_path: Path) -> None:
+    a, b = _grouped_pair(tmp_path)
+    result = runner.invoke(app, ["compare", "--json", a, b])
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 2
+    files = [d for d in document["differences"] if d["area"] == "file"]
+    assert len(files) == 31
+    groups = document["groups"]
+    pyc = groups[files[0]["group"]]
+    assert pyc["cause"]["id"] == "pyc-timestamp" and pyc["path_count"] == 30
+    assert pyc["fix"]["edits"] == [
+        {"kind": "add-stage-arg", "text": "SOURCE_DATE_EPOCH", "pattern": None}
+    ]
+    assert files[0]["evidence"]["first_difference"] == 8
