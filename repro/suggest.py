@@ -226,45 +226,50 @@ def _place(plan: _Plan, group: DifferenceGroup, index: int) -> None:
             )
             return
         if source is not None and run_edits:
-            found = None
+            source_run = None
             if not any(edit.kind is EditKind.APPEND_TO_RUN for edit in run_edits):
-                found = _run_with(plan, source, [e for e in run_edits if e.kind in _PATTERN_EDITS])
-            if found is None:
+                source_run = _run_with(
+                    plan, source, [e for e in run_edits if e.kind in _PATTERN_EDITS]
+                )
+            if source_run is None:
                 plan.unresolved.append(
                     _unresolved(
                         group, f"no RUN of stage {source.name or source.index} to change for it"
                     )
                 )
                 return
-            target, arg_stages = found, [plan.stage_of(found)]
+            target, arg_stages = source_run, [plan.stage_of(source_run)]
         elif source is not None:
             # The files were made in that stage (or one it is built FROM): declare it there.
             arg_stages = stage_chain(plan.all_stages[: source.index + 1], source.name or None)
     target_text = plan.instruction(target).arguments.text
-    applied = 0
+    pattern_edits = [e for e in edits if e.kind in _PATTERN_EDITS]
+    found = [e for e in pattern_edits if re.search(e.pattern, target_text)]
+    if pattern_edits and not found:
+        # Alternatives for tools this RUN does not run: nothing here to change, not even
+        # the ARG those edits would need.
+        plan.unresolved.append(
+            _unresolved(group, f"line {plan.instruction(target).line} runs none of the tools")
+        )
+        return
     for edit in edits:
         if edit.kind is EditKind.ADD_STAGE_ARG:
             for stage in arg_stages:
                 plan.args.setdefault(stage.index, {}).setdefault(edit.text, set()).add(
                     group.cause_id
                 )
-            applied += 1
-            continue
-        if edit.kind in _PATTERN_EDITS and not re.search(edit.pattern, target_text):
-            continue  # an alternative for another tool, or already done
-        if edit.kind is EditKind.SET_COPY_FLAG and plan.instruction(target).command not in (
+        elif edit.kind in _PATTERN_EDITS and edit not in found:
+            continue  # an alternative for another tool
+        elif edit.kind is EditKind.SET_COPY_FLAG and plan.instruction(target).command not in (
             "COPY",
             "ADD",
         ):
-            continue
-        plan.edits.setdefault(target, []).append((edit, group.cause_id))
-        applied += 1
-    pattern_edits = [e for e in edits if e.kind in _PATTERN_EDITS]
-    placed = [e for e, _ in plan.edits.get(target, []) if e in pattern_edits]
-    if not applied or (pattern_edits and not placed):
-        plan.unresolved.append(
-            _unresolved(group, f"nothing to change in line {plan.instruction(target).line}")
-        )
+            plan.unresolved.append(
+                _unresolved(group, f"line {plan.instruction(target).line} is no COPY")
+            )
+            return
+        else:
+            plan.edits.setdefault(target, []).append((edit, group.cause_id))
 
 
 def _unresolved(group: DifferenceGroup, reason: str) -> Unresolved:

@@ -175,3 +175,18 @@ def test_the_unified_diff_names_the_file() -> None:
     )
     [suggestion] = [s for s in change.suggestions if s.line == 2]
     assert suggestion.original == run and suggestion.causes == ("clock-in-content",)
+
+
+def test_an_archiver_no_edit_knows_changes_nothing() -> None:
+    dockerfile = (
+        f"{BASE} AS build\nRUN cd /build && fastjar cf tide.jar -C classes .\n"
+        "FROM localhost:5000/library/busybox:1.35\n"
+        "COPY --from=build /build/tide.jar /opt/tide.jar\n"
+    )
+    change = suggest_fixes(
+        parse_dockerfile(dockerfile.encode(), "D"),
+        _comparison(_diff(1, "COPY /build/tide.jar /opt/tide.jar", "/opt/tide.jar")),
+    )
+    assert not change.changed  # not even the ARG the zip edits would need
+    [unresolved] = change.unresolved
+    assert unresolved.cause_id == "archive-timestamps"
