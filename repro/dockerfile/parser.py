@@ -117,7 +117,7 @@ class _Parser:
             directives=tuple(directives),
             instructions=tuple(instructions),
             line_starts=self.line_starts,
-            warnings=tuple(self.warnings),
+            warnings=tuple(sorted(self.warnings, key=lambda w: (w.line, w.column))),
         )
 
     # -- errors and positions ------------------------------------------------------
