@@ -199,11 +199,12 @@ def runs(
             name: pool.submit(_run_fixture, name, root) for name in sorted(NAMES, key=_heavy_first)
         }
         results = {name: future.result() for name, future in futures.items()}
-    timing = {
-        name: (run.first.seconds, run.second.seconds if run.second else None)
-        for name, run in results.items()
-    }
-    print(f"\nverdict fixtures: {time.monotonic() - started:.0f}s in all; per fixture {timing}")
+    print(f"\nverdict fixtures: {time.monotonic() - started:.0f}s in all")
+    for name, run in sorted(results.items()):
+        second = run.second.returncode if run.second else None
+        seconds = (run.first.seconds, run.second.seconds if run.second else None)
+        causes = sorted(run.causes)
+        print(f"  {name}: exit {run.first.returncode}, {causes}, fixed: {second}, {seconds}")
     yield results
 
 
