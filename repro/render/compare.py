@@ -26,6 +26,7 @@ from repro.oci.model import (
     FixScope,
     printable,
 )
+from repro.signoff.units import human_bytes
 
 DERIVED_CAUSE = "follows-from-layers"
 EXAMPLE_PATHS = 3
@@ -36,16 +37,6 @@ WINDOW_SHOWN = 24  # bytes of evidence shown per side
 def _short(value: JsonValue, limit: int = 80) -> str:
     text = "∅" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def human_size(size: int) -> str:
-    """Decimal units, as `docker images` shows sizes: 84 B, 12.0 kB, 180.3 MB."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
 
 
 def short_digest(digest: str | None) -> str:
@@ -133,7 +124,7 @@ def _count_text(group: DifferenceGroup) -> str:
     )
     text = f"{count} {noun}"
     if files and group.total_bytes:
-        text += f", {human_size(group.total_bytes)}"
+        text += f", {human_bytes(group.total_bytes)}"
     examples = ", ".join(path or "(whole)" for path in paths[:EXAMPLE_PATHS])
     more = f" (+{len(paths) - EXAMPLE_PATHS} more)" if len(paths) > EXAMPLE_PATHS else ""
     return f"{text}: {examples}{more}"

@@ -19,12 +19,13 @@ from repro.release.service import (
     ReleaseOutcome,
     SignatureStatus,
 )
-from repro.render.compare import differences_tree, human_size, short_digest
+from repro.render.compare import differences_tree, short_digest
 from repro.render.verify import verification_summary
+from repro.signoff.units import human_bytes
 
 
 def signed_size(delta: int) -> str:
-    return ("+" if delta >= 0 else "-") + human_size(abs(delta))
+    return ("+" if delta >= 0 else "-") + human_bytes(abs(delta))
 
 
 def _epoch(epoch: int) -> str:
@@ -99,7 +100,7 @@ def show_view(release: Release, status: SignatureStatus) -> RenderableType:
         parts.append(
             Text(
                 f"{image.platform}  manifest {image.manifest}\n"
-                f"  config {image.config}  size {human_size(image.size)}",
+                f"  config {image.config}  size {human_bytes(image.size)}",
                 style="bold cyan",
             )
         )
@@ -112,7 +113,7 @@ def show_view(release: Release, status: SignatureStatus) -> RenderableType:
             table.add_row(
                 str(position),
                 short_digest(layer.digest),
-                human_size(layer.size),
+                human_bytes(layer.size),
                 layer.instruction or "(unknown)",
             )
         parts.append(table)
@@ -192,7 +193,7 @@ def diff_view(diff: ReleaseDiff) -> RenderableType:
     parts.extend(Text(f"  {line}") for line in diff.commits or ("(none)",))
     for platform in diff.platforms:
         size = (
-            f"{human_size(platform.old_size)} -> {human_size(platform.new_size)} "
+            f"{human_bytes(platform.old_size)} -> {human_bytes(platform.new_size)} "
             f"({signed_size(platform.new_size - platform.old_size)})"
             if platform.old_size is not None and platform.new_size is not None
             else "only in one release"
@@ -211,7 +212,7 @@ def diff_view(diff: ReleaseDiff) -> RenderableType:
             else:
                 detail = f"{short_digest(layer.digest if layer else None)}"
                 if layer:
-                    detail += f", {human_size(layer.size)}"
+                    detail += f", {human_bytes(layer.size)}"
             parts.append(Text(f"  {change.kind:<8} layer {change.position}  {instruction}"))
             parts.append(Text(f"           {detail}"))
         parts.append(
