@@ -15,9 +15,9 @@ from repro.cli._options import (
     GitContextArgument,
     JsonOption,
     MaxDiffsOption,
-    VerboseOption,
     PlatformsOption,
     TargetOption,
+    VerboseOption,
     build_options,
 )
 from repro.render.console import stderr, stdout

@@ -14,9 +14,9 @@ from repro.cli._options import (
     EpochOption,
     GitContextArgument,
     MaxDiffsOption,
-    VerboseOption,
     PlatformsOption,
     TargetOption,
+    VerboseOption,
     build_options,
 )
 from repro.render.console import stderr, stdout

@@ -5,7 +5,7 @@ of volatile files was seen, e.g. ``/var/lib/apt/lists/*``), including the family
 the layer holds that happened to match this time: deleting all of them in one edit
 reaches identical in one round, not after one round per file that differed by chance.
 Each Fix carries its mechanical edits (repro.oci.model.Edit) for the instruction that
-made the layer; repro.suggest turns them into the exact Dockerfile change.
+made the layer; repro.verify.suggest turns them into the exact Dockerfile change.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each fixture is committed to a fresh git repository and verified with `repro ver
 (A and B on the two builders scripts/setup starts, concurrently). Its expected.toml
 states the verdict, the causes that must be named, and whether repro's suggested change
 reaches identical in one round: for those, the test applies the change that
-repro.suggest makes from the comparison of the kept images, commits it and verifies
+repro.verify.suggest makes from the comparison of the kept images, commits it and verifies
 again. All fixtures run in one pass, two at a time, before the assertions.
 """
 
@@ -26,7 +26,7 @@ import pytest
 
 from repro.dockerfile import parse_dockerfile
 from repro.oci import Comparison, compare_images, open_image
-from repro.suggest import SuggestedChange, suggest_fixes
+from repro.verify.suggest import SuggestedChange, suggest_fixes
 from tests.integration.conftest import GIT_ENV, REPO_ROOT, repro_bin
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""Fixes made from what was seen, and the exact Dockerfile change repro.suggest makes of them."""
+"""Fixes made from what was seen, and the exact Dockerfile change repro.verify.suggest makes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from repro.oci.model import (
     LayerInventory,
     PlatformComparison,
 )
-from repro.suggest import suggest_fixes
+from repro.verify.suggest import suggest_fixes
 
 BASE = "FROM localhost:5000/library/python:3.11-slim"
 

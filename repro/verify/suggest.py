@@ -8,8 +8,8 @@ FROM. A RUN edit on a ``COPY --from=stage`` layer goes to the RUN of that stage 
 the edit's pattern finds (the compiler call, the archiver), and ``ARG`` goes into the
 stage of the instruction it serves. What cannot be placed stays unresolved, with why.
 
-This module imports both pure cores, which never import each other; it belongs to the
-verify use case and may move under repro/verify/ once that package exists.
+The pure part of the verify use case: it imports both pure cores (which never import
+each other) and nothing else of repro; `repro verify --suggest` is to print its result.
 """
 
 from __future__ import annotations
