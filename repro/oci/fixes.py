@@ -89,9 +89,9 @@ def _is_run(instruction: str | None) -> bool:
     return (instruction or "").startswith("RUN")
 
 
-def _is_copy_from_stage(instruction: str | None) -> bool:
-    # BuildKit's history drops COPY's flags: a COPY of a stage's files reads `COPY /abs ...`
-    # and a COPY from the build context reads `COPY relative ...`; both start with COPY.
+def _is_copy(instruction: str | None) -> bool:
+    # BuildKit's history drops COPY's flags, so a `COPY --from=stage` of compiled files
+    # looks like any COPY here; repro.verify.suggest follows --from to the stage.
     return (instruction or "").startswith(("COPY", "ADD"))
 
 
@@ -110,7 +110,7 @@ def _remove_fix(cause_id: str, instruction: str | None, paths: Sequence[str]) ->
 
 
 def _pyc_fix(cause_id: str, instruction: str | None, paths: Sequence[str]) -> Fix:
-    if _is_run(instruction) or _is_copy_from_stage(instruction):
+    if _is_run(instruction) or _is_copy(instruction):
         return Fix(
             cause_id,
             FixScope.DOCKERFILE,
