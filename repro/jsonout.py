@@ -19,6 +19,25 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def go_json(value: Any) -> bytes:
+    """JSON as Go's encoding/json writes it: compact, fields in the order given (build dicts
+    in struct order, maps sorted), non-ASCII raw, and ``<``, ``>``, ``&``, U+2028, U+2029
+    escaped. For documents that must be byte-identical to what cosign (Go) writes."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in _GO_ESCAPES:
+        text = text.replace(char, escaped)  # these never occur outside strings
+    return text.encode("utf-8")
+
+
+_GO_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+
+
 def document(
     kind: str, body: dict[str, Any], *, schema_version: int = JSON_SCHEMA_VERSION
 ) -> dict[str, Any]:

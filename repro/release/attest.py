@@ -1,6 +1,7 @@
-"""Signed release statements: in-toto Statement v1 in a DSSE envelope, Ed25519 keys.
+"""Signed statements: in-toto Statements in DSSE envelopes, as cosign writes and reads them.
 
-Pure: bytes in, bytes and dataclasses out (no files, no network).
+Pure: bytes in, bytes and dataclasses out (no files, no network). Keys are repro.release.keys
+(ECDSA P-256 or Ed25519).
 
 * The statement (``payloadType`` ``application/vnd.in-toto+json``)::
 
@@ -10,35 +11,43 @@ Pure: bytes in, bytes and dataclasses out (no files, no network).
      "predicateType": "https://repro.dev/release/v1",
      "predicate": <the [[release]] table of repro.lock, as JSON>}
 
-  serialised as JSON with sorted keys and no whitespace.
+  serialised as JSON with sorted keys and no whitespace. ``cosign attest`` writes
+  ``_type`` ``https://in-toto.io/Statement/v0.1`` with the same fields; both are read.
 * The envelope (DSSE v1, https://github.com/secure-systems-lab/dsse)::
 
-    {"payload": "<base64 statement>", "payloadType": "application/vnd.in-toto+json",
-     "signatures": [{"keyid": "<key id>", "sig": "<base64 Ed25519 signature over PAE>"}]}
+    {"payloadType": "application/vnd.in-toto+json", "payload": "<base64 statement>",
+     "signatures": [{"keyid": "<key id>", "sig": "<base64 signature over PAE>"}]}
 
-  where PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body.
-* A key id is ``sha256:`` and the hex SHA-256 of the raw 32-byte Ed25519 public key.
+  where PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, and the
+  signature is ECDSA P-256 over SHA-256 (ASN.1 DER) or Ed25519 (see keys.py). cosign
+  writes ``"keyid": ""``; repro writes the key's SSH SHA-256 fingerprint, the one value
+  besides "" that sigstore-go's verifier does not skip. Verifiers ignore the keyid here:
+  every signature is tried with the key given.
+* A Sigstore bundle v0.3 (cosign's ``--new-bundle-format``, the OCI 1.1 referrer form)
+  wraps one envelope: ``{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+  "verificationMaterial": {"publicKey": {"hint": "<base64 SHA-256 of the DER public
+  key>"}}, "dsseEnvelope": <the envelope>}``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from repro.errors import InputError, VerdictError
-from repro.jsonout import canonical_json
-from repro.oci.mediatypes import IN_TOTO
+from repro.jsonout import canonical_json, go_json
+from repro.oci.mediatypes import IN_TOTO, SIGSTORE_BUNDLE_V03
+from repro.release import keys
+from repro.release.keys import SigningKey, VerifyingKey
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+# What `cosign attest` writes (in-toto-golang's Statement); same fields as v1.
+STATEMENT_TYPE_V01 = "https://in-toto.io/Statement/v0.1"
+STATEMENT_TYPES = (STATEMENT_TYPE, STATEMENT_TYPE_V01)
 PREDICATE_TYPE = "https://repro.dev/release/v1"
 # The predicate of a signed `repro signoff` report: the report's JSON document.
 SIGNOFF_PREDICATE_TYPE = "https://repro.dev/signoff/v1"
@@ -93,7 +102,21 @@ class Envelope:
         }
 
     def dumps(self) -> bytes:
+        """The envelope file repro stores next to repro.lock (sorted, indented)."""
         return json.dumps(self.to_json(), sort_keys=True, indent=2).encode("utf-8") + b"\n"
+
+    def compact(self) -> bytes:
+        """The envelope as cosign serialises it (Go field order, no whitespace): the layer
+        blob of an attestation."""
+        document = {
+            "payloadType": self.payload_type,
+            "payload": base64.b64encode(self.payload).decode("ascii"),
+            "signatures": [
+                {"keyid": s.keyid, "sig": base64.b64encode(s.sig).decode("ascii")}
+                for s in self.signatures
+            ],
+        }
+        return go_json(document)
 
 
 def _b64decode(text: object, what: str) -> bytes:
@@ -139,78 +162,181 @@ def parse_envelope(data: bytes, where: str = "the envelope") -> Envelope:
     )
 
 
-# -- keys --------------------------------------------------------------------------------
+# -- signing and verifying --------------------------------------------------------------
 
 
 def generate_key() -> tuple[bytes, bytes]:
-    """A new Ed25519 key pair: (private key PKCS#8 PEM, public key SubjectPublicKeyInfo PEM)."""
-    private = Ed25519PrivateKey.generate()
-    private_pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return private_pem, public_pem(private.public_key())
+    """A new Ed25519 key pair: (unencrypted PKCS#8 PEM, SubjectPublicKeyInfo PEM).
+
+    What `repro keygen` writes today; cosign cannot use an unencrypted key with --key, so
+    keygen moves to keys.generate + keys.private_pem (ECDSA P-256, ENCRYPTED SIGSTORE
+    PRIVATE KEY, password from COSIGN_PASSWORD) when the CLI is rewired.
+    """
+    private = keys.generate(keys.Algorithm.ED25519)
+    return keys.unencrypted_pem(private), keys.public_pem(private.public_key())
 
 
-def public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+def load_private_key(data: bytes, where: str, password: bytes | None = None) -> SigningKey:
+    return keys.load_private_key(data, where, password)
 
 
-def load_private_key(data: bytes, where: str) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        # The message never includes the key material.
-        raise InputError(
-            f"{where} is not an unencrypted PEM private key",
-            hint="create one with `repro keygen`",
-        ) from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(f"{where} is not an Ed25519 key", hint="create one with `repro keygen`")
-    return key
+def load_public_key(data: bytes, where: str) -> VerifyingKey:
+    return keys.load_public_key(data, where)
 
 
-def load_public_key(data: bytes, where: str) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{where} is not a PEM public key") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise InputError(f"{where} is not an Ed25519 public key")
-    return key
+def key_id(key: VerifyingKey) -> str:
+    return keys.key_id(key)
 
 
-def key_id(key: Ed25519PublicKey) -> str:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+def sign(payload: bytes, key: SigningKey, payload_type: str = IN_TOTO) -> Envelope:
+    signature = keys.sign_message(key, pae(payload_type, payload))
+    return Envelope(payload_type, payload, (Signature(keys.key_id(key.public_key()), signature),))
 
 
-def sign(payload: bytes, key: Ed25519PrivateKey, payload_type: str = IN_TOTO) -> Envelope:
-    signature = key.sign(pae(payload_type, payload))
-    return Envelope(payload_type, payload, (Signature(key_id(key.public_key()), signature),))
-
-
-def verify_envelope(envelope: Envelope, key: Ed25519PublicKey) -> None:
-    """Raise VerdictError unless a signature in ``envelope`` verifies with ``key``."""
+def verify_envelope(envelope: Envelope, key: VerifyingKey) -> Signature:
+    """The signature in ``envelope`` that verifies with ``key``; VerdictError when none does."""
     if envelope.payload_type != IN_TOTO:
         raise VerdictError(
             f"the envelope's payloadType is {envelope.payload_type!r}, not {IN_TOTO!r}"
         )
     message = pae(envelope.payload_type, envelope.payload)
     for signature in envelope.signatures:
-        try:
-            key.verify(signature.sig, message)
-        except InvalidSignature:
-            continue
-        return
+        if keys.verify_message(key, signature.sig, message):
+            return signature
     ids = ", ".join(s.keyid or "(no keyid)" for s in envelope.signatures)
     raise VerdictError(
-        f"the signature does not verify with key {key_id(key)} (signed by {ids}): "
+        f"the signature does not verify with key {keys.key_id(key)} (signed by {ids}): "
         "the envelope was altered or signed with another key"
     )
+
+
+# -- statements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    digests: Mapping[str, str]  # algorithm -> lowercase hex, as the DigestSet gives it
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An in-toto Statement (v1, or cosign's v0.1) as signed."""
+
+    type: str
+    subjects: tuple[Subject, ...]
+    predicate_type: str
+    predicate: Mapping[str, Any] = field(default_factory=dict)
+
+    def names(self, digest: str) -> bool:
+        """Whether a subject is the artifact ``digest`` (``sha256:<hex>``), by digest only,
+        as the in-toto spec and cosign's claim check match subjects."""
+        algorithm, _, hexdigest = digest.partition(":")
+        return any(subject.digests.get(algorithm) == hexdigest for subject in self.subjects)
+
+    @property
+    def subject_digests(self) -> tuple[str, ...]:
+        return tuple(
+            f"{algorithm}:{value}"
+            for subject in self.subjects
+            for algorithm, value in sorted(subject.digests.items())
+        )
+
+
+def parse_statement(payload: bytes, where: str = "the signed payload") -> Statement:
+    """The statement an envelope signs; anything that is not one is a verdict (exit 1)."""
+    try:
+        document = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VerdictError(f"{where} is not JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise VerdictError(f"{where} is not an in-toto statement")
+    kind, predicate_type = document.get("_type"), document.get("predicateType")
+    if kind not in STATEMENT_TYPES:
+        raise VerdictError(f"{where} is not an in-toto statement (_type {kind!r})")
+    if not isinstance(predicate_type, str) or not predicate_type:
+        raise VerdictError(f"{where} has no predicateType")
+    subjects = []
+    raw_subjects = document.get("subject")
+    for raw in raw_subjects if isinstance(raw_subjects, list) else []:
+        digests = raw.get("digest") if isinstance(raw, dict) else None
+        if not isinstance(digests, dict):
+            continue
+        name = raw.get("name")
+        subjects.append(
+            Subject(
+                name=name if isinstance(name, str) else "",
+                digests={k: v for k, v in digests.items() if isinstance(v, str)},
+            )
+        )
+    if not subjects:
+        raise VerdictError(f"{where} names no subject with a digest")
+    predicate = document.get("predicate")
+    return Statement(
+        type=kind,
+        subjects=tuple(subjects),
+        predicate_type=predicate_type,
+        predicate=predicate if isinstance(predicate, dict) else {},
+    )
+
+
+def verify_attestation(
+    envelope: Envelope, key: VerifyingKey, *, digest: str, predicate_type: str
+) -> Statement:
+    """The statement in ``envelope``, once its signature verifies with ``key``, it names the
+    image ``digest`` and it is of ``predicate_type``. Each failure is one VerdictError line:
+    another key or an altered payload, another subject, another predicate type."""
+    verify_envelope(envelope, key)
+    statement = parse_statement(envelope.payload)
+    if statement.predicate_type != predicate_type:
+        raise VerdictError(
+            f"the attestation is of predicate type {statement.predicate_type!r}, "
+            f"not {predicate_type!r}"
+        )
+    if not statement.names(digest):
+        shown = ", ".join(statement.subject_digests)
+        raise VerdictError(f"the attestation is about {shown}, not the image {digest}")
+    return statement
+
+
+# -- Sigstore bundles (cosign --new-bundle-format) ---------------------------------------
+
+
+def bundle(envelope: Envelope, key: VerifyingKey) -> bytes:
+    """A Sigstore bundle v0.3 around ``envelope`` signed by ``key``, as cosign writes one.
+
+    A bundle's envelope holds exactly one signature (sigstore-go refuses others).
+    """
+    if len(envelope.signatures) != 1:
+        raise InputError("a Sigstore bundle holds an envelope with exactly one signature")
+    dsse = envelope.to_json()
+    document = {
+        "mediaType": SIGSTORE_BUNDLE_V03,
+        "verificationMaterial": {"publicKey": {"hint": keys.sigstore_hint(key)}},
+        "dsseEnvelope": {
+            "payload": dsse["payload"],
+            "payloadType": dsse["payloadType"],
+            "signatures": dsse["signatures"],
+        },
+    }
+    return go_json(document)
+
+
+def parse_bundle(data: bytes, where: str = "the bundle") -> Envelope:
+    """The DSSE envelope in a Sigstore bundle (v0.1 to v0.3); a verdict when there is none."""
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VerdictError(f"{where} is not valid JSON: {exc}") from exc
+    media_type = document.get("mediaType") if isinstance(document, dict) else None
+    if not isinstance(media_type, str) or not media_type.startswith(
+        "application/vnd.dev.sigstore.bundle"
+    ):
+        raise VerdictError(f"{where} is not a Sigstore bundle (mediaType {media_type!r})")
+    envelope = document.get("dsseEnvelope")
+    if not isinstance(envelope, dict):
+        raise VerdictError(f"{where} holds a message signature, not a DSSE envelope")
+    return parse_envelope(json.dumps(envelope).encode(), where)
 
 
 # -- the statement against the record ----------------------------------------------------
@@ -229,7 +355,7 @@ def statement_mismatches(payload: bytes, digest: str, predicate: Mapping[str, An
     if not isinstance(statement, dict):
         return ["the signed payload is not an in-toto statement"]
     problems: list[str] = []
-    if statement.get("_type") != STATEMENT_TYPE:
+    if statement.get("_type") not in STATEMENT_TYPES:
         problems.append(f"_type is {statement.get('_type')!r}, not {STATEMENT_TYPE!r}")
     if statement.get("predicateType") != PREDICATE_TYPE:
         problems.append(

@@ -105,7 +105,7 @@ def test_mismatches_name_the_field_that_differs() -> None:
 
 def test_key_files_are_checked() -> None:
     private_pem, public_pem = attest.generate_key()
-    with pytest.raises(InputError, match="not an unencrypted PEM private key"):
+    with pytest.raises(InputError, match="holds a PUBLIC KEY, not a private key"):
         attest.load_private_key(public_pem, "k.pub")
     with pytest.raises(InputError):
         attest.load_public_key(private_pem, "k.key")
