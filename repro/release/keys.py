@@ -252,7 +252,8 @@ def _supported_private(key: object, where: str) -> SigningKey:
         _check_curve(key.curve, where)
         return key
     raise InputError(
-        f"{where} is a {_kind(key)} key; repro signs with ECDSA P-256 or Ed25519", hint=_HINT
+        f"{where}: {_kind(key)} keys are not supported; repro signs with ECDSA P-256 or Ed25519",
+        hint=_HINT,
     )
 
 
@@ -267,7 +268,9 @@ def load_public_key(data: bytes, where: str) -> VerifyingKey:
     if isinstance(key, ec.EllipticCurvePublicKey):
         _check_curve(key.curve, where)
         return key
-    raise InputError(f"{where} is a {_kind(key)} public key; repro verifies ECDSA P-256 or Ed25519")
+    raise InputError(
+        f"{where}: {_kind(key)} keys are not supported; repro verifies ECDSA P-256 or Ed25519"
+    )
 
 
 def _check_curve(curve: ec.EllipticCurve, where: str) -> None:

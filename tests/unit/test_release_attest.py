@@ -1,17 +1,23 @@
-"""DSSE / in-toto signing: the PAE known answer, signatures, and tamper detection."""
+"""DSSE / in-toto signing: the PAE known answer, signatures with both key types, tamper
+detection, what an attestation must name, and envelopes the real cosign made."""
 
 from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 
 from repro.errors import InputError, VerdictError
-from repro.release import attest
+from repro.release import attest, keys
 
 DIGEST = "sha256:" + "ab" * 32
 PREDICATE = {"version": "1.0", "digest": DIGEST, "image": [{"layer": [{"digest": DIGEST}]}]}
+COSIGN = Path(__file__).resolve().parents[1] / "fixtures" / "cosign"
+# The image the cosign fixtures attest (tests/fixtures/cosign/README.md).
+COSIGN_SUBJECT = "sha256:eb39652c15670129f51d76cab312f0c7a377c61d4707bffdf3f35ed2c33cb875"
+ALGORITHMS = list(keys.Algorithm)
 
 
 def test_pae_known_answer_from_the_dsse_spec() -> None:
@@ -37,60 +43,83 @@ def test_statement_is_in_toto_v1_with_the_index_digest_as_subject() -> None:
         attest.make_statement("x", "md5:00", PREDICATE)
 
 
-def _signed() -> tuple[attest.Envelope, bytes, bytes]:
-    private_pem, public_pem = attest.generate_key()
-    key = attest.load_private_key(private_pem, "k")
-    envelope = attest.sign(attest.make_statement("image", DIGEST, PREDICATE), key)
-    return envelope, private_pem, public_pem
+def _signed(
+    algorithm: keys.Algorithm = keys.Algorithm.ECDSA_P256,
+) -> tuple[attest.Envelope, keys.SigningKey]:
+    key = keys.generate(algorithm)
+    return attest.sign(attest.make_statement("image", DIGEST, PREDICATE), key), key
 
 
-def test_envelope_round_trips_and_verifies_over_pae() -> None:
-    envelope, _, public_pem = _signed()
-    public = attest.load_public_key(public_pem, "p")
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_envelope_round_trips_and_verifies_over_pae(algorithm: keys.Algorithm) -> None:
+    envelope, key = _signed(algorithm)
+    public = key.public_key()
     document = json.loads(envelope.dumps())
     assert document["payloadType"] == "application/vnd.in-toto+json"
-    assert document["signatures"][0]["keyid"] == attest.key_id(public)
+    # The keyid is the SSH fingerprint: the one non-empty value sigstore-go accepts.
+    assert document["signatures"][0]["keyid"] == keys.key_id(public)
+    assert document["signatures"][0]["keyid"].startswith("SHA256:")
     # The signature is over PAE(type, payload), checked with the key directly.
-    public.verify(
+    assert keys.verify_message(
+        public,
         base64.b64decode(document["signatures"][0]["sig"]),
         attest.pae(document["payloadType"], base64.b64decode(document["payload"])),
     )
-    parsed = attest.parse_envelope(envelope.dumps())
-    assert parsed == envelope
-    attest.verify_envelope(parsed, public)
-    assert attest.statement_mismatches(parsed.payload, DIGEST, PREDICATE) == []
+    for data in (envelope.dumps(), envelope.compact()):
+        parsed = attest.parse_envelope(data)
+        assert parsed == envelope
+        assert attest.verify_envelope(parsed, public) == envelope.signatures[0]
+    assert attest.statement_mismatches(envelope.payload, DIGEST, PREDICATE) == []
+
+
+def test_ecdsa_signatures_are_asn1_der_as_cosign_expects() -> None:
+    envelope, _ = _signed(keys.Algorithm.ECDSA_P256)
+    signature = envelope.signatures[0].sig
+    assert signature[0] == 0x30 and signature[1] == len(signature) - 2  # a DER SEQUENCE
 
 
 def test_url_safe_base64_is_accepted() -> None:
-    envelope, _, public_pem = _signed()
+    envelope, key = _signed()
     document = envelope.to_json()
     document["payload"] = base64.urlsafe_b64encode(envelope.payload).decode().rstrip("=")
     parsed = attest.parse_envelope(json.dumps(document).encode())
-    attest.verify_envelope(parsed, attest.load_public_key(public_pem, "p"))
+    attest.verify_envelope(parsed, key.public_key())
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("field", ["payload", "sig"])
-def test_one_flipped_character_fails_verification(field: str) -> None:
-    envelope, _, public_pem = _signed()
+def test_one_flipped_bit_fails_verification(algorithm: keys.Algorithm, field: str) -> None:
+    envelope, key = _signed(algorithm)
     document = envelope.to_json()
     target = document if field == "payload" else document["signatures"][0]
-    text = target[field]
-    raw = bytearray(base64.b64decode(text))
+    raw = bytearray(base64.b64decode(target[field]))
     raw[len(raw) // 2] ^= 0x01
     target[field] = base64.b64encode(bytes(raw)).decode()
     parsed = attest.parse_envelope(json.dumps(document).encode())
     with pytest.raises(VerdictError, match="does not verify"):
-        attest.verify_envelope(parsed, attest.load_public_key(public_pem, "p"))
+        attest.verify_envelope(parsed, key.public_key())
 
 
 def test_another_key_fails_and_garbage_is_a_verdict_not_a_crash() -> None:
-    envelope, _, _ = _signed()
-    _, other = attest.generate_key()
-    with pytest.raises(VerdictError, match="does not verify"):
-        attest.verify_envelope(envelope, attest.load_public_key(other, "p"))
+    envelope, _ = _signed()
+    for algorithm in ALGORITHMS:  # another key of either type
+        with pytest.raises(VerdictError, match="does not verify with key SHA256:"):
+            attest.verify_envelope(envelope, keys.generate(algorithm).public_key())
     for garbage in (b"not json", b"[]", b'{"payloadType": "x"}', b'{"payload": "%%"}'):
         with pytest.raises(VerdictError):
             attest.parse_envelope(garbage)
+
+
+def test_the_legacy_ed25519_key_repro_keygen_writes_still_signs() -> None:
+    private_pem, public_pem = attest.generate_key()
+    key = attest.load_private_key(private_pem, "k")
+    envelope = attest.sign(attest.make_statement("image", DIGEST, PREDICATE), key)
+    attest.verify_envelope(envelope, attest.load_public_key(public_pem, "p"))
+    assert b"BEGIN PRIVATE KEY" in private_pem and b"PUBLIC KEY" in public_pem
+    with pytest.raises(InputError, match="holds a PUBLIC KEY, not a private key"):
+        attest.load_private_key(public_pem, "k.pub")
+    with pytest.raises(InputError):
+        attest.load_public_key(private_pem, "k.key")
 
 
 def test_mismatches_name_the_field_that_differs() -> None:
@@ -103,10 +132,112 @@ def test_mismatches_name_the_field_that_differs() -> None:
     assert other in problems[1]
 
 
-def test_key_files_are_checked() -> None:
-    private_pem, public_pem = attest.generate_key()
-    with pytest.raises(InputError, match="holds a PUBLIC KEY, not a private key"):
-        attest.load_private_key(public_pem, "k.pub")
-    with pytest.raises(InputError):
-        attest.load_public_key(private_pem, "k.key")
-    assert b"PRIVATE KEY" in private_pem and b"PUBLIC KEY" in public_pem
+# -- attestations: key, subject, predicate type ------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_an_attestation_verifies_for_its_image_and_type(algorithm: keys.Algorithm) -> None:
+    envelope, key = _signed(algorithm)
+    statement = attest.verify_attestation(
+        envelope, key.public_key(), digest=DIGEST, predicate_type=attest.PREDICATE_TYPE
+    )
+    assert statement.predicate == PREDICATE
+    assert statement.subject_digests == (DIGEST,)
+
+
+def test_an_attestation_about_another_image_is_refused() -> None:
+    envelope, key = _signed()
+    other = "sha256:" + "cd" * 32
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_attestation(
+            envelope, key.public_key(), digest=other, predicate_type=attest.PREDICATE_TYPE
+        )
+    assert caught.value.message == f"the attestation is about {DIGEST}, not the image {other}"
+
+
+def test_an_attestation_of_another_predicate_type_is_refused() -> None:
+    envelope, key = _signed()
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_attestation(
+            envelope,
+            key.public_key(),
+            digest=DIGEST,
+            predicate_type="https://slsa.dev/provenance/v1",
+        )
+    assert caught.value.message == (
+        "the attestation is of predicate type 'https://repro.dev/release/v1', "
+        "not 'https://slsa.dev/provenance/v1'"
+    )
+
+
+def test_a_payload_that_is_not_a_statement_is_a_verdict() -> None:
+    key = keys.generate()
+    for payload, message in [
+        (b"[1]", "not an in-toto statement"),
+        (b'{"_type": "https://example.com/x"}', "_type 'https://example.com/x'"),
+        (b'{"_type": "https://in-toto.io/Statement/v1", "subject": []}', "no predicateType"),
+        (
+            b'{"_type": "https://in-toto.io/Statement/v1", "predicateType": "t", "subject": []}',
+            "names no subject with a digest",
+        ),
+    ]:
+        with pytest.raises(VerdictError, match=message):
+            attest.verify_attestation(
+                attest.sign(payload, key), key.public_key(), digest=DIGEST, predicate_type="t"
+            )
+
+
+# -- what the real cosign wrote ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "predicate_type"),
+    [
+        ("ecdsa", "https://repro.dev/test/ecdsa/v1"),
+        ("ed25519", "https://repro.dev/test/ed25519/v1"),
+    ],
+)
+def test_envelopes_cosign_attest_made_verify(name: str, predicate_type: str) -> None:
+    data = (COSIGN / f"att-{name}.dsse.json").read_bytes()
+    envelope = attest.parse_envelope(data, f"att-{name}.dsse.json")
+    assert envelope.signatures[0].keyid == ""  # cosign names no key
+    assert envelope.compact() == data  # and repro serialises an envelope exactly as cosign
+    public = keys.load_public_key((COSIGN / f"{name}.pub").read_bytes(), f"{name}.pub")
+    statement = attest.verify_attestation(
+        envelope, public, digest=COSIGN_SUBJECT, predicate_type=predicate_type
+    )
+    assert statement.type == "https://in-toto.io/Statement/v0.1"
+    assert statement.predicate == {"fixture": name, "tool": "cosign 2.5.0"}
+    other = "ed25519" if name == "ecdsa" else "ecdsa"
+    other_key = keys.load_public_key((COSIGN / f"{other}.pub").read_bytes(), "other.pub")
+    with pytest.raises(VerdictError, match="signed with another key"):
+        attest.verify_attestation(
+            envelope, other_key, digest=COSIGN_SUBJECT, predicate_type=predicate_type
+        )
+
+
+def test_the_envelope_in_cosigns_bundle_verifies() -> None:
+    envelope = attest.parse_bundle((COSIGN / "bundle.sigstore.json").read_bytes())
+    public = keys.load_public_key((COSIGN / "ecdsa.pub").read_bytes(), "ecdsa.pub")
+    statement = attest.verify_attestation(
+        envelope, public, digest=COSIGN_SUBJECT, predicate_type="https://repro.dev/test/bundle/v1"
+    )
+    assert statement.predicate["fixture"] == "bundle"
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_repro_bundles_round_trip_with_the_hint(algorithm: keys.Algorithm) -> None:
+    envelope, key = _signed(algorithm)
+    data = attest.bundle(envelope, key.public_key())
+    document = json.loads(data)
+    assert document["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    assert document["verificationMaterial"] == {
+        "publicKey": {"hint": keys.sigstore_hint(key.public_key())}
+    }
+    assert attest.parse_bundle(data) == envelope
+    two = attest.Envelope(envelope.payload_type, envelope.payload, envelope.signatures * 2)
+    with pytest.raises(InputError, match="exactly one signature"):
+        attest.bundle(two, key.public_key())
+    for garbage in (b"{}", b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}'):
+        with pytest.raises(VerdictError):
+            attest.parse_bundle(garbage)

@@ -1,0 +1,214 @@
+"""SLSA provenance v1 for a release, checked against a JSON Schema of the spec."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from repro.errors import InputError
+from repro.lockfile import Release, ReleaseBase, ReleaseImage, ReleaseLayer
+from repro.release import attest, keys, slsa
+
+SCHEMA = json.loads(
+    (
+        Path(__file__).resolve().parents[1]
+        / "fixtures"
+        / "slsa"
+        / "provenance-v1.statement.schema.json"
+    ).read_text()
+)
+IMAGE = "sha256:" + "1" * 64
+MANIFEST = "sha256:" + "2" * 64
+BASE = "sha256:" + "3" * 64
+RELEASE = Release(
+    version="1.4.0",
+    commit="c" * 40,
+    tag="v1.4.0",
+    context=".",
+    dockerfile="app/Dockerfile",
+    dockerfile_sha256="e" * 64,
+    source_date_epoch=1700000000,
+    build_args={"B": "2", "A": "1"},
+    target="runtime",
+    platforms=("linux/amd64", "linux/arm64"),
+    bases=(
+        ReleaseBase("localhost:5000/library/python:3.11-slim", BASE),
+        ReleaseBase("docker.io/library/busybox", "sha256:" + "4" * 64),
+    ),
+    digest=IMAGE,
+    images=(
+        ReleaseImage(
+            platform="linux/amd64",
+            manifest=MANIFEST,
+            config="sha256:" + "5" * 64,
+            size=10,
+            layers=(ReleaseLayer("sha256:" + "6" * 64, 8, "RUN make"),),
+        ),
+    ),
+    buildkit="0.13.2",
+    buildx="0.13.1",
+    verified_at="2026-01-01T00:10:00Z",
+    repository="localhost:5000/team/app:1.4.0",
+)
+RUN = slsa.ProvenanceRun(
+    builds=(slsa.BuildRun("a", None, IMAGE), slsa.BuildRun("b", "repro-b", IMAGE)),
+    started_on="2026-01-01T00:00:00Z",
+    finished_on="2026-01-01T00:09:59Z",
+    source_uri="https://github.com/example/app",
+    repro_version="0.1.0",
+)
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def statement(release: Release = RELEASE, run: slsa.ProvenanceRun = RUN) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        slsa.provenance_statement(release, run, "localhost:5000/team/app")
+    )
+    return document
+
+
+def errors(document: dict[str, Any]) -> list[str]:
+    return sorted(error.message for error in VALIDATOR.iter_errors(document))
+
+
+def test_the_schema_is_a_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_provenance_of_a_release_is_valid_slsa_v1() -> None:
+    document = statement()
+    assert errors(document) == []
+    assert document["predicateType"] == "https://slsa.dev/provenance/v1"
+    assert document["subject"] == [
+        {"name": "localhost:5000/team/app", "digest": {"sha256": "1" * 64}}
+    ]
+
+
+def test_build_definition_holds_the_parameters_and_every_input() -> None:
+    definition = statement()["predicate"]["buildDefinition"]
+    assert definition["buildType"] == "https://repro.dev/build/v1"
+    assert definition["externalParameters"] == {
+        "repository": "https://github.com/example/app",
+        "commit": "c" * 40,
+        "ref": "refs/tags/v1.4.0",
+        "context": ".",
+        "dockerfile": "app/Dockerfile",
+        "dockerfileSha256": "e" * 64,
+        "target": "runtime",
+        "platforms": ["linux/amd64", "linux/arm64"],
+        "buildArgs": {"A": "1", "B": "2"},
+        "sourceDateEpoch": 1700000000,
+    }
+    assert definition["internalParameters"] == {"builders": ["default", "repro-b"]}
+    assert definition["resolvedDependencies"] == [
+        {
+            "uri": "git+https://github.com/example/app@refs/tags/v1.4.0",
+            "digest": {"gitCommit": "c" * 40},
+        },
+        {"name": "app/Dockerfile", "digest": {"sha256": "e" * 64}},
+        {
+            "name": "localhost:5000/library/python:3.11-slim",
+            "uri": "pkg:oci/python@sha256%3A"
+            + "3" * 64
+            + "?repository_url=localhost:5000/library/python&tag=3.11-slim",
+            "digest": {"sha256": "3" * 64},
+        },
+        {
+            "name": "docker.io/library/busybox",
+            "uri": "pkg:oci/busybox@sha256%3A"
+            + "4" * 64
+            + "?repository_url=docker.io/library/busybox",
+            "digest": {"sha256": "4" * 64},
+        },
+    ]
+
+
+def test_run_details_name_the_builders_times_and_byproducts() -> None:
+    details = statement()["predicate"]["runDetails"]
+    assert details["builder"] == {
+        "id": "https://repro.dev/builder/v1?builders=default,repro-b",
+        "version": {"buildkit": "0.13.2", "buildx": "0.13.1", "repro": "0.1.0"},
+    }
+    assert details["metadata"] == {
+        "startedOn": "2026-01-01T00:00:00Z",
+        "finishedOn": "2026-01-01T00:09:59Z",
+    }
+    assert details["byproducts"] == [{"name": "linux/amd64", "digest": {"sha256": "2" * 64}}]
+
+
+def test_the_reproducibility_evidence_is_an_extension_field() -> None:
+    predicate = statement()["predicate"]
+    assert predicate["repro_reproducibility"] == {
+        "builds": [
+            {"name": "a", "builder": "default", "digest": IMAGE},
+            {"name": "b", "builder": "repro-b", "digest": IMAGE},
+        ],
+        "identical": True,
+        "verifiedAt": "2026-01-01T00:10:00Z",
+    }
+    other = slsa.ProvenanceRun(builds=(RUN.builds[0], slsa.BuildRun("b", "x", MANIFEST)))
+    assert not statement(run=other)["predicate"]["repro_reproducibility"]["identical"]
+
+
+def test_without_a_remote_or_tag_the_source_is_the_commit() -> None:
+    bare = slsa.ProvenanceRun(builds=RUN.builds)
+    document = statement(replace(RELEASE, tag=None, target=None), bare)
+    assert errors(document) == []
+    definition = document["predicate"]["buildDefinition"]
+    assert "repository" not in definition["externalParameters"]
+    assert "ref" not in definition["externalParameters"]
+    assert "target" not in definition["externalParameters"]
+    assert definition["resolvedDependencies"][0] == {
+        "name": "source",
+        "digest": {"gitCommit": "c" * 40},
+    }
+    # No start time recorded: finishedOn is when the release was verified.
+    assert document["predicate"]["runDetails"]["metadata"] == {"finishedOn": "2026-01-01T00:10:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        (lambda d: d["predicate"]["runDetails"]["builder"].pop("id"), "'id' is a required"),
+        (lambda d: d["predicate"].pop("buildDefinition"), "'buildDefinition' is a required"),
+        (lambda d: d.update(_type="https://in-toto.io/Statement/v0.1"), "was expected"),
+        (
+            lambda d: d["predicate"]["runDetails"].update(buildr={}),
+            "'buildr' is not valid under any of the given schemas",
+        ),
+        (
+            lambda d: d["predicate"]["buildDefinition"]["resolvedDependencies"][0].update(
+                digest={"gitCommit": "C" * 40}
+            ),
+            "does not match",
+        ),
+        (
+            lambda d: d["predicate"]["runDetails"]["metadata"].update(startedOn="yesterday"),
+            "does not match",
+        ),
+        (lambda d: d["subject"][0].pop("digest"), "'digest' is a required property"),
+    ],
+)
+def test_the_schema_refuses_what_the_spec_does_not_allow(break_it: Any, message: str) -> None:
+    document = statement()
+    break_it(document)
+    assert any(message in error for error in errors(document)), errors(document)
+
+
+def test_provenance_needs_the_builds() -> None:
+    with pytest.raises(InputError, match="needs the builds"):
+        slsa.provenance_predicate(RELEASE, slsa.ProvenanceRun(builds=()))
+
+
+def test_the_statement_signs_and_verifies_like_the_release_statement() -> None:
+    key = keys.generate()
+    envelope = attest.sign(slsa.provenance_statement(RELEASE, RUN, "image"), key)
+    verified = attest.verify_attestation(
+        envelope, key.public_key(), digest=IMAGE, predicate_type=slsa.PREDICATE_TYPE
+    )
+    assert verified.predicate["buildDefinition"]["buildType"] == slsa.BUILD_TYPE
