@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,6 +297,51 @@ def verify_attestation(
         shown = ", ".join(statement.subject_digests)
         raise VerdictError(f"the attestation is about {shown}, not the image {digest}")
     return statement
+
+
+def find_attestation(
+    envelopes: Iterable[tuple[str, bytes]],
+    key: VerifyingKey,
+    *,
+    digest: str,
+    predicate_type: str,
+    where: str,
+) -> tuple[str, Statement]:
+    """The first of ``envelopes`` (``(name, bytes)``, e.g. the layers of cosign's ``.att``
+    image) that verifies with ``key``, names ``digest`` and is of ``predicate_type``: its
+    name and statement. As cosign does, the others are passed over (an image carries
+    attestations by other signers and of other types); when none qualifies the verdict
+    says, in one line, what was found instead."""
+    seen: list[str] = []
+    for name, data in envelopes:
+        try:
+            envelope = parse_envelope(data, name)
+            statement = verify_attestation(
+                envelope, key, digest=digest, predicate_type=predicate_type
+            )
+        except VerdictError as error:
+            seen.append(_why_not(data, error))
+            continue
+        return name, statement
+    found = "; ".join(seen) if seen else "none"
+    raise VerdictError(
+        f"{where}: no attestation of type {predicate_type} about {digest} verifies with key "
+        f"{keys.key_id(key)} (found: {found})"
+    )
+
+
+def _why_not(data: bytes, error: VerdictError) -> str:
+    """A few words on an attestation that did not qualify: its type and the reason."""
+    try:
+        envelope = parse_envelope(data)
+        kind = parse_statement(envelope.payload).predicate_type
+    except VerdictError:
+        return error.message
+    if "does not verify" in error.message:
+        return f"{kind} (signed with another key, or altered)"
+    if "is about" in error.message:
+        return f"{kind} (about another image)"
+    return kind
 
 
 # -- Sigstore bundles (cosign --new-bundle-format) ---------------------------------------

@@ -241,3 +241,31 @@ def test_repro_bundles_round_trip_with_the_hint(algorithm: keys.Algorithm) -> No
     for garbage in (b"{}", b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}'):
         with pytest.raises(VerdictError):
             attest.parse_bundle(garbage)
+
+
+def test_find_attestation_passes_over_others_as_cosign_does() -> None:
+    mine, key = _signed()
+    theirs = (COSIGN / "att-ecdsa.dsse.json").read_bytes()  # another type, another signer
+    other_image = attest.sign(attest.make_statement("image", "sha256:" + "cd" * 32, {}), key)
+    layers = [("theirs", theirs), ("other", other_image.compact()), ("mine", mine.compact())]
+    name, statement = attest.find_attestation(
+        layers, key.public_key(), digest=DIGEST, predicate_type=attest.PREDICATE_TYPE, where="img"
+    )
+    assert name == "mine" and statement.predicate == PREDICATE
+    with pytest.raises(VerdictError) as caught:
+        attest.find_attestation(
+            layers[:2],
+            key.public_key(),
+            digest=DIGEST,
+            predicate_type=attest.PREDICATE_TYPE,
+            where="img",
+        )
+    assert caught.value.message == (
+        f"img: no attestation of type {attest.PREDICATE_TYPE} about {DIGEST} verifies with key "
+        f"{keys.key_id(key.public_key())} (found: https://repro.dev/test/ecdsa/v1 (signed with "
+        f"another key, or altered); {attest.PREDICATE_TYPE} (about another image))"
+    )
+    with pytest.raises(VerdictError, match=r"\(found: none\)"):
+        attest.find_attestation(
+            [], key.public_key(), digest=DIGEST, predicate_type="t", where="img"
+        )
