@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from repro.errors import VerdictError
+
 JSON_SCHEMA_VERSION = 1
 
 
@@ -17,6 +19,18 @@ def dumps_stable(payload: Any) -> str:
 def canonical_json(value: Any) -> bytes:
     """Compact, key-sorted UTF-8 JSON: the bytes repro hashes, signs and pushes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def load_object(data: bytes, where: str) -> dict[str, Any]:
+    """A JSON object read from untrusted bytes (a signed payload, a manifest a registry
+    served); anything else is a negative verdict (exit 1) naming ``where``, not a crash."""
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VerdictError(f"{where} is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise VerdictError(f"{where} is not a JSON object")
+    return document
 
 
 def go_json(value: Any) -> bytes:

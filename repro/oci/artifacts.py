@@ -19,13 +19,12 @@ reader that must find cosign's referrers looks at the manifests themselves.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import VerdictError
-from repro.jsonout import canonical_json
+from repro.jsonout import canonical_json, load_object
 from repro.oci.mediatypes import OCI_EMPTY, OCI_INDEX, OCI_MANIFEST
 
 EMPTY_CONFIG = b"{}"  # the empty JSON object the OCI empty descriptor names
@@ -99,16 +98,6 @@ class Descriptor:
 EMPTY_DESCRIPTOR = Descriptor(OCI_EMPTY, digest_of(EMPTY_CONFIG), len(EMPTY_CONFIG))
 
 
-def _document(data: bytes, where: str) -> dict[str, Any]:
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise VerdictError(f"{where} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise VerdictError(f"{where} is not a JSON object")
-    return document
-
-
 # -- artifact manifests ------------------------------------------------------------------
 
 
@@ -146,7 +135,7 @@ class Referrer:
 
 def parse_referrer(data: bytes, where: str = "the referrer manifest") -> Referrer:
     """A manifest as the referrers API would list it (its digest is of ``data`` itself)."""
-    document = _document(data, where)
+    document = load_object(data, where)
     media_type = document.get("mediaType") or OCI_MANIFEST
     if media_type != OCI_MANIFEST:
         raise VerdictError(f"{where} is a {media_type}, not an OCI image manifest")
@@ -194,7 +183,7 @@ def referrers_index(descriptors: Iterable[Descriptor]) -> bytes:
 def parse_referrers_index(
     data: bytes, where: str = "the referrers index"
 ) -> tuple[Descriptor, ...]:
-    document = _document(data, where)
+    document = load_object(data, where)
     media_type = document.get("mediaType", OCI_INDEX)
     if media_type != OCI_INDEX:
         raise VerdictError(f"{where} is a {media_type}, not an OCI image index")

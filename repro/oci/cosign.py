@@ -45,13 +45,12 @@ whose ``subject`` is the image, holding a Sigstore bundle v0.3 around the envelo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import InputError, VerdictError
-from repro.jsonout import go_json
+from repro.jsonout import go_json, load_object
 from repro.oci.artifacts import EMPTY_DESCRIPTOR, Descriptor, digest_of, parse_referrer
 from repro.oci.mediatypes import DSSE_ENVELOPE, OCI_CONFIG, OCI_MANIFEST, SIGSTORE_BUNDLE_V03
 
@@ -162,12 +161,7 @@ def parse_attestation_manifest(
 ) -> tuple[AttestationLayer, ...]:
     """The DSSE layers of a ``.att`` manifest (OCI, or Docker schema 2 as cosign writes with
     COSIGN_DOCKER_MEDIA_TYPES); layers of other media types are not attestations."""
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise VerdictError(f"{where} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise VerdictError(f"{where} is not a JSON object")
+    document = load_object(data, where)
     media_type = document.get("mediaType")
     if media_type not in (OCI_MANIFEST, _DOCKER_MANIFEST):
         raise VerdictError(f"{where} is a {media_type!r}, not an image manifest")

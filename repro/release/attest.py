@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.errors import InputError, VerdictError
-from repro.jsonout import canonical_json, go_json
+from repro.jsonout import canonical_json, go_json, load_object
 from repro.oci.mediatypes import IN_TOTO, SIGSTORE_BUNDLE_V03
 from repro.release import keys
 from repro.release.keys import SigningKey, VerifyingKey
@@ -133,12 +133,7 @@ def _b64decode(text: object, what: str) -> bytes:
 
 def parse_envelope(data: bytes, where: str = "the envelope") -> Envelope:
     """A DSSE envelope; anything malformed is a negative verdict (exit 1), not a crash."""
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise VerdictError(f"{where} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise VerdictError(f"{where} is not a DSSE envelope (not a JSON object)")
+    document = load_object(data, where)
     payload_type = document.get("payloadType")
     if not isinstance(payload_type, str):
         raise VerdictError(f"{where} has no payloadType")
@@ -245,12 +240,7 @@ class Statement:
 
 def parse_statement(payload: bytes, where: str = "the signed payload") -> Statement:
     """The statement an envelope signs; anything that is not one is a verdict (exit 1)."""
-    try:
-        document = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise VerdictError(f"{where} is not JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise VerdictError(f"{where} is not an in-toto statement")
+    document = load_object(payload, where)
     kind, predicate_type = document.get("_type"), document.get("predicateType")
     if kind not in STATEMENT_TYPES:
         raise VerdictError(f"{where} is not an in-toto statement (_type {kind!r})")
@@ -369,11 +359,8 @@ def bundle(envelope: Envelope, key: VerifyingKey) -> bytes:
 
 def parse_bundle(data: bytes, where: str = "the bundle") -> Envelope:
     """The DSSE envelope in a Sigstore bundle (v0.1 to v0.3); a verdict when there is none."""
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise VerdictError(f"{where} is not valid JSON: {exc}") from exc
-    media_type = document.get("mediaType") if isinstance(document, dict) else None
+    document = load_object(data, where)
+    media_type = document.get("mediaType")
     if not isinstance(media_type, str) or not media_type.startswith(
         "application/vnd.dev.sigstore.bundle"
     ):

@@ -39,7 +39,7 @@ import os
 import re
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import nacl.exceptions
 import nacl.secret
@@ -232,7 +232,8 @@ def load_private_key(data: bytes, where: str, password: bytes | None = None) -> 
         key = _load(lambda: serialization.load_pem_private_key(data, password=secret), where)
     else:
         raise InputError(f"{where} holds a {kind}, not a private key", hint=_HINT)
-    return _supported_private(key, where)
+    _check_supported(key, where, "signs with")
+    return cast(SigningKey, key)
 
 
 def _load(loader: Callable[[], Any], where: str) -> Any:
@@ -241,18 +242,22 @@ def _load(loader: Callable[[], Any], where: str) -> Any:
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         # cryptography says "Bad decrypt" for a wrong PKCS#8 password, among others.
         raise InputError(
-            f"{where} is not a usable private key (or the password is wrong)", hint=_HINT
+            f"{where} is not a usable key (or the password is wrong)", hint=_HINT
         ) from exc
 
 
-def _supported_private(key: object, where: str) -> SigningKey:
-    if isinstance(key, Ed25519PrivateKey):
-        return key
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        _check_curve(key.curve, where)
-        return key
+def _check_supported(key: object, where: str, verb: str) -> None:
+    """Refuse a key repro does not sign with (RSA, DSA, other curves), naming it."""
+    if isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
+        return
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise InputError(
+                f"{where} is an ECDSA key on {key.curve.name}; repro uses P-256 (secp256r1)"
+            )
+        return
     raise InputError(
-        f"{where}: {_kind(key)} keys are not supported; repro signs with ECDSA P-256 or Ed25519",
+        f"{where}: {_kind(key)} keys are not supported; repro {verb} ECDSA P-256 or Ed25519",
         hint=_HINT,
     )
 
@@ -263,19 +268,8 @@ def load_public_key(data: bytes, where: str) -> VerifyingKey:
     if kind != "PUBLIC KEY":
         raise InputError(f"{where} holds a {kind}, not a PEM public key")
     key = _load(lambda: serialization.load_pem_public_key(data), where)
-    if isinstance(key, Ed25519PublicKey):
-        return key
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        _check_curve(key.curve, where)
-        return key
-    raise InputError(
-        f"{where}: {_kind(key)} keys are not supported; repro verifies ECDSA P-256 or Ed25519"
-    )
-
-
-def _check_curve(curve: ec.EllipticCurve, where: str) -> None:
-    if not isinstance(curve, ec.SECP256R1):
-        raise InputError(f"{where} is an ECDSA key on {curve.name}; repro uses P-256 (secp256r1)")
+    _check_supported(key, where, "verifies")
+    return cast(VerifyingKey, key)
 
 
 def _kind(key: object) -> str:

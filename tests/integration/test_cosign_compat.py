@@ -95,6 +95,25 @@ def verify_attestation(
     )
 
 
+def cosign_attest(
+    image: Image, key: Path, predicate_type: str, predicate: Path, *extra: str, password: str
+) -> subprocess.CompletedProcess[str]:
+    return run_cosign(
+        "attest",
+        *extra,
+        "--key",
+        str(key),
+        "--tlog-upload=false",
+        *PLAIN,
+        "--type",
+        predicate_type,
+        "--predicate",
+        str(predicate),
+        image.reference,
+        password=password,
+    )
+
+
 def write_public(path: Path, key: keys.SigningKey) -> Path:
     path.write_bytes(keys.public_pem(key.public_key()))
     return path
@@ -265,18 +284,8 @@ def test_repro_verifies_what_cosign_attest_attaches(image: Image, tmp_path: Path
         (predicate, RELEASE_TYPE),
         (unknown, "https://example.com/unknown/v1"),
     ]:
-        attested = run_cosign(
-            "attest",
-            "--key",
-            str(tmp_path / "cosign.key"),
-            "--tlog-upload=false",
-            *PLAIN,
-            "--type",
-            predicate_type,
-            "--predicate",
-            str(path),
-            image.reference,
-            password=password,
+        attested = cosign_attest(
+            image, tmp_path / "cosign.key", predicate_type, path, password=password
         )
         assert attested.returncode == 0, attested.stderr
     public = keys.load_public_key((tmp_path / "cosign.pub").read_bytes(), "cosign.pub")
@@ -322,19 +331,9 @@ def test_repro_verifies_cosigns_oci_1_1_bundle(image: Image, tmp_path: Path) -> 
     assert run_cosign("generate-key-pair", password=password, cwd=tmp_path).returncode == 0
     predicate = tmp_path / "p.json"
     predicate.write_text('{"bundled": true}')
-    attested = run_cosign(
-        "attest",
-        "--new-bundle-format",
-        "--key",
-        str(tmp_path / "cosign.key"),
-        "--tlog-upload=false",
-        *PLAIN,
-        "--type",
-        SLSA_TYPE,
-        "--predicate",
-        str(predicate),
-        image.reference,
-        password=password,
+    key = tmp_path / "cosign.key"
+    attested = cosign_attest(
+        image, key, SLSA_TYPE, predicate, "--new-bundle-format", password=password
     )
     assert attested.returncode == 0, attested.stderr
     public = keys.load_public_key((tmp_path / "cosign.pub").read_bytes(), "cosign.pub")
@@ -354,11 +353,9 @@ def test_cosign_attest_signs_with_a_key_repro_made(
     key_path.chmod(0o600)
     predicate = tmp_path / "p.json"
     predicate.write_text(json.dumps({"algorithm": algorithm.value}))
-    common = ["attest", "--key", str(key_path), "--tlog-upload=false", *PLAIN]
-    args = [*common, "--type", RELEASE_TYPE, "--predicate", str(predicate), image.reference]
-    refused = run_cosign(*args, password="wrong")
+    refused = cosign_attest(image, key_path, RELEASE_TYPE, predicate, password="wrong")
     assert refused.returncode != 0 and "decryption failed" in refused.stderr
-    attested = run_cosign(*args, password="repro-made")
+    attested = cosign_attest(image, key_path, RELEASE_TYPE, predicate, password="repro-made")
     assert attested.returncode == 0, attested.stderr
     _, statement = attest.find_attestation(
         att_envelopes(image),

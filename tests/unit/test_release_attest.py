@@ -173,7 +173,7 @@ def test_an_attestation_of_another_predicate_type_is_refused() -> None:
 def test_a_payload_that_is_not_a_statement_is_a_verdict() -> None:
     key = keys.generate()
     for payload, message in [
-        (b"[1]", "not an in-toto statement"),
+        (b"[1]", "the signed payload is not a JSON object"),
         (b'{"_type": "https://example.com/x"}', "_type 'https://example.com/x'"),
         (b'{"_type": "https://in-toto.io/Statement/v1", "subject": []}', "no predicateType"),
         (
