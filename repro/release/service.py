@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from repro.build.model import BuildRequest
 from repro.dockerfile import ImageRef, parse_image_ref
 from repro.environment import EngineFacts, buildkit_version
@@ -50,6 +48,7 @@ from repro.registry.model import (
     ReferrerListing,
 )
 from repro.release import attest
+from repro.release.keys import SigningKey
 from repro.release.record import (
     ReleaseDiff,
     check_version,
@@ -273,12 +272,12 @@ def _subject_name(release: Release) -> str:
     return parse_image_ref(release.repository).name
 
 
-def _envelope(release: Release, key: Ed25519PrivateKey) -> attest.Envelope:
+def _envelope(release: Release, key: SigningKey) -> attest.Envelope:
     payload = attest.make_statement(_subject_name(release), release.digest, release.to_toml())
     return attest.sign(payload, key)
 
 
-def _write_signature(lockfile: Path, release: Release, key: Ed25519PrivateKey) -> Path:
+def _write_signature(lockfile: Path, release: Release, key: SigningKey) -> Path:
     path = signature_path(lockfile, release.version)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, _envelope(release, key).dumps())

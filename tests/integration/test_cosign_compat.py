@@ -28,7 +28,7 @@ from repro.errors import InputError, VerdictError
 from repro.oci import artifacts, cosign
 from repro.oci.artifacts import Descriptor
 from repro.oci.mediatypes import OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03
-from repro.registry import RegistryClient
+from repro.registry.client import RegistryClient
 from repro.release import attest, keys
 from tests.integration.conftest import skopeo_copy
 
