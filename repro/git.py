@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from repro.errors import GitError
 
@@ -113,6 +114,24 @@ def has_commit(repo: Path, commit: str) -> bool:
     return True
 
 
+def remote_url(repo: Path, remote: str = "origin") -> str | None:
+    """``git remote get-url origin`` without any credentials in it, or None (no remote)."""
+    try:
+        url = run_git(repo, "remote", "get-url", remote).strip()
+    except GitError:
+        return None
+    return without_credentials(url) or None
+
+
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed (scp-like ``git@host:path`` is kept: it
+    names an SSH user, no secret)."""
+    parts = urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 class Git:
     """The SourceControl the use cases receive: the git operations above, as methods."""
 
@@ -141,3 +160,6 @@ class Git:
 
     def has_commit(self, repo: Path, commit: str) -> bool:
         return has_commit(repo, commit)
+
+    def remote_url(self, repo: Path) -> str | None:
+        return remote_url(repo)

@@ -296,6 +296,18 @@ class ReleaseBase:
 
 
 @dataclass(frozen=True)
+class ReleaseBuild:
+    """One of the independent builds the release was verified with."""
+
+    name: str  # "A" | "B"
+    builder: str  # the buildx builder ("default" for the default one)
+    digest: str  # the image (index) digest it produced
+
+    def to_toml(self) -> dict[str, Any]:
+        return {"builder": self.builder, "digest": self.digest, "name": self.name}
+
+
+@dataclass(frozen=True)
 class Release:
     version: str
     commit: str
@@ -314,6 +326,13 @@ class Release:
     buildx: str
     verified_at: str  # RFC 3339 UTC; the only field that is not a function of the source
     repository: str | None = None  # where --push put it: registry/repository:tag
+    # The facts of the verification run (SLSA provenance states them); absent in releases
+    # recorded before repro kept them.
+    builds: tuple[ReleaseBuild, ...] = ()  # A and B: builder and image digest
+    started_at: str | None = None  # RFC 3339 UTC, when the verification started
+    source: str | None = None  # the git remote (credentials stripped)
+    attest: tuple[str, ...] = ()  # BuildKit attestations built into the image
+    repro: str | None = None  # the repro version that verified it
 
     def to_toml(self) -> dict[str, Any]:
         """The ``[[release]]`` table (also the signed predicate): sorted keys, no nulls."""
@@ -329,17 +348,21 @@ class Release:
             "dockerfile_sha256": self.dockerfile_sha256,
             "image": [image.to_toml() for image in self.images],
             "platforms": list(self.platforms),
+            "repository": self.repository,
+            "source_date_epoch": self.source_date_epoch,
+            "tag": self.tag,
+            "target": self.target,
+            "verified_at": self.verified_at,
+            "version": self.version,
+            "started_at": self.started_at,
+            "source": self.source,
+            "repro": self.repro,
         }
-        if self.repository is not None:
-            table["repository"] = self.repository
-        table["source_date_epoch"] = self.source_date_epoch
-        if self.tag is not None:
-            table["tag"] = self.tag
-        if self.target is not None:
-            table["target"] = self.target
-        table["verified_at"] = self.verified_at
-        table["version"] = self.version
-        return table
+        if self.builds:
+            table["build"] = [build.to_toml() for build in self.builds]
+        if self.attest:
+            table["attest"] = list(self.attest)
+        return {key: value for key, value in sorted(table.items()) if value is not None}
 
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
@@ -436,6 +459,16 @@ def parse_release(raw: object, where: str) -> Release:
         )
     if not images:
         raise table.wrong("image", "at least one image table")
+    builds = []
+    for entry in table.tables("build"):
+        build = _Table(entry, where, f"release {version}: a build")
+        builds.append(
+            ReleaseBuild(
+                name=build.text("name"),
+                builder=build.text("builder"),
+                digest=build.digest("digest"),
+            )
+        )
     return Release(
         version=version,
         commit=table.text("commit"),
@@ -454,4 +487,9 @@ def parse_release(raw: object, where: str) -> Release:
         buildx=table.text("buildx"),
         verified_at=table.text("verified_at"),
         repository=table.optional_text("repository"),
+        builds=tuple(builds),
+        started_at=table.optional_text("started_at"),
+        source=table.optional_text("source"),
+        attest=tuple(table.texts("attest")),
+        repro=table.optional_text("repro"),
     )

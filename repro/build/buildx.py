@@ -126,8 +126,8 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
             build_args=build_args,
             cache=False,
             output=output,
-            provenance=False,
-            sbom=False,
+            provenance="provenance" in request.attest,
+            sbom=_sbom(request),
             builder=builder,
             progress="plain",
             stream_logs=True,
@@ -145,6 +145,13 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
         )
         raise BuildFailed(failing.removeprefix("ERROR: "), log_tail=_tail(log)) from exc
     return request.dest
+
+
+def _sbom(request: BuildRequest) -> bool | dict[str, str]:
+    if "sbom" not in request.attest:
+        return False
+    # BuildKit's default scanner is docker/buildkit-syft-scanner on Docker Hub.
+    return {"generator": request.sbom_generator} if request.sbom_generator else True
 
 
 class Buildx:

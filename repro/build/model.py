@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# BuildKit's own attestations a build can carry (buildx --provenance / --sbom).
+ATTESTATIONS = ("provenance", "sbom")
+
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """One reproducible OCI build: no cache, fixed epoch, no attestations."""
+    """One reproducible OCI build: no cache, fixed epoch; BuildKit's attestations only when
+    ``attest`` names them (their timestamps and builder ids differ from build to build)."""
 
     context: Path
     dest: Path
@@ -21,3 +25,5 @@ class BuildRequest:
     rewrite_timestamp: bool = True
     builder: str | None = None
     host: str | None = None
+    attest: tuple[str, ...] = ()  # of ATTESTATIONS
+    sbom_generator: str | None = None  # the SBOM scanner image; None: BuildKit's default

@@ -35,6 +35,23 @@ EpochOption = Annotated[
         "--epoch", help="SOURCE_DATE_EPOCH: a number of seconds, or 'git' for the commit time."
     ),
 ]
+AttestOption = Annotated[
+    str | None,
+    typer.Option(
+        "--attest",
+        help="Build BuildKit's own attestations into the image: provenance, sbom, or "
+        "provenance,sbom. They are compared apart from the image (their timestamps and "
+        "builder ids differ); the verdict is about the image.",
+    ),
+]
+SbomGeneratorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sbom-generator",
+        help="The SBOM scanner image for --attest sbom (BuildKit's default is "
+        "docker/buildkit-syft-scanner on Docker Hub).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 MaxDiffsOption = Annotated[
     int, typer.Option("--max-diffs", help="Show at most N groups of differences.")
@@ -77,6 +94,22 @@ def build_options(
         builders=parse_builders(builder),
         **more,
     )
+
+
+def parse_attest(value: str | None, sbom_generator: str | None = None) -> tuple[str, ...]:
+    """``--attest provenance,sbom``: the attestations, in BuildKit's order, each once."""
+    from repro.build.model import ATTESTATIONS
+
+    wanted = {part.strip() for part in (value or "").split(",") if part.strip()}
+    unknown = sorted(wanted - set(ATTESTATIONS))
+    if unknown:
+        raise InputError(
+            f"--attest {value}: unknown attestation {', '.join(unknown)}",
+            hint=f"choose from {', '.join(ATTESTATIONS)} (comma-separated)",
+        )
+    if sbom_generator is not None and "sbom" not in wanted:
+        raise InputError("--sbom-generator needs --attest sbom")
+    return tuple(kind for kind in ATTESTATIONS if kind in wanted)
 
 
 def parse_builders(values: list[str] | None) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from repro.cli._options import (
+    AttestOption,
     BuildArgsOption,
     BuildersOption,
     DockerfileOption,
@@ -16,9 +17,11 @@ from repro.cli._options import (
     JsonOption,
     MaxDiffsOption,
     PlatformsOption,
+    SbomGeneratorOption,
     TargetOption,
     VerboseOption,
     build_options,
+    parse_attest,
 )
 from repro.render.console import stderr, stdout
 
@@ -36,27 +39,44 @@ def release(
         typer.Option("--push", help="Push the verified image to REF (registry/repo:tag)."),
     ] = None,
     sign: Annotated[
-        Path | None, typer.Option("--sign", help="Sign the record with this private key.")
+        Path | None,
+        typer.Option(
+            "--sign",
+            help="Sign the release and its SLSA provenance with this private key "
+            "(with --push, also publish them beside the image).",
+        ),
     ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Record again a version already recorded.")
     ] = False,
+    attest: AttestOption = None,
+    sbom_generator: SbomGeneratorOption = None,
     max_diffs: MaxDiffsOption = 50,
     verbose: VerboseOption = False,
 ) -> None:
-    """Verify, then record the release in repro.lock (and push and sign it).
+    """Verify, then record the release in repro.lock (and push, sign and publish it).
 
     Exit 0 recorded, 1 the builds differ (nothing recorded), 2 bad input or version
     already recorded, 3 engine or registry failure.
     """
-    from repro.cli import _wiring
+    from repro.cli import _keys, _wiring
     from repro.errors import ExitCode
     from repro.release.service import ReleaseRequest, run_release
     from repro.render.progress import build_progress
     from repro.render.release import release_summary
 
-    options = build_options(context, file, target, platform, build_arg, builder)
-    request = ReleaseRequest(version, options, push=push, sign_key=sign, replace=replace)
+    options = build_options(
+        context,
+        file,
+        target,
+        platform,
+        build_arg,
+        builder,
+        attest=parse_attest(attest, sbom_generator),
+        sbom_generator=sbom_generator,
+    )
+    key = _keys.signing_key(sign) if sign is not None else None  # before anything is built
+    request = ReleaseRequest(version, options, push=push, sign_key=key, replace=replace)
     with build_progress(stderr()) as (on_log, on_phase):
         builder_adapter = _wiring.builder()
         outcome = run_release(
@@ -77,21 +97,23 @@ def show(
     version: Annotated[str, typer.Argument(help="A recorded release version.")],
     json_output: JsonOption = False,
     pubkey: Annotated[
-        Path | None, typer.Option("--pubkey", help="Check the signature with this public key.")
+        Path | None,
+        typer.Option("--pubkey", help="Check the signed statements with this public key."),
     ] = None,
 ) -> None:
-    """What shipped in VERSION: commit, digests, bases, layers, sizes, signature."""
+    """What shipped in VERSION: commit, digests, bases, layers, sizes, signed statements
+    (release, SLSA provenance, sign-off) and where they were published."""
+    from repro.cli import _keys
     from repro.project import find_lockfile
-    from repro.release.service import read_book, signature_status
+    from repro.release.service import show_release
     from repro.render.release import show_json, show_view
 
-    lockfile = find_lockfile(Path.cwd())
-    release_record = read_book(lockfile).get(version)
-    status = signature_status(lockfile, version, pubkey)
+    key = _keys.verifying_key(pubkey) if pubkey is not None else None
+    view = show_release(find_lockfile(Path.cwd()), version, key)
     if json_output:
-        stdout().out(show_json(release_record, status), end="")
+        stdout().out(show_json(view), end="")
     else:
-        stdout().print(show_view(release_record, status))
+        stdout().print(show_view(view))
 
 
 def which(
@@ -181,42 +203,66 @@ def keygen(
     out: Annotated[
         Path, typer.Option("--out", help="Write PREFIX.key (mode 0600) and PREFIX.pub.")
     ] = Path("repro-release"),
+    algorithm: Annotated[
+        str,
+        typer.Option(
+            "--algorithm",
+            help="ecdsa-p256 (cosign's default) or ed25519; cosign verifies both.",
+        ),
+    ] = "ecdsa-p256",
 ) -> None:
-    """Create an Ed25519 key pair for signing releases (the private key is never printed)."""
+    """Create a key pair cosign accepts: the private key encrypted with COSIGN_PASSWORD
+    (may be empty; asked for on a terminal) in cosign's format, never printed."""
+    from repro.cli import _keys
     from repro.errors import InputError
     from repro.fsutil import atomic_write_bytes
-    from repro.release.attest import generate_key, key_id, load_public_key
+    from repro.release import keys
 
+    try:
+        chosen = keys.Algorithm(algorithm)
+    except ValueError:
+        choices = ", ".join(a.value for a in keys.Algorithm)
+        raise InputError(f"--algorithm {algorithm}: choose {choices}") from None
     private_path = out.with_name(out.name + ".key")
     public_path = out.with_name(out.name + ".pub")
     for path in (private_path, public_path):
         if path.exists():
             raise InputError(f"{path} already exists; not overwriting a key")
-    private_pem, public_pem = generate_key()
-    atomic_write_bytes(private_path, private_pem, mode=0o600)
-    atomic_write_bytes(public_path, public_pem, mode=0o644)
-    keyid = key_id(load_public_key(public_pem, str(public_path)))
+    secret = _keys.password(confirm=True, what=f"the new key {private_path}")
+    key = keys.generate(chosen)
+    atomic_write_bytes(private_path, keys.private_pem(key, secret), mode=0o600)
+    atomic_write_bytes(public_path, keys.public_pem(key.public_key()), mode=0o644)
     out_console = stdout()
-    out_console.print(f"private key: {private_path} (mode 0600)", highlight=False)
+    out_console.print(
+        f"private key: {private_path} (mode 0600, {keys.SIGSTORE_PEM_TYPE}, "
+        f"password from {_keys.PASSWORD_ENV})",
+        highlight=False,
+    )
     out_console.print(f"public key:  {public_path}", highlight=False)
-    out_console.print(f"key id:      {keyid}", highlight=False)
+    out_console.print(f"algorithm:   {chosen.value}", highlight=False)
+    out_console.print(f"key id:      {keys.key_id(key.public_key())}", highlight=False)
 
 
 def sign_command(
     version: Annotated[str, typer.Argument(help="A recorded release version.")],
-    key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
+    key: Annotated[Path, typer.Option("--key", help="The private key (repro keygen or cosign's).")],
 ) -> None:
-    """Sign a recorded release: an in-toto statement in a DSSE envelope, next to repro.lock."""
+    """Sign a recorded release and its SLSA provenance: in-toto statements in DSSE
+    envelopes, next to repro.lock."""
+    from repro.cli import _keys
     from repro.project import find_lockfile
     from repro.release.service import sign_release
 
-    outcome = sign_release(find_lockfile(Path.cwd()), version, key)
+    outcome = sign_release(find_lockfile(Path.cwd()), version, _keys.signing_key(key))
     console = stdout()
     console.print(
         f"signed release {version} ({outcome.release.digest}) with {outcome.keyid}",
         highlight=False,
     )
-    console.print(f"envelope: {outcome.path}", highlight=False)
+    for path in outcome.paths:
+        console.print(f"envelope: {path}", highlight=False)
+    for note in outcome.skipped:
+        console.print(note, highlight=False)
 
 
 def verify_release(
@@ -224,21 +270,26 @@ def verify_release(
     pubkey: Annotated[Path, typer.Option("--pubkey", help="The signer's public key (PEM).")],
     from_ref: Annotated[
         str | None,
-        typer.Option("--from", help="Fetch the envelope published for this registry image."),
+        typer.Option(
+            "--from",
+            help="Find the statement attached to this registry image (referrers API, "
+            "referrers tag, cosign's .att tag; repro's or `cosign attest`'s).",
+        ),
     ] = None,
 ) -> None:
     """Check a release's signature and that it signs exactly what repro.lock records.
 
     Exit 0 valid, 1 not signed, signature invalid or anything differs, 2 bad input.
     """
-    from repro.cli import _wiring
+    from repro.cli import _keys, _wiring
     from repro.errors import ExitCode
     from repro.project import find_lockfile
     from repro.release.service import check_release
     from repro.render.release import check_view
 
+    key = _keys.verifying_key(pubkey)
     registry = _wiring.artifact_registry(_wiring.project_config())
-    check = check_release(find_lockfile(Path.cwd()), version, pubkey, from_ref, registry)
+    check = check_release(find_lockfile(Path.cwd()), version, key, from_ref, registry)
     stdout().print(check_view(check))
     if not check.ok:
         raise typer.Exit(int(ExitCode.NEGATIVE))
@@ -247,14 +298,16 @@ def verify_release(
 def publish(
     version: Annotated[str, typer.Argument(help="A recorded release version.")],
     to: Annotated[str, typer.Option("--to", help="The pushed image (registry/repo:tag).")],
-    key: Annotated[Path, typer.Option("--key", help="The Ed25519 private key (PEM).")],
+    key: Annotated[Path, typer.Option("--key", help="The private key (repro keygen or cosign's).")],
 ) -> None:
-    """Publish the signed statement to the registry as an artifact referring to the image."""
-    from repro.cli import _wiring
+    """Attach the signed statements (release, SLSA provenance, a stored sign-off) to the
+    image: cosign's .att tag and OCI 1.1 referrers (the API, else the referrers tag)."""
+    from repro.cli import _keys, _wiring
     from repro.project import find_lockfile
     from repro.release.service import publish as run_publish
     from repro.render.release import publish_view
 
+    signing_key = _keys.signing_key(key)
     registry = _wiring.artifact_registry(_wiring.project_config())
-    outcome = run_publish(find_lockfile(Path.cwd()), version, to, key, registry)
+    outcome = run_publish(find_lockfile(Path.cwd()), version, to, signing_key, registry)
     stdout().print(publish_view(outcome))

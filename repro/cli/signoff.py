@@ -87,6 +87,9 @@ def signoff(
         raise InputError(f"--format must be md or json, not {output_format!r}")
     if sign is not None and output_format != "json":
         raise InputError("--sign signs the JSON report", hint="Add --format json.")
+    from repro.cli import _keys
+
+    signing_key = _keys.signing_key(sign) if sign is not None else None  # before the build
     options = SignoffOptions(
         context=context,
         dockerfile=file,
@@ -110,10 +113,10 @@ def signoff(
             on_phase=on_phase,
         )
     text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
-    if sign is not None:
+    if signing_key is not None:
         from repro.signoff.service import sign_report
 
-        text = sign_report(report, sign).decode("utf-8")
+        text = sign_report(report, signing_key).decode("utf-8")
     if release is not None:
         from repro.release.service import attach_signoff
 

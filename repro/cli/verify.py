@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from repro.cli._options import (
+    AttestOption,
     BuildArgsOption,
     BuildersOption,
     DockerfileOption,
@@ -15,9 +16,11 @@ from repro.cli._options import (
     GitContextArgument,
     MaxDiffsOption,
     PlatformsOption,
+    SbomGeneratorOption,
     TargetOption,
     VerboseOption,
     build_options,
+    parse_attest,
 )
 from repro.render.console import stderr, stdout
 
@@ -51,6 +54,8 @@ def verify(
             help="Do not clamp file times (to demonstrate why it matters).",
         ),
     ] = False,
+    attest: AttestOption = None,
+    sbom_generator: SbomGeneratorOption = None,
     max_diffs: MaxDiffsOption = 50,
     verbose: VerboseOption = False,
 ) -> None:
@@ -78,6 +83,8 @@ def verify(
         allow_dirty=allow_dirty,
         require_locked=require_locked,
         rewrite_timestamp=not no_rewrite_timestamp,
+        attest=parse_attest(attest, sbom_generator),
+        sbom_generator=sbom_generator,
     )
     with build_progress(stderr()) as (on_log, on_phase):
         result = run_verify(

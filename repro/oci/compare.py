@@ -64,12 +64,16 @@ def compare_images(
     platform: str | None = None,
     ignore: Sequence[str] = (),
     max_workers: int = 4,
+    attestations_apart: bool = False,
 ) -> Comparison:
     """Compare image ``a`` with image ``b`` and explain every difference.
 
     ``platform`` ('linux/amd64') limits the comparison to one platform; ``ignore`` globs
     drop differences whose path (file path or JSON path) matches; ``max_workers`` layer
-    pairs are streamed at once. Raises InputError for unreadable or corrupted images.
+    pairs are streamed at once. ``attestations_apart``: BuildKit's attestation manifests
+    (provenance, SBOM; their timestamps and builder ids differ from build to build) are
+    listed, not compared, and the differences are the image's alone. Raises InputError
+    for unreadable or corrupted images.
     """
     index_digest_a, index_a = read_index(a)
     index_digest_b, index_b = read_index(b)
@@ -84,7 +88,13 @@ def compare_images(
             for key, image in sorted(same.items())
         )
         return Comparison(
-            index_digest_a, index_digest_b, image_digest_a, image_digest_b, platforms, ()
+            index_digest_a,
+            index_digest_b,
+            image_digest_a,
+            image_digest_b,
+            platforms,
+            (),
+            attestations_apart=attestations_apart,
         )
 
     tree_a = resolve_tree(a, platform=platform)
@@ -92,7 +102,9 @@ def compare_images(
     if platform is not None and not tree_a.images and not tree_b.images:
         raise InputError(f"neither image has platform {platform}")
 
-    found: list[Difference] = index_differences(tree_a, tree_b)
+    found: list[Difference] = index_differences(tree_a, tree_b, attestations=not attestations_apart)
+    # With attestations apart, differing attestation manifests explain differing indexes.
+    attested_apart = attestations_apart and _attested(tree_a) != _attested(tree_b)
     jobs: list[LayerJob] = []
     manifest_digests: dict[str, tuple[str | None, str | None]] = {}
     instructions: dict[str, tuple[str | None, ...]] = {}
@@ -139,7 +151,7 @@ def compare_images(
     results = run_layer_jobs(jobs, max_workers)
     inventory = [item for result in results for item in result.inventory]
     found += [diff for result in results for diff in result.differences]
-    if not found:
+    if not found and not attested_apart:
         found.append(
             Difference(
                 "", AREA_INDEX, None, None, "", "digest", "changed", image_digest_a, image_digest_b
@@ -171,6 +183,7 @@ def compare_images(
         attestations_b=_attestation_refs(tree_b),
         ignored_count=len(classified) - len(kept),
         groups=group_differences(differences, inventory),
+        attestations_apart=attestations_apart,
     )
 
 
@@ -194,11 +207,16 @@ def _attestation_refs(tree: ImageTree) -> tuple[AttestationRef, ...]:
     return tuple(AttestationRef(a.digest, a.refers_to) for a in tree.attestations)
 
 
-def index_differences(tree_a: ImageTree, tree_b: ImageTree) -> list[Difference]:
+def _attested(tree: ImageTree) -> list[str]:
+    return sorted({a.digest for a in tree.attestations})
+
+
+def index_differences(
+    tree_a: ImageTree, tree_b: ImageTree, *, attestations: bool = True
+) -> list[Difference]:
     found: list[Difference] = []
-    attested_a = sorted({a.digest for a in tree_a.attestations})
-    attested_b = sorted({a.digest for a in tree_b.attestations})
-    if attested_a != attested_b:
+    attested_a, attested_b = _attested(tree_a), _attested(tree_b)
+    if attestations and attested_a != attested_b:
         kind = "added" if not attested_a else ("removed" if not attested_b else "changed")
         found.append(
             Difference(

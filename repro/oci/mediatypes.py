@@ -30,11 +30,6 @@ IN_TOTO = "application/vnd.in-toto+json"  # a DSSE payload: an in-toto Statement
 DSSE_ENVELOPE = "application/vnd.dsse.envelope.v1+json"
 REPRO_SIGNOFF = "application/vnd.repro.signoff.v1+json"  # a sign-off report artifact
 JSON = "application/json"
-
-# Artifacts: the empty config of an OCI artifact manifest, and what repro attaches.
-OCI_EMPTY = "application/vnd.oci.empty.v1+json"
-IN_TOTO = "application/vnd.in-toto+json"  # a DSSE payload: an in-toto Statement
-DSSE_ENVELOPE = "application/vnd.dsse.envelope.v1+json"
 # A Sigstore bundle (v0.3) around one DSSE envelope: cosign's OCI 1.1 referrer form.
 SIGSTORE_BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 

@@ -3,6 +3,8 @@
 JSON schema (kind "oci-comparison", schema_version COMPARISON_SCHEMA_VERSION):
   verdict            "identical" | "differs" (differences left after `ignore`)
   bit_identical      true iff the image digests are equal
+  images_identical   bit_identical, or (attestations_apart) no difference in the image
+  attestations_apart BuildKit attestation manifests were listed, not compared
   index_digest_a/b   sha256 of each side's top-level index.json
   image_digest_a/b   digest of the image index.json names (index_digest if it names several)
   attestations_a/b   [{"digest", "refers_to"}] provenance/SBOM manifests, sorted by digest
@@ -315,10 +317,20 @@ class Comparison:
     attestations_b: tuple[AttestationRef, ...] = ()
     ignored_count: int = 0
     groups: tuple[DifferenceGroup, ...] = ()  # the differences by layer and cause, in order
+    # BuildKit's attestation manifests were listed, not compared (compare_images).
+    attestations_apart: bool = False
 
     @property
     def bit_identical(self) -> bool:
         return self.image_digest_a == self.image_digest_b
+
+    @property
+    def images_identical(self) -> bool:
+        """The images are bit-identical: the whole index, or, with attestations apart,
+        every platform manifest and the index less its attestation manifests."""
+        if self.bit_identical:
+            return True
+        return self.attestations_apart and not self.differences
 
     @property
     def verdict(self) -> str:
@@ -341,6 +353,8 @@ class Comparison:
             {
                 "verdict": self.verdict,
                 "bit_identical": self.bit_identical,
+                "images_identical": self.images_identical,
+                "attestations_apart": self.attestations_apart,
                 "index_digest_a": self.index_digest_a,
                 "index_digest_b": self.index_digest_b,
                 "image_digest_a": self.image_digest_a,

@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from repro.environment import RegistryStatus
 from repro.errors import AuthError, InputError, RegistryError
-from repro.oci.mediatypes import MANIFEST_ACCEPT
+from repro.oci.mediatypes import MANIFEST_ACCEPT, OCI_INDEX
 from repro.registry.auth import credentials_for, load_docker_config
 from repro.registry.model import ManifestResponse
 
@@ -397,6 +397,26 @@ class RegistryClient:
                 f"{self.host}/{repository}: uploading {digest} answered HTTP {done.status_code}"
             )
         return digest
+
+    def referrers(self, repository: str, digest: str) -> bytes | None:
+        """GET /v2/<repository>/referrers/<digest> (distribution spec v1.1): the OCI index
+        listing the manifests whose subject is ``digest``, or None when the registry has no
+        referrers API (it answers 404; the caller then reads the referrers tag schema).
+
+        Not digest-checked: the listing is computed by the registry, not stored content;
+        the manifests it names are fetched, and checked, by their digests.
+        """
+        url = f"{self.base_url}/v2/{repository}/referrers/{digest}"
+        response = self._authorized("GET", repository, url, {"Accept": OCI_INDEX})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise RegistryError(
+                f"{self.host}/{repository}: the referrers of {digest} answered HTTP "
+                f"{response.status_code}"
+            )
+        body: bytes = response.content
+        return body
 
     def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
         """PUT a manifest under a tag or its own digest; returns its digest."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from repro.oci.artifacts import Descriptor
 from repro.oci.mediatypes import INDEX_TYPES
 
 
@@ -56,36 +57,28 @@ class PushedImage:
 
 
 @dataclass(frozen=True)
-class Artifact:
-    """A small document to attach to an image: one layer in an OCI artifact manifest."""
+class ReferrerListing:
+    """The manifests that refer to an image, as the registry lists them."""
 
-    artifact_type: str
-    layer_media_type: str
-    data: bytes
+    subject_digest: str
+    api: bool  # listed by the referrers API; False: read from the referrers tag
+    tag: str  # the referrers tag schema's ``<alg>-<hex>`` for the subject
+    referrers: tuple[Descriptor, ...]  # artifactType and annotations as listed
+
+    @property
+    def source(self) -> str:
+        return "the referrers API" if self.api else "the referrers tag"
 
 
 @dataclass(frozen=True)
-class Referrer:
-    """An artifact manifest that refers to an image (its ``subject``)."""
+class PushedReferrer:
+    """A manifest pushed with a subject, and how the registry lists it now."""
 
     digest: str
-    artifact_type: str | None
-    annotations: Mapping[str, str]
+    api: bool  # the registry's referrers API lists it; False: listed in the referrers tag
+    tag: str  # the referrers tag (written only when there is no API)
+    listed: int  # how many referrers the listing holds now
 
-
-@dataclass(frozen=True)
-class Attachment:
-    """What attaching artifacts to an image did."""
-
-    pushed: tuple[Referrer, ...]  # one per artifact, in the order given
-    referrers_tag: str  # the OCI referrers tag schema: ``sha256-<hex>`` of the image
-    listed: int  # how many referrers that tag lists now
-
-
-@dataclass(frozen=True)
-class ReferrerListing:
-    """The referrers an image has, found through its referrers tag."""
-
-    subject_digest: str  # the image the reference names now
-    referrers_tag: str
-    referrers: tuple[Referrer, ...]
+    @property
+    def source(self) -> str:
+        return "the referrers API" if self.api else "the referrers tag"

@@ -1,37 +1,46 @@
-"""Artifacts that refer to an image: push them, list them, fetch one back.
+"""What refers to an image: OCI 1.1 referrers and cosign's attestation tag, pushed, listed
+and fetched back through the one registry client.
 
-An artifact is an OCI image manifest with an ``artifactType``, the empty config, one
-layer (the document) and a ``subject`` (the image). It is listed in the referrers tag
-``<alg>-<hex>`` of the image (an OCI index): the fallback the OCI distribution spec
-defines for registries without the referrers API.
+* Listing (``referrers``): the referrers API (``GET /v2/<name>/referrers/<digest>``,
+  distribution spec v1.1) first. A registry without it answers 404; then the referrers
+  tag schema is read instead: the OCI index under the tag ``<alg>-<hex>`` of the subject,
+  which pushers keep up to date.
+* Pushing a referrer (``push_referrer``): its blobs, then the manifest under its own
+  digest. Where the API exists the registry indexes it itself; elsewhere the referrers tag
+  is rewritten with the new descriptor merged in, keeping what others listed (less the
+  digests the caller says it replaces).
+* cosign's attestation tag ``sha256-<hex>.att`` (``attestation_manifest``,
+  ``put_attestations``): a plain tag holding an image manifest (repro.oci.cosign).
+
+Every manifest fetched by digest and every blob is checked against its digest by the
+client. Deciding what to replace needs signatures verified: that is the caller's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from repro.dockerfile import ImageRef
 from repro.errors import VerdictError
-from repro.jsonout import canonical_json
-from repro.oci.mediatypes import OCI_EMPTY, OCI_INDEX, OCI_MANIFEST
-from repro.registry.client import is_plain_http_host
-from repro.registry.model import (
-    Artifact,
-    Attachment,
-    ManifestResponse,
-    PushedImage,
-    Referrer,
-    ReferrerListing,
+from repro.oci.artifacts import (
+    Descriptor,
+    merge_referrers,
+    parse_referrer,
+    parse_referrers_index,
+    referrers_index,
+    referrers_tag,
 )
+from repro.oci.cosign import AttestationImage, attestation_tag
+from repro.oci.mediatypes import OCI_INDEX, OCI_MANIFEST
+from repro.registry.client import is_plain_http_host
+from repro.registry.model import ManifestResponse, PushedImage, PushedReferrer, ReferrerListing
 from repro.registry.skopeo import push_oci_archive
 
 
 class ManifestStore(Protocol):
-    """The registry operations artifacts need (what RegistryClient offers)."""
+    """The registry operations referrers need (what RegistryClient offers)."""
 
     @property
     def host(self) -> str: ...
@@ -53,124 +62,60 @@ class ManifestStore(Protocol):
 
     def get_blob(self, repository: str, digest: str) -> bytes: ...
 
-
-def referrers_tag(digest: str) -> str:
-    """The OCI referrers tag schema: ``<alg>-<hex>``."""
-    return digest.replace(":", "-")
+    def referrers(self, repository: str, digest: str) -> bytes | None: ...
 
 
-def push_artifact(
-    store: ManifestStore,
-    repository: str,
-    subject: ManifestResponse,
-    artifact: Artifact,
-    annotations: Mapping[str, str],
-) -> dict[str, Any]:
-    """Push ``artifact`` as a manifest that refers to ``subject``; its index descriptor."""
-    empty = store.push_blob(repository, b"{}")
-    blob_digest = store.push_blob(repository, artifact.data)
-    manifest = canonical_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "artifactType": artifact.artifact_type,
-            "config": {"mediaType": OCI_EMPTY, "digest": empty, "size": 2},
-            "layers": [
-                {
-                    "mediaType": artifact.layer_media_type,
-                    "digest": blob_digest,
-                    "size": len(artifact.data),
-                }
-            ],
-            "subject": _descriptor(subject),
-            "annotations": dict(annotations),
-        }
-    )
-    digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
-    store.put_manifest(repository, digest, manifest, OCI_MANIFEST)
-    return {
-        "mediaType": OCI_MANIFEST,
-        "digest": digest,
-        "size": len(manifest),
-        "artifactType": artifact.artifact_type,
-        "annotations": dict(annotations),
-    }
+def list_referrers(store: ManifestStore, repository: str, subject_digest: str) -> ReferrerListing:
+    """The referrers of ``subject_digest``: the API's answer, else the referrers tag's."""
+    tag = referrers_tag(subject_digest)
+    answered = store.referrers(repository, subject_digest)
+    if answered is not None:
+        where = f"{store.host}/{repository}: the referrers of {subject_digest}"
+        return ReferrerListing(subject_digest, True, tag, parse_referrers_index(answered, where))
+    return ReferrerListing(subject_digest, False, tag, _tag_listing(store, repository, tag))
 
 
-def _descriptor(manifest: ManifestResponse) -> dict[str, Any]:
-    return {
-        "mediaType": manifest.media_type,
-        "digest": manifest.digest,
-        "size": len(manifest.body or b""),
-    }
-
-
-def listed_referrers(store: ManifestStore, repository: str, tag: str) -> list[dict[str, Any]]:
-    """The descriptors the referrers tag ``tag`` lists (none when there is no such tag)."""
+def _tag_listing(store: ManifestStore, repository: str, tag: str) -> tuple[Descriptor, ...]:
     found = store.find_manifest(repository, tag)
     if found is None:
-        return []
-    try:
-        document = json.loads(found.body or b"{}")
-    except ValueError:
-        return []
-    manifests = document.get("manifests") if isinstance(document, dict) else None
-    return [m for m in manifests or [] if isinstance(m, dict)]
+        return ()
+    return parse_referrers_index(found.body or b"", f"{store.host}/{repository}:{tag}")
 
 
-def attach(
+def push_referrer(
     store: ManifestStore,
     repository: str,
-    subject: ManifestResponse,
-    artifacts: Sequence[Artifact],
-    annotations: Mapping[str, str],
-) -> Attachment:
-    """Push every artifact and list them in the subject's referrers tag (keeping the others)."""
-    pushed = [push_artifact(store, repository, subject, a, annotations) for a in artifacts]
-    tag = referrers_tag(subject.digest)
-    new_digests = {descriptor["digest"] for descriptor in pushed}
-    merged = [
-        d for d in listed_referrers(store, repository, tag) if d.get("digest") not in new_digests
-    ] + pushed
-    index = canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": merged})
-    store.put_manifest(repository, tag, index, OCI_INDEX)
-    return Attachment(tuple(_referrer(d) for d in pushed), tag, len(merged))
-
-
-def _referrer(descriptor: Mapping[str, Any]) -> Referrer:
-    annotations = descriptor.get("annotations")
-    artifact_type = descriptor.get("artifactType")
-    return Referrer(
-        digest=str(descriptor.get("digest")),
-        artifact_type=artifact_type if isinstance(artifact_type, str) else None,
-        annotations={
-            str(k): str(v)
-            for k, v in (annotations if isinstance(annotations, dict) else {}).items()
-        },
-    )
-
-
-def artifact_blob(
-    store: ManifestStore, repository: str, where: str, referrer: Referrer, subject_digest: str
-) -> bytes:
-    """The document an artifact holds, after checking that it refers to ``subject_digest``."""
-    manifest = json.loads(store.get_manifest(repository, referrer.digest).body or b"")
-    subject = manifest.get("subject") if isinstance(manifest, dict) else None
-    if not isinstance(subject, dict) or subject.get("digest") != subject_digest:
-        raise VerdictError(
-            f"{where} does not refer to {subject_digest} (its subject is {subject!r})"
-        )
-    layers = manifest.get("layers")
-    if not isinstance(layers, list) or not layers or not isinstance(layers[0], dict):
-        raise VerdictError(f"{where} holds no envelope layer")
-    return store.get_blob(repository, str(layers[0].get("digest")))
+    listing: ReferrerListing,
+    manifest: bytes,
+    blobs: Sequence[bytes],
+    replaces: Collection[str] = (),
+) -> PushedReferrer:
+    """Push ``manifest`` (whose subject is ``listing.subject_digest``) and its ``blobs``;
+    without the referrers API, list it in the referrers tag in place of ``replaces``."""
+    where = f"the referrer for {store.host}/{repository}@{listing.subject_digest}"
+    referrer = parse_referrer(manifest, where)
+    if referrer.subject != listing.subject_digest:
+        raise VerdictError(f"{where} names {referrer.subject} as its subject")
+    for blob in blobs:
+        store.push_blob(repository, blob)
+    digest = store.put_manifest(repository, referrer.descriptor.digest, manifest, OCI_MANIFEST)
+    if listing.api:
+        # The registry lists it from now on; ask it, so the count is what it says.
+        listed = list_referrers(store, repository, listing.subject_digest)
+        return PushedReferrer(digest, True, listing.tag, len(listed.referrers))
+    # Read the tag again just before writing it, to lose as little as possible of what
+    # another pusher wrote meanwhile (the schema has no compare-and-swap).
+    current = _tag_listing(store, repository, listing.tag)
+    merged = merge_referrers(current, [referrer.descriptor], removed=replaces)
+    store.put_manifest(repository, listing.tag, referrers_index(merged), OCI_INDEX)
+    return PushedReferrer(digest, False, listing.tag, len(merged))
 
 
 class ArtifactRegistry:
-    """Push verified images and attach artifacts to them, by image reference.
+    """Push verified images, and what refers to them, by image reference.
 
-    ``store_for(registry)`` gives the client for a registry (through its mirror);
-    ``push_archive`` copies an OCI archive byte for byte (skopeo in real use).
+    ``store_for(registry)`` gives the client for a registry; ``push_archive`` copies an OCI
+    archive byte for byte (skopeo in real use).
     """
 
     def __init__(
@@ -193,28 +138,43 @@ class ArtifactRegistry:
             ref.repository, ref.digest or ref.tag or "latest"
         )
 
-    def attach(
+    def manifest_bytes(self, ref: ImageRef, digest: str) -> bytes:
+        """The manifest ``digest`` in ``ref``'s repository (the client checks the digest)."""
+        return self._store_for(ref.registry).get_manifest(ref.repository, digest).body or b""
+
+    def blob(self, ref: ImageRef, digest: str) -> bytes:
+        return self._store_for(ref.registry).get_blob(ref.repository, digest)
+
+    def referrers(self, ref: ImageRef, subject_digest: str) -> ReferrerListing:
+        return list_referrers(self._store_for(ref.registry), ref.repository, subject_digest)
+
+    def push_referrer(
         self,
         ref: ImageRef,
-        subject: ManifestResponse,
-        artifacts: Sequence[Artifact],
-        annotations: Mapping[str, str],
-    ) -> Attachment:
-        return attach(
-            self._store_for(ref.registry), ref.repository, subject, artifacts, annotations
+        listing: ReferrerListing,
+        manifest: bytes,
+        blobs: Sequence[bytes],
+        replaces: Collection[str] = (),
+    ) -> PushedReferrer:
+        return push_referrer(
+            self._store_for(ref.registry), ref.repository, listing, manifest, blobs, replaces
         )
 
-    def referrers(self, ref: ImageRef) -> ReferrerListing:
+    def attestation_manifest(self, ref: ImageRef, subject_digest: str) -> bytes | None:
+        """What cosign's ``.att`` tag of ``subject_digest`` holds, or None (no such tag)."""
         store = self._store_for(ref.registry)
-        served = store.resolve(ref.repository, ref.digest or ref.tag or "latest").digest
-        tag = referrers_tag(served)
-        listed = listed_referrers(store, ref.repository, tag)
-        return ReferrerListing(served, tag, tuple(_referrer(d) for d in listed))
+        found = store.find_manifest(ref.repository, attestation_tag(subject_digest))
+        return None if found is None else found.body or b""
 
-    def artifact_blob(self, ref: ImageRef, referrer: Referrer, subject_digest: str) -> bytes:
-        where = f"{ref.name}@{referrer.digest}"
-        return artifact_blob(
-            self._store_for(ref.registry), ref.repository, where, referrer, subject_digest
+    def put_attestations(
+        self, ref: ImageRef, subject_digest: str, image: AttestationImage, blobs: Sequence[bytes]
+    ) -> str:
+        """Push the envelope ``blobs`` and the config, then ``image`` to the ``.att`` tag."""
+        store = self._store_for(ref.registry)
+        for blob in (*blobs, image.config):
+            store.push_blob(ref.repository, blob)
+        return store.put_manifest(
+            ref.repository, attestation_tag(subject_digest), image.manifest, OCI_MANIFEST
         )
 
 

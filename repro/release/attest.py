@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -296,10 +296,12 @@ def find_attestation(
     digest: str,
     predicate_type: str,
     where: str,
+    accept: Callable[[Statement], str | None] | None = None,
 ) -> tuple[str, Statement]:
     """The first of ``envelopes`` (``(name, bytes)``, e.g. the layers of cosign's ``.att``
-    image) that verifies with ``key``, names ``digest`` and is of ``predicate_type``: its
-    name and statement. As cosign does, the others are passed over (an image carries
+    image) that verifies with ``key``, names ``digest`` and is of ``predicate_type`` (and
+    that ``accept`` does not refuse: it gives the reason, e.g. another release version):
+    its name and statement. As cosign does, the others are passed over (an image carries
     attestations by other signers and of other types); when none qualifies the verdict
     says, in one line, what was found instead."""
     seen: list[str] = []
@@ -311,6 +313,10 @@ def find_attestation(
             )
         except VerdictError as error:
             seen.append(_why_not(data, error))
+            continue
+        refused = accept(statement) if accept is not None else None
+        if refused is not None:
+            seen.append(f"{statement.predicate_type} ({refused})")
             continue
         return name, statement
     found = "; ".join(seen) if seen else "none"
@@ -337,17 +343,20 @@ def _why_not(data: bytes, error: VerdictError) -> str:
 # -- Sigstore bundles (cosign --new-bundle-format) ---------------------------------------
 
 
-def bundle(envelope: Envelope, key: VerifyingKey) -> bytes:
-    """A Sigstore bundle v0.3 around ``envelope`` signed by ``key``, as cosign writes one.
+def bundle(envelope: Envelope, key: VerifyingKey | None) -> bytes:
+    """A Sigstore bundle v0.3 around ``envelope`` signed by ``key``, as cosign writes one
+    (``key`` None: a signer repro does not know; the bundle then gives no key hint, as
+    protojson omits an empty one).
 
     A bundle's envelope holds exactly one signature (sigstore-go refuses others).
     """
     if len(envelope.signatures) != 1:
         raise InputError("a Sigstore bundle holds an envelope with exactly one signature")
     dsse = envelope.to_json()
+    hint = {} if key is None else {"hint": keys.sigstore_hint(key)}
     document = {
         "mediaType": SIGSTORE_BUNDLE_V03,
-        "verificationMaterial": {"publicKey": {"hint": keys.sigstore_hint(key)}},
+        "verificationMaterial": {"publicKey": hint},
         "dsseEnvelope": {
             "payload": dsse["payload"],
             "payloadType": dsse["payloadType"],

@@ -2,26 +2,29 @@
 
 Touches the world only through the adapters it is given (a Builder and SourceControl as
 repro.verify declares them, an EngineProbe, a ReleaseRegistry, an ImageOpener) and
-repro.fsutil; the decisions are in repro.release.record and repro.release.attest.
+repro.fsutil; the decisions are in repro.release.record, .attest, .slsa and .publish.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from repro import __version__
 from repro.build.model import BuildRequest
 from repro.dockerfile import ImageRef, parse_image_ref
 from repro.environment import EngineFacts, buildkit_version
 from repro.errors import GitError, InputError, VerdictError
 from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock
+from repro.jsonout import dumps_stable, load_object
 from repro.lockfile import (
     Lockfile,
     Release,
+    ReleaseBuild,
     dump_lockfile,
     parse_lockfile,
     read_lockfile_text,
@@ -31,7 +34,6 @@ from repro.lockfile import (
 )
 from repro.oci import Comparison, compare_images, open_image, resolve_tree
 from repro.oci.blobsource import ImageOpener
-from repro.oci.mediatypes import DSSE_ENVELOPE, JSON, REPRO_SIGNOFF
 from repro.project import (
     find_lockfile,
     guard_path,
@@ -39,16 +41,17 @@ from repro.project import (
     repository_root,
     require_repository_root,
 )
-from repro.registry.model import (
-    Artifact,
-    Attachment,
-    ManifestResponse,
-    PushedImage,
-    Referrer,
-    ReferrerListing,
+from repro.registry.model import ManifestResponse, PushedImage
+from repro.release import attest, slsa
+from repro.release.keys import SigningKey, VerifyingKey
+from repro.release.publish import (
+    AttestationRegistry,
+    Publication,
+    Publications,
+    SignedStatement,
+    publish_statements,
+    published_envelopes,
 )
-from repro.release import attest
-from repro.release.keys import SigningKey
 from repro.release.record import (
     ReleaseDiff,
     check_version,
@@ -57,7 +60,7 @@ from repro.release.record import (
     pinned_bases,
     release_images,
 )
-from repro.verify.model import VerifyResult
+from repro.verify.model import DEFAULT_BUILDER, VerifyResult
 from repro.verify.service import (
     VARIATION_A,
     Builder,
@@ -70,27 +73,13 @@ from repro.verify.service import (
 )
 
 SIGNATURE_DIR = Path(".repro") / "releases"
-VERSION_ANNOTATION = "dev.repro.release.version"
 
 
-class ReleaseRegistry(Protocol):
-    """The registry as releases need it: push a verified image, attach and find artifacts."""
+class ReleaseRegistry(AttestationRegistry, Protocol):
+    """The registry as releases need it: push a verified image, attach statements to it
+    and find them again (repro.registry.referrers.ArtifactRegistry in real use)."""
 
     def push_archive(self, archive: Path, ref: ImageRef) -> PushedImage: ...
-
-    def manifest(self, ref: ImageRef) -> ManifestResponse: ...
-
-    def attach(
-        self,
-        ref: ImageRef,
-        subject: ManifestResponse,
-        artifacts: Sequence[Artifact],
-        annotations: Mapping[str, str],
-    ) -> Attachment: ...
-
-    def referrers(self, ref: ImageRef) -> ReferrerListing: ...
-
-    def artifact_blob(self, ref: ImageRef, referrer: Referrer, subject_digest: str) -> bytes: ...
 
 
 class EngineProbe(Protocol):
@@ -157,7 +146,7 @@ class ReleaseRequest:
     version: str
     options: VerifyOptions
     push: str | None = None
-    sign_key: Path | None = None
+    sign_key: SigningKey | None = None  # loaded by the caller (it asks for the password)
     replace: bool = False
 
 
@@ -167,7 +156,9 @@ class ReleaseOutcome:
     release: Release | None  # None: the builds differ, nothing was recorded
     lockfile: Path
     replaced: bool = False
-    signature: Path | None = None
+    signature: Path | None = None  # the release statement's envelope, when signed
+    signed: tuple[Path, ...] = ()  # every envelope written (release, provenance)
+    publication: PublishOutcome | None = None  # --push with --sign: published beside it
 
 
 def run_release(
@@ -180,7 +171,8 @@ def run_release(
     on_log: LogSink | None = None,
     on_phase: Phase | None = None,
 ) -> ReleaseOutcome:
-    """Verify, then record the release in repro.lock (pushing and signing it if asked)."""
+    """Verify, then record the release in repro.lock (pushing and signing it if asked;
+    both: its statements are published beside the pushed image)."""
     phase = on_phase or _quiet
     version = check_version(request.version)
     context = request.options.context.resolve()
@@ -193,12 +185,9 @@ def run_release(
             hint="pass --replace to record it again",
         )
     push_ref = _push_reference(request.push) if request.push else None
-    key = (
-        attest.load_private_key(request.sign_key.read_bytes(), str(request.sign_key))
-        if request.sign_key
-        else None
-    )
+    key = request.sign_key
     builders = request.options.builders
+    started_at = utc_now()
     with tempfile.TemporaryDirectory(prefix="repro-release-") as workspace:
         keep = Path(workspace)
         plan = plan_verify(replace(request.options, keep=keep), source_control)
@@ -221,6 +210,7 @@ def run_release(
             phase(f"pushing the verified image to {repository}")
             _push_and_check(registry, archive, push_ref, tree.image_digest)
     data = (root / result.dockerfile).read_bytes()
+    digests = (result.comparison.image_digest_a, result.comparison.image_digest_b)
     release = Release(
         version=version,
         commit=result.commit,
@@ -239,17 +229,38 @@ def run_release(
         buildx=facts.buildx_version,
         verified_at=utc_now(),
         repository=repository,
+        builds=tuple(
+            ReleaseBuild(build.name, build.builder or DEFAULT_BUILDER, digest)
+            for build, digest in zip(result.builds, digests, strict=True)
+        ),
+        started_at=started_at,
+        source=source_control.remote_url(root),
+        attest=result.attest,
+        repro=__version__,
     )
     with file_lock(guard_path(lockfile.parent)):
         book = read_book(lockfile)
         if version in book.releases and not request.replace:
             raise InputError(f"release {version} was recorded meanwhile in {lockfile}")
         atomic_write_text(lockfile, dump_lockfile(with_release(book.lock, release)))
-    signature = None
-    if key is not None:
-        signature = _write_signature(lockfile, release, key)
+    replaced = version in existing.releases
+    if key is None:
+        return ReleaseOutcome(result, release, lockfile, replaced=replaced)
+    signed = sign_statements(lockfile, release, key)
+    published = None
+    if push_ref is not None:
+        phase(f"publishing the signed statements beside {repository}")
+        published = _publish(
+            lockfile, release, push_ref, registry.manifest(push_ref), key, registry
+        )
     return ReleaseOutcome(
-        result, release, lockfile, replaced=version in existing.releases, signature=signature
+        result,
+        release,
+        lockfile,
+        replaced=replaced,
+        signature=signature_path(lockfile, version),
+        signed=signed.paths,
+        publication=published,
     )
 
 
@@ -263,7 +274,14 @@ def _push_and_check(registry: ReleaseRegistry, archive: Path, ref: ImageRef, dig
         )
 
 
-# -- sign / verify-release / publish -----------------------------------------------------
+# -- statements: sign, publish, check ----------------------------------------------------
+#
+# A release carries up to three signed statements, each stored next to repro.lock in
+# .repro/releases/ and published beside the image (repro.release.publish):
+#   <v>.dsse.json             the release statement (predicate: the [[release]] table)
+#   <v>.provenance.dsse.json  SLSA provenance v1 (repro.release.slsa)
+#   <v>.signoff.json          a sign-off report (JSON, or its DSSE envelope), when stored
+# and <v>.published.json records where they were published.
 
 
 def _subject_name(release: Release) -> str:
@@ -272,30 +290,130 @@ def _subject_name(release: Release) -> str:
     return parse_image_ref(release.repository).name
 
 
-def _envelope(release: Release, key: SigningKey) -> attest.Envelope:
-    payload = attest.make_statement(_subject_name(release), release.digest, release.to_toml())
-    return attest.sign(payload, key)
+def provenance_path(lockfile: Path, version: str) -> Path:
+    return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.provenance.dsse.json"
 
 
-def _write_signature(lockfile: Path, release: Release, key: SigningKey) -> Path:
-    path = signature_path(lockfile, release.version)
+def publications_path(lockfile: Path, version: str) -> Path:
+    return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.published.json"
+
+
+def _signed(path: Path, payload: bytes, key: SigningKey) -> attest.Envelope:
+    """The envelope stored at ``path`` when it signs exactly ``payload`` with ``key`` (so a
+    statement signed once is published as the same bytes every time); else a new one,
+    written there."""
+    if path.is_file():
+        try:
+            stored = attest.parse_envelope(path.read_bytes(), str(path))
+            if stored.payload == payload and len(stored.signatures) == 1:
+                attest.verify_envelope(stored, key.public_key())
+                return stored
+        except VerdictError:
+            pass  # altered, or another key's: signed afresh below
+    envelope = attest.sign(payload, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, _envelope(release, key).dumps())
-    return path
+    atomic_write_bytes(path, envelope.dumps())
+    return envelope
+
+
+@dataclass(frozen=True)
+class SignedRelease:
+    """The statements signed for a release, and where each envelope is stored."""
+
+    statements: tuple[SignedStatement, ...]
+    paths: tuple[Path, ...]
+    skipped: tuple[str, ...] = ()  # what could not be signed, and why
+
+
+def sign_statements(
+    lockfile: Path, release: Release, key: SigningKey, *, signoff: bool = False
+) -> SignedRelease:
+    """Sign the release statement and its SLSA provenance (and, with ``signoff``, the
+    stored sign-off report) with ``key``; store each envelope next to repro.lock."""
+    public = key.public_key()
+    subject = _subject_name(release)
+    release_payload = attest.make_statement(subject, release.digest, release.to_toml())
+    statements = [
+        SignedStatement(
+            attest.PREDICATE_TYPE,
+            _signed(signature_path(lockfile, release.version), release_payload, key),
+            public,
+        )
+    ]
+    paths = [signature_path(lockfile, release.version)]
+    skipped = []
+    if slsa.has_provenance(release):
+        path = provenance_path(lockfile, release.version)
+        payload = slsa.provenance_statement(release, subject)
+        statements.append(SignedStatement(slsa.PREDICATE_TYPE, _signed(path, payload, key), public))
+        paths.append(path)
+    else:
+        skipped.append(
+            f"no SLSA provenance: release {release.version} was recorded without its builds "
+            f"(record it again with `repro release {release.version} --replace`)"
+        )
+    if signoff:
+        found = _signoff_statement(lockfile, release, key)
+        if found is not None:
+            statements.append(found[0])
+            paths.append(found[1])
+    return SignedRelease(tuple(statements), tuple(paths), tuple(skipped))
+
+
+def _signoff_statement(
+    lockfile: Path, release: Release, key: SigningKey
+) -> tuple[SignedStatement, Path] | None:
+    """The stored sign-off report as a signed statement about the image: its envelope as
+    stored (whoever signed it), or, for a plain JSON report, signed with ``key``."""
+    path = signoff_path(lockfile, release.version)
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    where = str(path)
+    document = load_object(data, where)
+    if "payloadType" in document:
+        envelope = attest.parse_envelope(data, where)
+        statement = attest.parse_statement(envelope.payload, where)
+        if statement.predicate_type != attest.SIGNOFF_PREDICATE_TYPE:
+            raise VerdictError(f"{where} is a {statement.predicate_type} statement, not a sign-off")
+        if not statement.names(release.digest):
+            raise VerdictError(
+                f"{where} is about {', '.join(statement.subject_digests)}, "
+                f"not release {release.version} ({release.digest})"
+            )
+        public = key.public_key()
+        try:
+            attest.verify_envelope(envelope, public)
+        except VerdictError:
+            return SignedStatement(attest.SIGNOFF_PREDICATE_TYPE, envelope, None), path
+        return SignedStatement(attest.SIGNOFF_PREDICATE_TYPE, envelope, public), path
+    payload = attest.make_statement(
+        _subject_name(release), release.digest, document, attest.SIGNOFF_PREDICATE_TYPE
+    )
+    signed_path = signed_signoff_path(lockfile, release.version)
+    envelope = _signed(signed_path, payload, key)
+    return SignedStatement(attest.SIGNOFF_PREDICATE_TYPE, envelope, key.public_key()), signed_path
 
 
 @dataclass(frozen=True)
 class SignOutcome:
     release: Release
-    path: Path
+    path: Path  # the release statement's envelope
     keyid: str
+    paths: tuple[Path, ...] = ()  # every envelope written (release, provenance)
+    skipped: tuple[str, ...] = ()
 
 
-def sign_release(lockfile: Path, version: str, key_path: Path) -> SignOutcome:
+def sign_release(lockfile: Path, version: str, key: SigningKey) -> SignOutcome:
     release = read_book(lockfile).get(version)
-    key = attest.load_private_key(_read(key_path), str(key_path))
-    path = _write_signature(lockfile, release, key)
-    return SignOutcome(release, path, attest.key_id(key.public_key()))
+    signed = sign_statements(lockfile, release, key)
+    return SignOutcome(
+        release,
+        signature_path(lockfile, version),
+        attest.key_id(key.public_key()),
+        signed.paths,
+        signed.skipped,
+    )
 
 
 def _read(path: Path) -> bytes:
@@ -308,11 +426,21 @@ def _read(path: Path) -> bytes:
 
 
 @dataclass(frozen=True)
+class FoundStatement:
+    """Another statement found beside the image by `verify-release --from`."""
+
+    predicate_type: str
+    where: str | None  # None: none of that type verifies with the key
+    detail: str  # one line: what was found, or why none qualified
+
+
+@dataclass(frozen=True)
 class ReleaseCheck:
     release: Release
     source: str  # where the envelope came from
     keyid: str  # the key that verified it
     problems: tuple[str, ...]  # empty: the signed statement matches repro.lock
+    others: tuple[FoundStatement, ...] = ()  # with --from: provenance, sign-off
 
     @property
     def ok(self) -> bool:
@@ -322,54 +450,105 @@ class ReleaseCheck:
 def check_release(
     lockfile: Path,
     version: str,
-    pubkey: Path,
+    pubkey: VerifyingKey,
     from_ref: str | None = None,
     registry: ReleaseRegistry | None = None,
 ) -> ReleaseCheck:
     """Check a release's signature and that what it signs is what repro.lock records.
 
-    With ``from_ref`` the envelope comes from ``registry`` (published beside the image).
+    With ``from_ref`` the statement is found beside the image in the registry (the
+    referrers API, else the referrers tag, then cosign's ``.att`` tag): repro's own, or
+    one made with ``cosign attest``.
     """
     release = read_book(lockfile).get(version)
-    key = attest.load_public_key(_read(pubkey), str(pubkey))
-    problems: list[str] = []
-    if from_ref is None:
-        path = signature_path(lockfile, version)
-        if not path.is_file():
-            raise VerdictError(
-                f"release {version} is not signed: {path} does not exist",
-                hint=f"sign it with `repro sign {version} --key KEY`",
-            )
-        data, source = path.read_bytes(), str(path)
-    else:
+    if from_ref is not None:
         if registry is None:
-            raise InputError(f"no registry to fetch the envelope for {from_ref} from")
-        data, source, served = fetch_envelope(registry, from_ref, version)
-        if served != release.digest:
-            problems.append(f"{from_ref} serves {served}, repro.lock has {release.digest}")
-    envelope = attest.parse_envelope(data, source)
-    attest.verify_envelope(envelope, key)
-    problems.extend(
-        attest.statement_mismatches(envelope.payload, release.digest, release.to_toml())
+            raise InputError(f"no registry to fetch the statement for {from_ref} from")
+        return _check_published(release, pubkey, from_ref, registry)
+    path = signature_path(lockfile, version)
+    if not path.is_file():
+        raise VerdictError(
+            f"release {version} is not signed: {path} does not exist",
+            hint=f"sign it with `repro sign {version} --key KEY`",
+        )
+    envelope = attest.parse_envelope(path.read_bytes(), str(path))
+    attest.verify_envelope(envelope, pubkey)
+    problems = attest.statement_mismatches(envelope.payload, release.digest, release.to_toml())
+    return ReleaseCheck(release, str(path), attest.key_id(pubkey), tuple(problems))
+
+
+def _check_published(
+    release: Release, pubkey: VerifyingKey, from_ref: str, registry: ReleaseRegistry
+) -> ReleaseCheck:
+    ref = parse_image_ref(from_ref)
+    served = registry.manifest(ref).digest
+    where = f"{ref.name}@{served}"
+
+    def this_version(statement: attest.Statement) -> str | None:
+        signed = statement.predicate.get("version")
+        return None if signed == release.version else f"release {signed}, not {release.version}"
+
+    try:
+        source, statement = attest.find_attestation(
+            published_envelopes(registry, ref, served),
+            pubkey,
+            digest=served,
+            predicate_type=attest.PREDICATE_TYPE,
+            where=where,
+            accept=this_version,
+        )
+    except VerdictError as error:
+        raise VerdictError(
+            error.message,
+            hint=error.hint
+            or f"publish it with `repro publish {release.version} --to {from_ref} --key KEY`",
+        ) from None
+    problems = []
+    if served != release.digest:
+        problems.append(f"{from_ref} serves {served}, repro.lock has {release.digest}")
+    problems.extend(attest.json_mismatches(statement.predicate, release.to_toml(), "predicate"))
+    others = tuple(
+        _found(registry, ref, served, pubkey, predicate_type, where)
+        for predicate_type in (slsa.PREDICATE_TYPE, attest.SIGNOFF_PREDICATE_TYPE)
     )
-    return ReleaseCheck(release, source, attest.key_id(key), tuple(problems))
+    return ReleaseCheck(release, source, attest.key_id(pubkey), tuple(problems), others)
+
+
+def _found(
+    registry: ReleaseRegistry,
+    ref: ImageRef,
+    digest: str,
+    pubkey: VerifyingKey,
+    predicate_type: str,
+    where: str,
+) -> FoundStatement:
+    try:
+        source, _ = attest.find_attestation(
+            published_envelopes(registry, ref, digest),
+            pubkey,
+            digest=digest,
+            predicate_type=predicate_type,
+            where=where,
+        )
+    except VerdictError:
+        return FoundStatement(predicate_type, None, "none attached verifies with this key")
+    return FoundStatement(predicate_type, source, "verifies")
 
 
 @dataclass(frozen=True)
 class PublishOutcome:
     release: Release
-    reference: str
-    artifact_digest: str
-    referrers_tag: str
-    referrers: int  # how many referrers the tag lists now
+    publication: Publication
+    record: Path  # where the publication is recorded (.repro/releases/<v>.published.json)
+    skipped: tuple[str, ...] = ()
 
 
 def publish(
-    lockfile: Path, version: str, to: str, key_path: Path, registry: ReleaseRegistry
+    lockfile: Path, version: str, to: str, key: SigningKey, registry: ReleaseRegistry
 ) -> PublishOutcome:
-    """Push the signed statement as an OCI artifact whose subject is the image."""
+    """Sign the release's statements and attach them to the image ``to`` serves, as cosign
+    does (the ``.att`` tag) and as OCI 1.1 referrers (the API, else the referrers tag)."""
     release = read_book(lockfile).get(version)
-    key = attest.load_private_key(_read(key_path), str(key_path))
     ref = parse_image_ref(to)
     subject = registry.manifest(ref)
     if subject.digest != release.digest:
@@ -377,19 +556,32 @@ def publish(
             f"{to} serves {subject.digest}, but release {version} is {release.digest}",
             hint=f"push the release first: `repro release {version} --push {to} --replace`",
         )
-    envelope = _envelope(release, key)
-    _write_signature(lockfile, release, key)
-    artifacts = [Artifact(DSSE_ENVELOPE, DSSE_ENVELOPE, envelope.dumps())]
-    report = signoff_path(lockfile, version)
-    if report.is_file():  # a sign-off report stored with the release travels with it
-        data = report.read_bytes()
-        layer_type = DSSE_ENVELOPE if b'"payloadType"' in data else JSON
-        artifacts.append(Artifact(REPRO_SIGNOFF, layer_type, data))
-    attached = registry.attach(ref, subject, artifacts, {VERSION_ANNOTATION: version})
-    digest = attached.pushed[0].digest
-    return PublishOutcome(
-        release, f"{ref.name}@{digest}", digest, attached.referrers_tag, attached.listed
+    return _publish(lockfile, release, ref, subject, key, registry)
+
+
+def _publish(
+    lockfile: Path,
+    release: Release,
+    ref: ImageRef,
+    subject: ManifestResponse,
+    key: SigningKey,
+    registry: AttestationRegistry,
+) -> PublishOutcome:
+    signed = sign_statements(lockfile, release, key, signoff=True)
+    publication = publish_statements(
+        registry, ref, subject, signed.statements, created=release.verified_at
     )
+    path = publications_path(lockfile, release.version)
+    record = read_publications(path, release.version).with_publication(publication)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, dumps_stable(record.to_json()))
+    return PublishOutcome(release, publication, path, signed.skipped)
+
+
+def read_publications(path: Path, version: str) -> Publications:
+    if not path.is_file():
+        return Publications(version)
+    return Publications.from_json(load_object(path.read_bytes(), str(path)), str(path))
 
 
 # -- sign-off reports stored with a release ----------------------------------------------
@@ -397,6 +589,11 @@ def publish(
 
 def signoff_path(lockfile: Path, version: str) -> Path:
     return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.signoff.json"
+
+
+def signed_signoff_path(lockfile: Path, version: str) -> Path:
+    """Where `repro publish` keeps the envelope it signed around an unsigned report."""
+    return lockfile.parent / SIGNATURE_DIR / f"{check_version(version)}.signoff.dsse.json"
 
 
 def attach_signoff(start: Path, version: str, image_digest: str, document: bytes) -> Path:
@@ -414,57 +611,139 @@ def attach_signoff(start: Path, version: str, image_digest: str, document: bytes
     path = signoff_path(lockfile, version)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, document)
+    # An envelope `repro publish` signed around an earlier report no longer says this one.
+    signed_signoff_path(lockfile, version).unlink(missing_ok=True)
     return path
-
-
-def fetch_envelope(
-    registry: ReleaseRegistry, reference: str, version: str
-) -> tuple[bytes, str, str]:
-    """(envelope bytes, where it was found, the image digest) from the registry alone."""
-    ref = parse_image_ref(reference)
-    listing = registry.referrers(ref)
-    served = listing.subject_digest
-    candidates = [r for r in listing.referrers if r.artifact_type == DSSE_ENVELOPE]
-    if not candidates:
-        raise VerdictError(
-            f"{ref.name}@{served} has no published signature "
-            f"(no {listing.referrers_tag} referrers tag lists one)",
-            hint=f"publish it with `repro publish {version} --to {reference} --key KEY`",
-        )
-    for_version = [r for r in candidates if r.annotations.get(VERSION_ANNOTATION) == version]
-    chosen = (for_version or candidates)[-1]
-    where = f"{ref.name}@{chosen.digest}"
-    return registry.artifact_blob(ref, chosen, served), where, served
 
 
 # -- show / diff -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class SignatureStatus:
+class StatementStatus:
+    """One of a release's statements as stored next to repro.lock."""
+
+    name: str  # "release" | "provenance" | "signoff"
+    predicate_type: str
     path: Path
     present: bool
     keyid: str | None  # who signed it (the envelope's keyid), when present
-    verified: bool | None  # None: no public key given to check it with
+    verified: bool | None  # None: not checked (no public key given, or unsigned)
     problems: tuple[str, ...] = ()
 
 
-def signature_status(lockfile: Path, version: str, pubkey: Path | None) -> SignatureStatus:
-    path = signature_path(lockfile, version)
+@dataclass(frozen=True)
+class ReleaseView:
+    """What `repro show` tells about a release: the record, its statements, where published."""
+
+    release: Release
+    statements: tuple[StatementStatus, ...]
+    publications: Publications
+
+    @property
+    def signature(self) -> StatementStatus:
+        return self.statements[0]
+
+
+def show_release(lockfile: Path, version: str, pubkey: VerifyingKey | None) -> ReleaseView:
+    release = read_book(lockfile).get(version)
+    statements = [
+        _status(
+            "release",
+            attest.PREDICATE_TYPE,
+            signature_path(lockfile, version),
+            pubkey,
+            lambda envelope: attest.statement_mismatches(
+                envelope.payload, release.digest, release.to_toml()
+            ),
+        ),
+        _status(
+            "provenance",
+            slsa.PREDICATE_TYPE,
+            provenance_path(lockfile, version),
+            pubkey,
+            lambda envelope: _provenance_mismatches(envelope, release),
+        ),
+    ]
+    signoff = _signoff_status(lockfile, release, pubkey)
+    if signoff is not None:
+        statements.append(signoff)
+    publications = read_publications(publications_path(lockfile, version), version)
+    return ReleaseView(release, tuple(statements), publications)
+
+
+def _signoff_status(
+    lockfile: Path, release: Release, pubkey: VerifyingKey | None
+) -> StatementStatus | None:
+    report = signoff_path(lockfile, release.version)
+    if not report.is_file():
+        return None
+    signed = signed_signoff_path(lockfile, release.version)
+    if b'"payloadType"' in report.read_bytes():
+        path = report
+    elif signed.is_file():
+        path = signed
+    else:
+        return StatementStatus(
+            "signoff",
+            attest.SIGNOFF_PREDICATE_TYPE,
+            report,
+            True,
+            None,
+            None,
+            ("an unsigned report: `repro publish` signs it",),
+        )
+    return _status(
+        "signoff",
+        attest.SIGNOFF_PREDICATE_TYPE,
+        path,
+        pubkey,
+        lambda envelope: _subject_mismatches(envelope, release.digest),
+    )
+
+
+def _provenance_mismatches(envelope: attest.Envelope, release: Release) -> list[str]:
+    if not slsa.has_provenance(release):
+        return ["repro.lock records no builds for this release, so no provenance to match"]
+    wanted = slsa.provenance_statement(release, _subject_name(release))
+    if envelope.payload == wanted:
+        return []
+    signed = load_object(envelope.payload, "the signed provenance")
+    recorded = load_object(wanted, "the provenance of repro.lock")
+    return attest.json_mismatches(signed, recorded, "provenance")
+
+
+def _subject_mismatches(envelope: attest.Envelope, digest: str) -> list[str]:
+    statement = attest.parse_statement(envelope.payload)
+    if statement.names(digest):
+        return []
+    return [f"about {', '.join(statement.subject_digests)}, repro.lock has {digest}"]
+
+
+def _status(
+    name: str,
+    predicate_type: str,
+    path: Path,
+    pubkey: VerifyingKey | None,
+    mismatches: Callable[[attest.Envelope], list[str]],
+) -> StatementStatus:
     if not path.is_file():
-        return SignatureStatus(path, False, None, None)
+        return StatementStatus(name, predicate_type, path, False, None, None)
     try:
         envelope = attest.parse_envelope(path.read_bytes(), str(path))
     except VerdictError as error:
-        return SignatureStatus(path, True, None, False if pubkey else None, (error.message,))
+        return StatementStatus(
+            name, predicate_type, path, True, None, False if pubkey else None, (error.message,)
+        )
     keyid = envelope.signatures[0].keyid if envelope.signatures else None
     if pubkey is None:
-        return SignatureStatus(path, True, keyid, None)
+        return StatementStatus(name, predicate_type, path, True, keyid or None, None)
     try:
-        check = check_release(lockfile, version, pubkey)
+        attest.verify_envelope(envelope, pubkey)
+        problems = mismatches(envelope)
     except VerdictError as error:
-        return SignatureStatus(path, True, keyid, False, (error.message,))
-    return SignatureStatus(path, True, keyid, check.ok, check.problems)
+        return StatementStatus(name, predicate_type, path, True, keyid, False, (error.message,))
+    return StatementStatus(name, predicate_type, path, True, keyid, not problems, tuple(problems))
 
 
 def release_diff(
@@ -550,16 +829,24 @@ def rebuild(
         comparison = None
         if remote is None:
             expected = release.digest
+            # Rebuilt without BuildKit's attestations: with them, the index differs from
+            # build to build anyway, so only the images are compared.
             problems.extend(
                 image_mismatches(
-                    release.digest, release.images, tree.image_digest, release_images(tree)
+                    release.digest,
+                    release.images,
+                    tree.image_digest,
+                    release_images(tree),
+                    compare_index=not release.attest,
                 )
             )
         else:
             phase(f"comparing with {against}")
-            comparison = compare_images(remote, open_image(dest))
+            comparison = compare_images(
+                remote, open_image(dest), attestations_apart=bool(release.attest)
+            )
             expected = comparison.image_digest_a
-            if not comparison.bit_identical:
+            if not comparison.images_identical:
                 problems.append(f"{against} is {expected}, the rebuild is {tree.image_digest}")
     return RebuildOutcome(
         release, tree.image_digest, against, expected, tuple(problems), comparison

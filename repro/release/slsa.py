@@ -1,6 +1,7 @@
 """SLSA provenance v1 for a release: what was built, from what, on which builders, and the
-evidence that two independent builds gave the same bytes. Pure: a Release and the facts of
-its run in, an in-toto Statement out.
+evidence that two independent builds gave the same bytes. Pure: a Release in (repro.lock
+records the facts of its verification run: builds, start time, git remote, repro version),
+an in-toto Statement out, so the provenance can be signed again at any time.
 
 The statement (predicateType ``https://slsa.dev/provenance/v1``, subject = the image
 digest, as for the release statement)::
@@ -23,21 +24,24 @@ digest, as for the release statement)::
         "metadata": {"startedOn": "<RFC 3339>", "finishedOn": "<RFC 3339>"},
         "byproducts": [{"name": "linux/amd64", "digest": {"sha256": "<manifest>"}}, ...]},
      "repro_reproducibility": {"identical": true, "verifiedAt": "<RFC 3339>",
-        "builds": [{"name": "a", "builder": "default", "digest": "sha256:..."},
-                   {"name": "b", "builder": "repro-b", "digest": "sha256:..."}]}}
+        "builds": [{"name": "A", "builder": "default", "digest": "sha256:..."},
+                   {"name": "B", "builder": "repro-b", "digest": "sha256:..."}],
+        "attestationsApart": ["provenance", ...]}}   (only with --attest)
 
 ``repro_reproducibility`` is an extension field as SLSA v1 defines them (``<vendor>_<name>``,
 allowed in any object, ignored by consumers that do not know it; removing it can only
-remove the evidence, never turn a DENY into an ALLOW).
+remove the evidence, never turn a DENY into an ALLOW). ``identical`` is whether both builds
+gave the release's image digest; with BuildKit attestations built in (``--attest``) the
+two indexes differ by their attestation manifests (timestamps, builder ids), so it is
+whether both builds gave the release's platform manifests, as `repro verify` compared them,
+and ``attestationsApart`` says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from repro import __version__
 from repro.dockerfile import parse_image_ref
 from repro.errors import InputError
 from repro.lockfile import Release, ReleaseBase
@@ -47,30 +51,6 @@ PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://repro.dev/build/v1"
 BUILDER_ID = "https://repro.dev/builder/v1"
 EXTENSION = "repro_reproducibility"
-
-
-@dataclass(frozen=True)
-class BuildRun:
-    """One of the independent builds `repro verify` made."""
-
-    name: str  # "a" | "b"
-    builder: str | None  # the buildx builder; None: the default one
-    digest: str  # the image (index) digest it produced
-
-
-@dataclass(frozen=True)
-class ProvenanceRun:
-    """What the release record does not keep: the run's builds, times and source URI."""
-
-    builds: tuple[BuildRun, ...]
-    started_on: str | None = None  # RFC 3339 UTC
-    finished_on: str | None = None  # RFC 3339 UTC; the release's verified_at when None
-    source_uri: str | None = None  # the git remote, e.g. https://github.com/o/r
-    repro_version: str = __version__
-
-
-def _builder_name(build: BuildRun) -> str:
-    return build.builder or "default"
 
 
 def _hex(digest: str) -> str:
@@ -95,15 +75,25 @@ def _base_dependency(base: ReleaseBase) -> dict[str, Any]:
     }
 
 
-def provenance_predicate(release: Release, run: ProvenanceRun) -> dict[str, Any]:
+def has_provenance(release: Release) -> bool:
+    """Whether repro.lock holds the run facts provenance needs (releases recorded before
+    repro kept them have none)."""
+    return bool(release.builds)
+
+
+def provenance_predicate(release: Release) -> dict[str, Any]:
     """The SLSA v1 predicate for ``release`` (see the module docstring for its shape)."""
-    if not run.builds:
-        raise InputError("provenance needs the builds that were compared")
-    builders = [_builder_name(build) for build in run.builds]
+    if not has_provenance(release):
+        raise InputError(
+            f"release {release.version} records no builds, so provenance needs the builds "
+            "that were compared",
+            hint=f"record it again with `repro release {release.version} --replace`",
+        )
+    builders = [build.builder for build in release.builds]
     ref = f"refs/tags/{release.tag}" if release.tag else None
     external: dict[str, Any] = {}
-    if run.source_uri:
-        external["repository"] = run.source_uri
+    if release.source:
+        external["repository"] = release.source
     external["commit"] = release.commit
     if ref:
         external["ref"] = ref
@@ -123,9 +113,11 @@ def provenance_predicate(release: Release, run: ProvenanceRun) -> dict[str, Any]
             "sourceDateEpoch": release.source_date_epoch,
         }
     )
+    if release.attest:
+        external["attest"] = list(release.attest)
     source: dict[str, Any] = {"digest": {"gitCommit": release.commit}}
-    if run.source_uri:
-        source = {"uri": f"git+{run.source_uri}@{ref or release.commit}", **source}
+    if release.source:
+        source = {"uri": f"git+{release.source}@{ref or release.commit}", **source}
     else:
         source = {"name": "source", **source}
     dependencies = [
@@ -134,9 +126,12 @@ def provenance_predicate(release: Release, run: ProvenanceRun) -> dict[str, Any]
         *(_base_dependency(base) for base in release.bases),
     ]
     metadata: dict[str, Any] = {}
-    if run.started_on:
-        metadata["startedOn"] = run.started_on
-    metadata["finishedOn"] = run.finished_on or release.verified_at
+    if release.started_at:
+        metadata["startedOn"] = release.started_at
+    metadata["finishedOn"] = release.verified_at
+    version: dict[str, str] = {"buildkit": release.buildkit, "buildx": release.buildx}
+    if release.repro:
+        version["repro"] = release.repro
     return {
         "buildDefinition": {
             "buildType": BUILD_TYPE,
@@ -147,11 +142,7 @@ def provenance_predicate(release: Release, run: ProvenanceRun) -> dict[str, Any]
         "runDetails": {
             "builder": {
                 "id": f"{BUILDER_ID}?builders=" + ",".join(quote(b, safe="") for b in builders),
-                "version": {
-                    "buildkit": release.buildkit,
-                    "buildx": release.buildx,
-                    "repro": run.repro_version,
-                },
+                "version": version,
             },
             "metadata": metadata,
             "byproducts": [
@@ -159,25 +150,31 @@ def provenance_predicate(release: Release, run: ProvenanceRun) -> dict[str, Any]
                 for image in release.images
             ],
         },
-        EXTENSION: reproducibility(release, run),
+        EXTENSION: reproducibility(release),
     }
 
 
-def reproducibility(release: Release, run: ProvenanceRun) -> dict[str, Any]:
-    """The evidence: each build's image digest, and whether they are all the release's."""
-    return {
+def reproducibility(release: Release) -> dict[str, Any]:
+    """The evidence: each build's image digest, and whether they gave the release's image."""
+    builds = release.builds
+    evidence: dict[str, Any] = {
         "builds": [
-            {"name": build.name, "builder": _builder_name(build), "digest": build.digest}
-            for build in run.builds
+            {"name": build.name, "builder": build.builder, "digest": build.digest}
+            for build in builds
         ],
-        "identical": len(run.builds) > 1
-        and all(build.digest == release.digest for build in run.builds),
+        # With attestations apart the index digests differ by design; `repro verify`
+        # compared the platform manifests, which the release records once for both.
+        "identical": len(builds) > 1
+        and (bool(release.attest) or all(build.digest == release.digest for build in builds)),
         "verifiedAt": release.verified_at,
     }
+    if release.attest:
+        evidence["attestationsApart"] = list(release.attest)
+    return evidence
 
 
-def provenance_statement(release: Release, run: ProvenanceRun, subject_name: str) -> bytes:
+def provenance_statement(release: Release, subject_name: str) -> bytes:
     """The in-toto Statement v1 (canonical JSON) to sign, about the image ``release.digest``."""
     return make_statement(
-        subject_name, release.digest, provenance_predicate(release, run), PREDICATE_TYPE
+        subject_name, release.digest, provenance_predicate(release), PREDICATE_TYPE
     )

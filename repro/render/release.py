@@ -10,14 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.jsonout import document, dumps_stable
-from repro.lockfile import Release
+from repro.release import attest, slsa
+from repro.release.publish import Publications
 from repro.release.record import DigestHit, ReleaseDiff
 from repro.release.service import (
     PublishOutcome,
     RebuildOutcome,
     ReleaseCheck,
     ReleaseOutcome,
-    SignatureStatus,
+    ReleaseView,
+    StatementStatus,
 )
 from repro.render.compare import differences_tree, short_digest
 from repro.render.verify import verification_summary
@@ -55,28 +57,60 @@ def release_summary(
     )
     if release.repository:
         parts.append(Text(f"pushed {release.repository} ({release.digest}), checked"))
-    if outcome.signature:
-        parts.append(Text(f"signed: {outcome.signature}"))
+    for path in outcome.signed:
+        parts.append(Text(f"signed: {path}"))
+    if outcome.publication is not None:
+        parts.append(publish_view(outcome.publication))
     return Group(*parts)
 
 
-def _signature_rows(status: SignatureStatus) -> list[tuple[str, str]]:
+STATEMENT_LABELS = {
+    attest.PREDICATE_TYPE: "release statement",
+    slsa.PREDICATE_TYPE: "SLSA provenance v1",
+    attest.SIGNOFF_PREDICATE_TYPE: "sign-off report",
+}
+
+
+def _label(predicate_type: str) -> str:
+    return STATEMENT_LABELS.get(predicate_type, predicate_type)
+
+
+def _status_text(status: StatementStatus) -> str:
     if not status.present:
-        return [("signature", "not signed")]
-    rows = [("signed by", status.keyid or "an unknown key")]
+        return "not signed"
+    signer = f"signed by {status.keyid}" if status.keyid else "unsigned"
     if status.verified is None:
-        rows.append(("signature", "not checked (pass --pubkey)"))
+        detail = "; ".join(status.problems) or "not checked (pass --pubkey)"
     elif status.verified:
-        rows.append(("signature", "verifies, and matches repro.lock"))
+        detail = "verifies, and matches repro.lock"
     else:
-        rows.append(("signature", "DOES NOT VERIFY: " + "; ".join(status.problems)))
-    return rows
+        detail = "DOES NOT VERIFY: " + "; ".join(status.problems)
+    return f"{signer}, {detail}\n{status.path}"
 
 
-def show_view(release: Release, status: SignatureStatus) -> RenderableType:
+def _published_rows(publications: Publications) -> list[tuple[str, str]]:
+    rows = []
+    for publication in publications.published:
+        lines = [
+            f"{publication.image}",
+            f"  cosign: {publication.attestation_tag} ({publication.attestation_manifest})",
+        ]
+        for statement in publication.statements:
+            lines.append(
+                f"  {_label(statement.predicate_type)}: referrer {statement.referrer} "
+                f"in {statement.listed_by}"
+            )
+        rows.append(("published", "\n".join(lines)))
+    return rows or [("published", "nowhere yet (repro publish VERSION --to REF --key KEY)")]
+
+
+def show_view(view: ReleaseView) -> RenderableType:
+    release = view.release
     facts = _facts()
     facts.add_row("release", release.version)
     facts.add_row("commit", release.commit + (f" (tag {release.tag})" if release.tag else ""))
+    if release.source:
+        facts.add_row("source", release.source)
     facts.add_row("image", release.digest)
     if release.repository:
         facts.add_row("pushed to", release.repository)
@@ -88,8 +122,16 @@ def show_view(release: Release, status: SignatureStatus) -> RenderableType:
     facts.add_row("target", release.target or "(last stage)")
     facts.add_row("platforms", ", ".join(release.platforms) or "(builder default)")
     facts.add_row("built with", f"BuildKit {release.buildkit}, buildx {release.buildx}")
+    if release.attest:
+        facts.add_row("attestations", ", ".join(release.attest) + " (BuildKit's, in the image)")
+    for build in release.builds:
+        facts.add_row(f"build {build.name}", f"{build.digest} on {build.builder}")
+    if release.started_at:
+        facts.add_row("started at", release.started_at)
     facts.add_row("verified at", release.verified_at)
-    for label, value in _signature_rows(status):
+    for status in view.statements:
+        facts.add_row(_label(status.predicate_type), _status_text(status))
+    for label, value in _published_rows(view.publications):
         facts.add_row(label, value)
     parts: list[RenderableType] = [facts]
     parts.append(Text("bases", style="bold cyan"))
@@ -120,19 +162,27 @@ def show_view(release: Release, status: SignatureStatus) -> RenderableType:
     return Group(*parts)
 
 
-def show_json(release: Release, status: SignatureStatus) -> str:
+def _status_json(status: StatementStatus) -> dict[str, Any]:
+    return {
+        "name": status.name,
+        "predicate_type": status.predicate_type,
+        "path": str(status.path),
+        "present": status.present,
+        "keyid": status.keyid,
+        "verified": status.verified,
+        "problems": list(status.problems),
+    }
+
+
+def show_json(view: ReleaseView) -> str:
     return dumps_stable(
         document(
             "release",
             {
-                "release": release.to_toml(),
-                "signature": {
-                    "path": str(status.path),
-                    "present": status.present,
-                    "keyid": status.keyid,
-                    "verified": status.verified,
-                    "problems": list(status.problems),
-                },
+                "release": view.release.to_toml(),
+                "signature": _status_json(view.signature),
+                "statements": [_status_json(status) for status in view.statements],
+                "published": view.publications.to_json()["published"],
             },
         )
     )
@@ -290,8 +340,11 @@ def check_view(check: ReleaseCheck) -> RenderableType:
     facts = _facts()
     facts.add_row("release", check.release.version)
     facts.add_row("image", check.release.digest)
-    facts.add_row("envelope", check.source)
+    facts.add_row("statement", check.source)
     facts.add_row("signature", f"verifies with {check.keyid}")
+    for other in check.others:
+        found = f"{other.detail}: {other.where}" if other.where else other.detail
+        facts.add_row(_label(other.predicate_type), found)
     if check.ok:
         return Group(
             facts,
@@ -306,9 +359,30 @@ def check_view(check: ReleaseCheck) -> RenderableType:
 
 
 def publish_view(outcome: PublishOutcome) -> RenderableType:
+    publication = outcome.publication
     facts = _facts()
     facts.add_row("release", outcome.release.version)
-    facts.add_row("subject", outcome.release.digest)
-    facts.add_row("artifact", outcome.reference)
-    facts.add_row("referrers", f"tag {outcome.referrers_tag} lists {outcome.referrers}")
-    return Group(facts, Text("✔ published the signed statement", style="bold green"))
+    facts.add_row("subject", publication.image)
+    facts.add_row("cosign tag", publication.attestation_tag)
+    for statement in publication.statements:
+        facts.add_row(
+            _label(statement.predicate_type),
+            f".att layer {short_digest(statement.envelope)}, "
+            f"referrer {short_digest(statement.referrer)}",
+        )
+    listed_by = sorted({statement.listed_by for statement in publication.statements})
+    facts.add_row(
+        "referrers",
+        f"{publication.referrers_listed} listed for the image by {', '.join(listed_by)}",
+    )
+    facts.add_row("recorded in", str(outcome.record))
+    parts: list[RenderableType] = [facts]
+    parts.extend(Text(note, style="yellow") for note in outcome.skipped)
+    count = len(publication.statements)
+    parts.append(
+        Text(
+            f"✔ published {count} signed statement{'' if count == 1 else 's'}",
+            style="bold green",
+        )
+    )
+    return Group(*parts)

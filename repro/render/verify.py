@@ -45,11 +45,22 @@ def verification_summary(
             else f"A {short_digest(platform.manifest_digest_a)}  "
             f"B {short_digest(platform.manifest_digest_b)}",
         )
-    verdict = (
-        Text("✔ reproducible: both builds are bit-identical", style="bold green")
-        if result.identical
-        else Text("✘ not reproducible: the builds differ", style="bold red")
-    )
+    if result.attest:
+        for side, refs in (("A", comparison.attestations_a), ("B", comparison.attestations_b)):
+            facts.add_row(
+                f"attestations {side}",
+                ", ".join(short_digest(ref.digest) for ref in refs) or "none",
+            )
+    if not result.identical:
+        verdict = Text("✘ not reproducible: the builds differ", style="bold red")
+    elif result.attest and not comparison.bit_identical:
+        verdict = Text(
+            "✔ reproducible: both images are bit-identical; their BuildKit attestations "
+            f"({', '.join(result.attest)}) differ, as they record build times and builders",
+            style="bold green",
+        )
+    else:
+        verdict = Text("✔ reproducible: both builds are bit-identical", style="bold green")
     parts: list[RenderableType] = [facts, verdict]
     if not result.identical:
         parts.append(differences_tree(comparison, max_diffs=max_diffs, verbose=verbose))

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repro.build.model import BuildRequest
 from repro.config import ProjectConfig
@@ -38,6 +39,9 @@ from repro.signoff import (
 from repro.signoff.units import parse_size
 from repro.verify.model import VerificationRecord
 from repro.verify.service import VARIATION_A, Builder, SourceControl, fresh_checkout
+
+if TYPE_CHECKING:
+    from repro.release.keys import SigningKey
 
 
 @dataclass(frozen=True)
@@ -283,13 +287,10 @@ def run_signoff(
     )
 
 
-def sign_report(report: SignoffReport, key_path: Path) -> bytes:
+def sign_report(report: SignoffReport, key: SigningKey) -> bytes:
     """The report as an in-toto Statement (subject: the image) in a DSSE envelope."""
     from repro.release import attest
 
-    if not key_path.is_file():
-        raise InputError(f"{key_path} not found", hint="Create a key with `repro keygen`.")
-    key = attest.load_private_key(key_path.read_bytes(), str(key_path))
     statement = attest.make_statement(
         report.image,
         report.image_digest,

@@ -10,6 +10,7 @@ repro.jsonout) is serialised and parsed here, by VerificationRecord, and nowhere
   image_digest_a/b     the image digest of each build
   manifests            [{"platform", "digest_a", "digest_b"}] sorted by platform
   comparison           the full `repro compare --json` document of A against B
+  attest               BuildKit attestations built in (--attest), compared apart
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ class VerifyResult:
     target: str | None
     builds: tuple[BuildRecord, BuildRecord]
     comparison: Comparison
+    attest: tuple[str, ...] = ()  # BuildKit attestations built in (compared apart)
 
     @property
     def identical(self) -> bool:
-        return self.comparison.bit_identical
+        """Both images are bit-identical (with --attest: apart from the attestations)."""
+        return self.comparison.images_identical
 
     def record(self) -> VerificationRecord:
         comparison = self.comparison
@@ -73,6 +76,7 @@ class VerifyResult:
                 for p in sorted(comparison.platforms, key=lambda p: p.platform)
             ),
             comparison=comparison.to_json_dict(),
+            attest=self.attest,
         )
 
 
@@ -100,6 +104,7 @@ class VerificationRecord:
     image_digest_b: str | None = None
     manifests: tuple[ManifestPair, ...] = ()
     comparison: Mapping[str, Any] = field(default_factory=dict)
+    attest: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return document(
@@ -129,6 +134,7 @@ class VerificationRecord:
                     for m in self.manifests
                 ],
                 "comparison": dict(self.comparison),
+                "attest": list(self.attest),
             },
         )
 
@@ -180,4 +186,5 @@ class VerificationRecord:
             image_digest_b=fields.optional_text("image_digest_b"),
             manifests=tuple(manifests),
             comparison=fields.table("comparison"),
+            attest=tuple(fields.texts("attest")),
         )

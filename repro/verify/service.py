@@ -68,6 +68,8 @@ class SourceControl(Protocol):
 
     def has_commit(self, repo: Path, commit: str) -> bool: ...
 
+    def remote_url(self, repo: Path) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Variation:
@@ -99,6 +101,8 @@ class VerifyOptions:
     allow_dirty: bool = False
     require_locked: bool | None = None  # None: required when repro.lock exists
     rewrite_timestamp: bool = True
+    attest: tuple[str, ...] = ()  # BuildKit attestations to build in, compared apart
+    sbom_generator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,8 @@ def run_verify(
                 build_args=options.build_args,
                 rewrite_timestamp=options.rewrite_timestamp,
                 builder=builder_name,
+                attest=options.attest,
+                sbom_generator=options.sbom_generator,
             )
 
         def run(name: str, req: BuildRequest) -> float:
@@ -341,7 +347,9 @@ def run_verify(
             seconds = (seconds_a, run("B", req_b))
 
         phase("comparing A and B")
-        comparison = compare_images(open_image(req_a.dest), open_image(req_b.dest))
+        comparison = compare_images(
+            open_image(req_a.dest), open_image(req_b.dest), attestations_apart=bool(options.attest)
+        )
         if options.keep is not None:
             options.keep.mkdir(parents=True, exist_ok=True)
             for req in (req_a, req_b):
@@ -362,4 +370,5 @@ def run_verify(
             BuildRecord("B", builders[-1], _source_text(dirty, VARIATION_B), seconds[1]),
         ),
         comparison=comparison,
+        attest=options.attest,
     )

@@ -21,6 +21,7 @@ from repro.lockfile import (
     dump_lockfile,
     with_release,
 )
+from repro.release import keys
 
 runner = CliRunner()
 
@@ -106,21 +107,34 @@ def test_hand_edited_lockfile_is_exit_2_with_the_line(project: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_keygen_sign_verify_and_tamper(project: Path) -> None:
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cosign"
+FIXTURE_PASSWORD = "repro-fixture-password"
+
+
+def test_keygen_sign_verify_and_tamper(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COSIGN_PASSWORD", "correct horse")
     keygen = runner.invoke(app, ["keygen", "--out", "k"])
     assert keygen.exit_code == 0, keygen.output
     private = (project / "k.key").read_text()
     assert stat.S_IMODE((project / "k.key").stat().st_mode) == 0o600
-    assert private.splitlines()[1] not in keygen.output  # never printed
+    # cosign's format and cosign's default algorithm; neither the key nor its password shown.
+    assert private.startswith("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    assert "algorithm:   ecdsa-p256" in keygen.output
+    assert private.splitlines()[1] not in keygen.output
+    assert "correct horse" not in keygen.output
     assert runner.invoke(app, ["keygen", "--out", "k"]).exit_code == 2  # no overwrite
 
     unsigned = runner.invoke(app, ["verify-release", "1.3.0", "--pubkey", "k.pub"])
     assert unsigned.exit_code == 1 and "not signed" in unsigned.output
-    assert runner.invoke(app, ["sign", "1.3.0", "--key", "k.key"]).exit_code == 0
+    signed = runner.invoke(app, ["sign", "1.3.0", "--key", "k.key"])
+    assert signed.exit_code == 0, signed.output
+    # A release recorded without its builds has no provenance to sign: said, not failed.
+    assert "no SLSA provenance" in signed.output
     good = runner.invoke(app, ["verify-release", "1.3.0", "--pubkey", "k.pub"])
     assert good.exit_code == 0, good.output
     shown = runner.invoke(app, ["show", "1.3.0", "--pubkey", "k.pub"])
     assert "verifies, and matches repro.lock" in shown.stdout
+    assert "nowhere yet" in shown.stdout
 
     lockfile = project / "repro.lock"
     original = lockfile.read_text()
@@ -140,6 +154,57 @@ def test_keygen_sign_verify_and_tamper(project: Path) -> None:
 
     assert runner.invoke(app, ["sign", "1.3.0", "--key", "k.pub"]).exit_code == 2
     assert runner.invoke(app, ["sign", "1.3.0", "--key", "nope.key"]).exit_code == 2
+
+
+def test_keygen_needs_a_password_source_and_keeps_ed25519(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COSIGN_PASSWORD", raising=False)
+    refused = runner.invoke(app, ["keygen", "--out", "k"])  # no terminal to ask on
+    assert refused.exit_code == 2 and "set COSIGN_PASSWORD" in refused.output
+    assert not (project / "k.key").exists()
+    monkeypatch.setenv("COSIGN_PASSWORD", "")  # empty is a password, as for cosign
+    made = runner.invoke(app, ["keygen", "--out", "ed", "--algorithm", "ed25519"])
+    assert made.exit_code == 0, made.output
+    assert "algorithm:   ed25519" in made.output
+    public = keys.load_public_key((project / "ed.pub").read_bytes(), "ed.pub")
+    assert keys.algorithm_of(public) is keys.Algorithm.ED25519
+    assert runner.invoke(app, ["sign", "1.3.0", "--key", "ed.key"]).exit_code == 0
+    unknown = runner.invoke(app, ["keygen", "--out", "x", "--algorithm", "rsa"])
+    assert unknown.exit_code == 2 and "ecdsa-p256, ed25519" in unknown.output
+
+
+def test_keys_from_cosign_and_from_older_repro_sign(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A key made by `cosign generate-key-pair` (the committed fixture), with its password.
+    monkeypatch.setenv("COSIGN_PASSWORD", FIXTURE_PASSWORD)
+    signed = runner.invoke(app, ["sign", "1.3.0", "--key", str(FIXTURES / "ecdsa.key")])
+    assert signed.exit_code == 0, signed.output
+    assert "SHA256:QUyXrH5ZXIMUojVcM77xqx3Kz2K+UvEK+jfwXYaaPRY" in signed.output
+    checked = runner.invoke(
+        app, ["verify-release", "1.3.0", "--pubkey", str(FIXTURES / "ecdsa.pub")]
+    )
+    assert checked.exit_code == 0, checked.output
+
+    # A wrong COSIGN_PASSWORD: exit 2, one line, no key material, no traceback.
+    monkeypatch.setenv("COSIGN_PASSWORD", "not the password")
+    wrong = runner.invoke(app, ["sign", "1.4.0", "--key", str(FIXTURES / "ecdsa.key")])
+    assert wrong.exit_code == 2
+    assert "wrong password for this encrypted key" in wrong.output
+    assert "Traceback" not in wrong.output and "not the password" not in wrong.output
+    body = (FIXTURES / "ecdsa.key").read_text().splitlines()[1]
+    assert body not in wrong.output
+    monkeypatch.delenv("COSIGN_PASSWORD")
+    missing = runner.invoke(app, ["sign", "1.4.0", "--key", str(FIXTURES / "ecdsa.key")])
+    assert missing.exit_code == 2 and "set COSIGN_PASSWORD" in missing.output
+
+    # The unencrypted Ed25519 PKCS#8 key `repro keygen` wrote before needs no password.
+    old = keys.generate(keys.Algorithm.ED25519)
+    (project / "old.key").write_bytes(keys.unencrypted_pem(old))
+    (project / "old.pub").write_bytes(keys.public_pem(old.public_key()))
+    assert runner.invoke(app, ["sign", "1.4.0", "--key", "old.key"]).exit_code == 0
+    assert runner.invoke(app, ["verify-release", "1.4.0", "--pubkey", "old.pub"]).exit_code == 0
 
 
 def test_release_of_a_recorded_version_is_refused_before_any_build(project: Path) -> None:

@@ -8,6 +8,7 @@ FakeRegistry keeps manifests and blobs in dicts, as a registry stores them.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tarfile
 import tempfile
@@ -18,7 +19,7 @@ from pathlib import Path
 from repro.build.model import BuildRequest
 from repro.environment import BuilderFacts, EngineFacts
 from repro.errors import RegistryError
-from repro.oci.mediatypes import MANIFEST_TYPES
+from repro.oci.mediatypes import MANIFEST_TYPES, OCI_INDEX
 from repro.registry.model import ManifestResponse
 from tests.unit.oci_factory import tar_directory, write_image
 
@@ -74,6 +75,7 @@ class FakeSourceControl:
     dirty: list[str] = field(default_factory=list)
     tag: str | None = None
     history: list[str] = field(default_factory=list)
+    remote: str | None = None
     clones: list[tuple[str, int, Mapping[str, str]]] = field(default_factory=list)
 
     def head_commit(self, repo: Path) -> str:
@@ -109,6 +111,9 @@ class FakeSourceControl:
     def has_commit(self, repo: Path, commit: str) -> bool:
         return commit == COMMIT
 
+    def remote_url(self, repo: Path) -> str | None:
+        return self.remote
+
 
 def git_project(root: Path, dockerfile: str = "FROM scratch\nCOPY . /app\n") -> Path:
     """A directory that repro.project takes for a git work tree, with a Dockerfile."""
@@ -125,13 +130,50 @@ def _digest(data: bytes) -> str:
 
 @dataclass
 class FakeRegistry:
-    """A registry in memory: what is pushed is kept byte for byte, by digest and by tag."""
+    """A registry in memory: what is pushed is kept byte for byte, by digest and by tag.
+
+    ``referrers_api`` True: it answers the OCI 1.1 referrers API as the distribution spec
+    says (every manifest whose subject is the digest, listed with its artifactType, else
+    its config's media type, and its annotations); False: 404, as the local
+    docker-registry 2.8 does. ``referrer_requests`` counts the API calls.
+    """
 
     host: str = "registry.example"
     plain_http: bool = False
+    referrers_api: bool = False
     manifests: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     blobs: dict[tuple[str, str], bytes] = field(default_factory=dict)
     pushed_archives: list[tuple[Path, str]] = field(default_factory=list)
+    referrer_requests: int = 0
+
+    def referrers(self, repository: str, digest: str) -> bytes | None:
+        self.referrer_requests += 1
+        if not self.referrers_api:
+            return None
+        listed = []
+        for (repo, reference), (body, media_type) in sorted(self.manifests.items()):
+            if repo != repository or reference != _digest(body):
+                continue  # each manifest once, by its digest
+            try:
+                document = json.loads(body)
+            except ValueError:
+                continue
+            subject = document.get("subject") if isinstance(document, dict) else None
+            if not isinstance(subject, dict) or subject.get("digest") != digest:
+                continue
+            descriptor: dict[str, object] = {
+                "mediaType": media_type,
+                "digest": reference,
+                "size": len(body),
+                "artifactType": document.get("artifactType")
+                or document.get("config", {}).get("mediaType"),
+            }
+            if document.get("annotations"):
+                descriptor["annotations"] = document["annotations"]
+            listed.append(descriptor)
+        return json.dumps(
+            {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": listed}
+        ).encode()
 
     def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
         digest = _digest(body)
@@ -171,8 +213,6 @@ class FakeRegistry:
                 handle = tar.extractfile(name)
                 assert handle is not None
                 return handle.read()
-
-            import json
 
             index = json.loads(member("index.json"))
             (top,) = index["manifests"]

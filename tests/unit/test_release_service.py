@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,13 @@ from repro.errors import InputError, VerdictError
 from repro.lockfile import parse_lockfile, releases_of
 from repro.oci import open_image
 from repro.oci.blobsource import BlobSource
-from repro.oci.mediatypes import DSSE_ENVELOPE, OCI_INDEX, REPRO_SIGNOFF
+from repro.oci.mediatypes import OCI_INDEX
 from repro.registry.model import ManifestResponse, PushedImage
 from repro.registry.referrers import ArtifactRegistry
-from repro.release import attest
 from repro.release.service import (
     ReleaseOutcome,
     ReleaseRequest,
     attach_signoff,
-    check_release,
-    publish,
     rebuild,
     release_diff,
     run_release,
@@ -55,7 +51,7 @@ def _release(
         ReleaseRequest("1.4.0", VerifyOptions(context=project), push=push),
         builder=builder,
         engine=builder,
-        source_control=FakeSourceControl(tag="v1.4.0"),
+        source_control=FakeSourceControl(tag="v1.4.0", remote="https://git.example/team/app"),
         registry=registry,
     )
     return project, builder, outcome
@@ -70,6 +66,14 @@ def test_release_records_the_verified_image_and_pushes_it(tmp_path: Path) -> Non
     assert (release.version, release.commit, release.tag) == ("1.4.0", COMMIT, "v1.4.0")
     assert release.source_date_epoch == COMMIT_EPOCH and release.buildx == "0.13.1"
     assert release.repository == f"{IMAGE}:1.4.0"
+    # The facts of the run that SLSA provenance states: both builds, the remote, times.
+    assert [(b.name, b.builder, b.digest) for b in release.builds] == [
+        ("A", "default", release.digest),
+        ("B", "default", release.digest),
+    ]
+    assert release.source == "https://git.example/team/app"
+    assert release.started_at is not None and release.started_at <= release.verified_at
+    assert release.repro is not None and release.attest == ()
     # What the registry serves for the tag is the recorded, verified image.
     assert store.get_manifest("team/app", "1.4.0").digest == release.digest
     assert [ref for _, ref in store.pushed_archives] == [f"{IMAGE}:1.4.0"]
@@ -99,56 +103,6 @@ def test_a_registry_serving_another_image_after_the_push_records_nothing(tmp_pat
         )
     assert raised.value.hint == "check for a proxy rewriting images"
     assert not (project / "repro.lock").exists()
-
-
-def test_publish_pushes_the_signed_statement_and_the_signoff_beside_the_image(
-    tmp_path: Path,
-) -> None:
-    store = FakeRegistry()
-    project, _, _ = _release(tmp_path, store, push=f"{IMAGE}:1.4.0")
-    lockfile = project / "repro.lock"
-    private, public = attest.generate_key()
-    (tmp_path / "k.key").write_bytes(private)
-    (tmp_path / "k.pub").write_bytes(public)
-    release = releases_of(parse_lockfile(lockfile.read_text()))["1.4.0"]
-    report = json.dumps({"kind": "signoff", "verdict": "pass"}).encode()
-    attach_signoff(project, "1.4.0", release.digest, report)
-    registry = ArtifactRegistry(lambda _registry: store)
-
-    outcome = publish(lockfile, "1.4.0", f"{IMAGE}:1.4.0", tmp_path / "k.key", registry)
-
-    tag = release.digest.replace(":", "-")
-    assert outcome.referrers_tag == tag and outcome.referrers == 2
-    index = json.loads(store.get_manifest("team/app", tag).body or b"")
-    assert index["mediaType"] == OCI_INDEX
-    assert [m["artifactType"] for m in index["manifests"]] == [DSSE_ENVELOPE, REPRO_SIGNOFF]
-    for descriptor in index["manifests"]:
-        manifest = json.loads(store.get_manifest("team/app", descriptor["digest"]).body or b"")
-        assert manifest["subject"]["digest"] == release.digest
-        assert manifest["annotations"] == {"dev.repro.release.version": "1.4.0"}
-    signoff_layer = json.loads(
-        store.get_manifest("team/app", index["manifests"][1]["digest"]).body or b""
-    )["layers"][0]
-    assert store.get_blob("team/app", signoff_layer["digest"]) == report
-
-    # verify-release --from finds that envelope through the registry alone.
-    check = check_release(lockfile, "1.4.0", tmp_path / "k.pub", f"{IMAGE}:1.4.0", registry)
-    assert check.ok and check.source == f"{IMAGE}@{outcome.artifact_digest}"
-    # Publishing again replaces this release's artifacts instead of listing them twice.
-    again = publish(lockfile, "1.4.0", f"{IMAGE}:1.4.0", tmp_path / "k.key", registry)
-    assert again.referrers == 2
-
-
-def test_publish_refuses_an_image_that_is_not_the_release(tmp_path: Path) -> None:
-    store = FakeRegistry()
-    project, _, _ = _release(tmp_path, store)  # recorded, not pushed
-    store.put_manifest("team/app", "1.4.0", b'{"schemaVersion":2}', "application/json")
-    private, _ = attest.generate_key()
-    (tmp_path / "k.key").write_bytes(private)
-    registry = ArtifactRegistry(lambda _registry: store)
-    with pytest.raises(VerdictError, match=r"but release 1\.4\.0 is"):
-        publish(project / "repro.lock", "1.4.0", f"{IMAGE}:1.4.0", tmp_path / "k.key", registry)
-    assert not any(reference.startswith("sha256-") for _, reference in store.manifests)
 
 
 def test_rebuild_builds_the_recorded_commit_once_and_compares(tmp_path: Path) -> None:

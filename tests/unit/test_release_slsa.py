@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from repro.errors import InputError
-from repro.lockfile import Release, ReleaseBase, ReleaseImage, ReleaseLayer
+from repro.lockfile import Release, ReleaseBase, ReleaseBuild, ReleaseImage, ReleaseLayer
 from repro.release import attest, keys, slsa
 
 SCHEMA = json.loads(
@@ -54,20 +54,18 @@ RELEASE = Release(
     buildx="0.13.1",
     verified_at="2026-01-01T00:10:00Z",
     repository="localhost:5000/team/app:1.4.0",
+    builds=(ReleaseBuild("A", "default", IMAGE), ReleaseBuild("B", "repro-b", IMAGE)),
+    started_at="2026-01-01T00:00:00Z",
+    source="https://github.com/example/app",
+    repro="0.1.0",
 )
-RUN = slsa.ProvenanceRun(
-    builds=(slsa.BuildRun("a", None, IMAGE), slsa.BuildRun("b", "repro-b", IMAGE)),
-    started_on="2026-01-01T00:00:00Z",
-    finished_on="2026-01-01T00:09:59Z",
-    source_uri="https://github.com/example/app",
-    repro_version="0.1.0",
-)
+OTHER_INDEX = "sha256:" + "7" * 64
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
-def statement(release: Release = RELEASE, run: slsa.ProvenanceRun = RUN) -> dict[str, Any]:
+def statement(release: Release = RELEASE) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
-        slsa.provenance_statement(release, run, "localhost:5000/team/app")
+        slsa.provenance_statement(release, "localhost:5000/team/app")
     )
     return document
 
@@ -136,7 +134,7 @@ def test_run_details_name_the_builders_times_and_byproducts() -> None:
     }
     assert details["metadata"] == {
         "startedOn": "2026-01-01T00:00:00Z",
-        "finishedOn": "2026-01-01T00:09:59Z",
+        "finishedOn": "2026-01-01T00:10:00Z",
     }
     assert details["byproducts"] == [{"name": "linux/amd64", "digest": {"sha256": "2" * 64}}]
 
@@ -145,19 +143,38 @@ def test_the_reproducibility_evidence_is_an_extension_field() -> None:
     predicate = statement()["predicate"]
     assert predicate["repro_reproducibility"] == {
         "builds": [
-            {"name": "a", "builder": "default", "digest": IMAGE},
-            {"name": "b", "builder": "repro-b", "digest": IMAGE},
+            {"name": "A", "builder": "default", "digest": IMAGE},
+            {"name": "B", "builder": "repro-b", "digest": IMAGE},
         ],
         "identical": True,
         "verifiedAt": "2026-01-01T00:10:00Z",
     }
-    other = slsa.ProvenanceRun(builds=(RUN.builds[0], slsa.BuildRun("b", "x", MANIFEST)))
-    assert not statement(run=other)["predicate"]["repro_reproducibility"]["identical"]
+    other = replace(RELEASE, builds=(RELEASE.builds[0], ReleaseBuild("B", "x", OTHER_INDEX)))
+    assert not statement(other)["predicate"]["repro_reproducibility"]["identical"]
+
+
+def test_with_buildkit_attestations_the_images_are_compared_apart_from_them() -> None:
+    # Each build's index holds its own provenance (timestamps differ): the index digests
+    # differ, the platform manifests the release records are those of both builds.
+    attested = replace(
+        RELEASE,
+        attest=("provenance",),
+        builds=(RELEASE.builds[0], ReleaseBuild("B", "repro-b", OTHER_INDEX)),
+    )
+    document = statement(attested)
+    assert errors(document) == []
+    evidence = document["predicate"]["repro_reproducibility"]
+    assert evidence["identical"] is True
+    assert evidence["attestationsApart"] == ["provenance"]
+    assert document["predicate"]["buildDefinition"]["externalParameters"]["attest"] == [
+        "provenance"
+    ]
 
 
 def test_without_a_remote_or_tag_the_source_is_the_commit() -> None:
-    bare = slsa.ProvenanceRun(builds=RUN.builds)
-    document = statement(replace(RELEASE, tag=None, target=None), bare)
+    document = statement(
+        replace(RELEASE, tag=None, target=None, source=None, started_at=None, repro=None)
+    )
     assert errors(document) == []
     definition = document["predicate"]["buildDefinition"]
     assert "repository" not in definition["externalParameters"]
@@ -168,7 +185,9 @@ def test_without_a_remote_or_tag_the_source_is_the_commit() -> None:
         "digest": {"gitCommit": "c" * 40},
     }
     # No start time recorded: finishedOn is when the release was verified.
-    assert document["predicate"]["runDetails"]["metadata"] == {"finishedOn": "2026-01-01T00:10:00Z"}
+    details = document["predicate"]["runDetails"]
+    assert details["metadata"] == {"finishedOn": "2026-01-01T00:10:00Z"}
+    assert details["builder"]["version"] == {"buildkit": "0.13.2", "buildx": "0.13.1"}
 
 
 @pytest.mark.parametrize(
@@ -201,13 +220,15 @@ def test_the_schema_refuses_what_the_spec_does_not_allow(break_it: Any, message:
 
 
 def test_provenance_needs_the_builds() -> None:
+    old = replace(RELEASE, builds=())
+    assert not slsa.has_provenance(old)
     with pytest.raises(InputError, match="needs the builds"):
-        slsa.provenance_predicate(RELEASE, slsa.ProvenanceRun(builds=()))
+        slsa.provenance_predicate(old)
 
 
 def test_the_statement_signs_and_verifies_like_the_release_statement() -> None:
     key = keys.generate()
-    envelope = attest.sign(slsa.provenance_statement(RELEASE, RUN, "image"), key)
+    envelope = attest.sign(slsa.provenance_statement(RELEASE, "image"), key)
     verified = attest.verify_attestation(
         envelope, key.public_key(), digest=IMAGE, predicate_type=slsa.PREDICATE_TYPE
     )

@@ -14,7 +14,7 @@ from repro.oci import open_image
 from repro.oci.blobsource import BlobSource
 from repro.project import EpochPolicy
 from repro.registry.referrers import ArtifactRegistry
-from repro.release import attest
+from repro.release import attest, keys
 from repro.release.service import ReleaseRequest, run_release
 from repro.signoff.model import SignoffReport, Status
 from repro.signoff.service import SignoffOptions, run_signoff, sign_report
@@ -129,10 +129,9 @@ def test_bad_input_is_refused_before_anything_is_built(tmp_path: Path) -> None:
 def test_a_signed_report_carries_the_record_it_serialises(tmp_path: Path) -> None:
     project = git_project(tmp_path / "p")
     report = _signoff(SignoffOptions(context=project))
-    private, public = attest.generate_key()
-    (tmp_path / "k.key").write_bytes(private)
-    envelope = attest.parse_envelope(sign_report(report, tmp_path / "k.key"))
-    attest.verify_envelope(envelope, attest.load_public_key(public, "k.pub"))
+    key = keys.generate()
+    envelope = attest.parse_envelope(sign_report(report, key))
+    attest.verify_envelope(envelope, key.public_key())
     statement = json.loads(envelope.payload)
     assert statement["predicateType"] == attest.SIGNOFF_PREDICATE_TYPE
     assert SignoffReport.from_json(statement["predicate"], "predicate") == report
