@@ -639,6 +639,7 @@ class ReleaseView:
     release: Release
     statements: tuple[StatementStatus, ...]
     publications: Publications
+    root: Path  # where repro.lock is: statement paths are shown relative to it
 
     @property
     def signature(self) -> StatementStatus:
@@ -669,7 +670,7 @@ def show_release(lockfile: Path, version: str, pubkey: VerifyingKey | None) -> R
     if signoff is not None:
         statements.append(signoff)
     publications = read_publications(publications_path(lockfile, version), version)
-    return ReleaseView(release, tuple(statements), publications)
+    return ReleaseView(release, tuple(statements), publications, lockfile.parent)
 
 
 def _signoff_status(

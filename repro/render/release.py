@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -75,7 +76,7 @@ def _label(predicate_type: str) -> str:
     return STATEMENT_LABELS.get(predicate_type, predicate_type)
 
 
-def _status_text(status: StatementStatus) -> str:
+def _status_text(status: StatementStatus, root: Path) -> str:
     if not status.present:
         return "not signed"
     signer = f"signed by {status.keyid}" if status.keyid else "unsigned"
@@ -85,23 +86,35 @@ def _status_text(status: StatementStatus) -> str:
         detail = "verifies, and matches repro.lock"
     else:
         detail = "DOES NOT VERIFY: " + "; ".join(status.problems)
-    return f"{signer}, {detail}\n{status.path}"
+    where = status.path.relative_to(root) if status.path.is_relative_to(root) else status.path
+    return f"{signer}\n{detail}\n{where}"
 
 
-def _published_rows(publications: Publications) -> list[tuple[str, str]]:
-    rows = []
+def _statements_table(view: ReleaseView) -> Table:
+    table = _facts()
+    for status in view.statements:
+        table.add_row(f"  {_label(status.predicate_type)}", _status_text(status, view.root))
+    return table
+
+
+def _published_parts(publications: Publications) -> list[RenderableType]:
+    if not publications.published:
+        return [Text("published nowhere yet (repro publish VERSION --to REF --key KEY)")]
+    parts: list[RenderableType] = []
     for publication in publications.published:
-        lines = [
-            f"{publication.image}",
-            f"  cosign: {publication.attestation_tag} ({publication.attestation_manifest})",
-        ]
+        name, _, digest = publication.image.partition("@")
+        parts.append(Text(f"published beside {name}@{short_digest(digest)}", style="bold cyan"))
+        table = _facts()
+        tag = publication.attestation_tag
+        shown = f"{tag[:19]}…{tag.removesuffix('.att')[-4:]}.att"
+        table.add_row("  cosign", f"tag {shown}")
         for statement in publication.statements:
-            lines.append(
-                f"  {_label(statement.predicate_type)}: referrer {statement.referrer} "
-                f"in {statement.listed_by}"
+            table.add_row(
+                f"  {_label(statement.predicate_type)}",
+                f"referrer {short_digest(statement.referrer)} in {statement.listed_by}",
             )
-        rows.append(("published", "\n".join(lines)))
-    return rows or [("published", "nowhere yet (repro publish VERSION --to REF --key KEY)")]
+        parts.append(table)
+    return parts
 
 
 def show_view(view: ReleaseView) -> RenderableType:
@@ -125,15 +138,13 @@ def show_view(view: ReleaseView) -> RenderableType:
     if release.attest:
         facts.add_row("attestations", ", ".join(release.attest) + " (BuildKit's, in the image)")
     for build in release.builds:
-        facts.add_row(f"build {build.name}", f"{build.digest} on {build.builder}")
+        facts.add_row(f"build {build.name}", f"{short_digest(build.digest)} on {build.builder}")
     if release.started_at:
         facts.add_row("started at", release.started_at)
     facts.add_row("verified at", release.verified_at)
-    for status in view.statements:
-        facts.add_row(_label(status.predicate_type), _status_text(status))
-    for label, value in _published_rows(view.publications):
-        facts.add_row(label, value)
-    parts: list[RenderableType] = [facts]
+    parts: list[RenderableType] = [facts, Text("statements", style="bold cyan")]
+    parts.append(_statements_table(view))
+    parts.extend(_published_parts(view.publications))
     parts.append(Text("bases", style="bold cyan"))
     parts.extend(Text(f"  {base.reference}\n    {base.digest}") for base in release.bases)
     if not release.bases:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,12 @@ def repro_bin() -> str:
     return str(Path(sys.executable).parent / "repro")
 
 
-def run_repro(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """Run the installed `repro` in ``cwd``, plain and wide; an expected failure never
-    prints a traceback."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+def run_repro(
+    cwd: Path, *args: str, timeout: int = 900, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `repro` in ``cwd``, plain and wide (``env`` added to the
+    environment); an expected failure never prints a traceback."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})}
     result = subprocess.run(
         [repro_bin(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
     )

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,22 @@ import pytest
 
 from repro.build.buildx import build_oci
 from repro.build.model import BuildRequest
+from repro.oci.mediatypes import SIGSTORE_BUNDLE_V03
 from repro.registry.skopeo import push_oci_archive
 from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, run_repro, skopeo_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]
 
 SEEDED = "localhost:5000/library/python:3.11-slim"
-BASE = "localhost:5000/test-release/python:3.11-slim"
-IMAGE = "localhost:5000/test-release/driftwood"
+# Unique per run: the registry is shared by every engineer's test runs.
+RUN_ID = uuid.uuid4().hex[:10]
+BASE = f"localhost:5000/test-release-{RUN_ID}/python:3.11-slim"
+IMAGE = f"localhost:5000/test-release-{RUN_ID}/driftwood"
+PASSWORD = {"COSIGN_PASSWORD": "test-release"}  # for keygen and every signing command
 
 
 def run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_repro(repo, *args)
+    return run_repro(repo, *args, env=PASSWORD)
 
 
 def git(repo: Path, *args: str, when: int) -> None:
@@ -230,18 +235,32 @@ def test_signoff_report_is_stored_with_the_release_and_published_beside_it(
 
     published = run(repo, "publish", "1.4.0", "--to", f"{IMAGE}:1.4.0", "--key", key)
     assert published.returncode == 0, published.stdout + published.stderr
-    referrers_tag = registry_digest(f"{IMAGE}:1.4.0").replace(":", "-")
-    raw = subprocess.run(
-        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{IMAGE}:{referrers_tag}"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    kinds = sorted({m["artifactType"] for m in json.loads(raw)["manifests"]})
-    assert kinds == [
-        "application/vnd.dsse.envelope.v1+json",
-        "application/vnd.repro.signoff.v1+json",
+    assert "published 3 signed statements" in published.stdout
+    digest = registry_digest(f"{IMAGE}:1.4.0")
+
+    def raw(tag: str) -> dict[str, Any]:
+        out = subprocess.run(
+            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{IMAGE}:{tag}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        document: dict[str, Any] = json.loads(out)
+        return document
+
+    # Beside the release statement and its provenance (published by `release --sign`
+    # and `publish` before), the sign-off: a Sigstore-bundle referrer and a .att layer.
+    listed = raw(digest.replace(":", "-"))["manifests"]
+    bundles = [m for m in listed if m["artifactType"] == SIGSTORE_BUNDLE_V03]
+    assert sorted(m["annotations"]["dev.sigstore.bundle.predicateType"] for m in bundles) == [
+        "https://repro.dev/release/v1",
+        "https://repro.dev/signoff/v1",
+        "https://slsa.dev/provenance/v1",
     ]
+    layers = raw(digest.replace(":", "-") + ".att")["layers"]
+    assert sorted(layer["annotations"]["predicateType"] for layer in layers) == sorted(
+        m["annotations"]["dev.sigstore.bundle.predicateType"] for m in bundles
+    )
     # The release signature is still the one verify-release finds in the registry.
     check = run(
         repo, "verify-release", "1.4.0", "--pubkey", str(released.pub), "--from", f"{IMAGE}:1.4.0"

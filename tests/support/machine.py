@@ -5,6 +5,7 @@ Mirrors scripts/lib/tls.sh and scripts/lib/registries.sh: change both together.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -99,3 +100,15 @@ def test_users() -> TestUsers:
         writer=Credentials(data["username"], data["password"]),
         reader=Credentials(data["readonly_username"], data["readonly_password"]),
     )
+
+
+SBOM_GENERATOR_DIR = Path(__file__).resolve().parents[2] / "scripts" / "lib" / "sbom-generator"
+
+
+def sbom_generator() -> str:
+    """The BuildKit SBOM generator image scripts/lib/sbom.sh pushed: its tag is the hash of
+    the generator's sources (change both together)."""
+    sources = b"".join(
+        (SBOM_GENERATOR_DIR / name).read_bytes() for name in ("Dockerfile", "scan.py")
+    )
+    return f"{LOCAL_REGISTRY}/repro-dev/sbom-generator:{hashlib.sha256(sources).hexdigest()[:12]}"
