@@ -224,3 +224,9 @@ def test_release_of_a_recorded_version_is_refused_before_any_build(project: Path
     assert runner.invoke(app, ["release", "../evil", str(project)]).exit_code == 2
     bad_push = runner.invoke(app, ["release", "2.0", str(project), "--push", "r.io/a@" + d(1)])
     assert bad_push.exit_code == 2 and "registry/repository:tag" in bad_push.output
+    bad_attest = runner.invoke(app, ["release", "2.0", str(project), "--attest", "provenance,x"])
+    assert bad_attest.exit_code == 2
+    assert "unknown attestation x" in bad_attest.output and "provenance, sbom" in bad_attest.output
+    generator = ["--attest", "provenance", "--sbom-generator", "r.io/gen:1"]
+    lonely = runner.invoke(app, ["verify", str(project), *generator])
+    assert lonely.exit_code == 2 and "--sbom-generator needs --attest sbom" in lonely.output

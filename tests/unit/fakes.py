@@ -19,7 +19,7 @@ from pathlib import Path
 from repro.build.model import BuildRequest
 from repro.environment import BuilderFacts, EngineFacts
 from repro.errors import RegistryError
-from repro.oci.mediatypes import MANIFEST_TYPES, OCI_INDEX
+from repro.oci.mediatypes import INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX
 from repro.registry.model import ManifestResponse
 from tests.unit.oci_factory import tar_directory, write_image
 
@@ -32,7 +32,8 @@ class FakeBuilder:
     """Builds an image holding the context's files, SOURCE_DATE_EPOCH and the build args.
 
     ``vary`` adds what differs between two builds (the destination file name), to make
-    A and B differ as an unreproducible build would.
+    A and B differ as an unreproducible build would. A request with ``attest`` gets an
+    attestation manifest in its index that differs from build to build, as BuildKit's.
     """
 
     vary: bool = False
@@ -52,8 +53,14 @@ class FakeBuilder:
             files["etc/built-as"] = (request.dest.name.encode(), {})
         if on_log is not None:
             on_log(f"#1 building {request.dest.name}")
+        # BuildKit's attestations record when and where each build ran: they differ.
+        attestation = (
+            f'{{"attest":"{",".join(request.attest)}","built":"{request.dest.name}"}}'.encode()
+            if request.attest
+            else None
+        )
         with tempfile.TemporaryDirectory() as layout:
-            write_image(Path(layout) / "oci", [files])
+            write_image(Path(layout) / "oci", [files], attestation=attestation)
             tar_directory(Path(layout) / "oci", request.dest)
         return request.dest
 
@@ -217,5 +224,9 @@ class FakeRegistry:
             index = json.loads(member("index.json"))
             (top,) = index["manifests"]
             body = member(f"blobs/sha256/{top['digest'].removeprefix('sha256:')}")
-            assert top["mediaType"] in MANIFEST_TYPES
+            assert top["mediaType"] in MANIFEST_TYPES | INDEX_TYPES
+            if top["mediaType"] in INDEX_TYPES:  # its manifests first, by digest
+                for child in json.loads(body)["manifests"]:
+                    data = member(f"blobs/sha256/{child['digest'].removeprefix('sha256:')}")
+                    self.put_manifest(repository, child["digest"], data, child["mediaType"])
             self.put_manifest(repository, tag, body, top["mediaType"])

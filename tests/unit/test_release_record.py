@@ -13,6 +13,7 @@ from repro.lockfile import (
     Lockfile,
     Release,
     ReleaseBase,
+    ReleaseBuild,
     ReleaseImage,
     ReleaseLayer,
     dump_lockfile,
@@ -77,6 +78,26 @@ def test_release_round_trips_through_repro_lock_sorted_and_stable() -> None:
     assert releases["1.9.0"] == make("1.9.0", [(1, "ADD x /"), (2, "RUN make")], repository="r/a:1")
     assert dump_lockfile(again) == text
     assert "[[release.image.layer]]" in text and "tag =" not in text  # no nulls in TOML
+
+
+def test_the_facts_of_the_run_round_trip_and_are_absent_from_older_records() -> None:
+    run = make(
+        "2.0",
+        [(1, "ADD x /")],
+        builds=(ReleaseBuild("A", "default", d(101)), ReleaseBuild("B", "repro-b", d(7))),
+        started_at="2025-12-31T23:59:00Z",
+        source="https://git.example/team/app",
+        attest=("provenance",),
+        repro="0.1.0",
+    )
+    text = dump_lockfile(with_release(Lockfile(), run))
+    assert "[[release.build]]" in text and 'attest = [\n    "provenance",\n]' in text
+    assert releases_of(parse_lockfile(text), text)["2.0"] == run
+    older = make("1.0", [(1, "ADD x /")]).to_toml()
+    assert not {"build", "started_at", "source", "attest", "repro"} & set(older)
+    bad = text.replace(f'digest = "{d(7)}"', 'digest = "x"')
+    with pytest.raises(LockfileError, match=r"release 2\.0: a build `digest`"):
+        releases_of(parse_lockfile(bad), bad)
 
 
 def test_replacing_a_release_keeps_one_entry() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,41 @@ def test_attach_signoff_refuses_a_report_about_another_image(tmp_path: Path) -> 
 def test_manifest_response_is_the_subject_descriptor() -> None:
     served = ManifestResponse("sha256:" + "a" * 64, OCI_INDEX, b"{}")
     assert served.media_type == OCI_INDEX
+
+
+def test_a_release_with_buildkits_attestations_verifies_the_images_apart_from_them(
+    tmp_path: Path,
+) -> None:
+    store = FakeRegistry()
+    project = git_project(tmp_path / "p")
+    builder = FakeBuilder()
+    options = VerifyOptions(context=project, attest=("provenance", "sbom"), sbom_generator="g")
+    outcome = run_release(
+        ReleaseRequest("1.4.0", options, push=f"{IMAGE}:1.4.0"),
+        builder=builder,
+        engine=builder,
+        source_control=FakeSourceControl(),
+        registry=ArtifactRegistry(lambda _registry: store, push_archive=store.push_archive),
+    )
+    assert [(r.attest, r.sbom_generator) for r in builder.requests] == [
+        (("provenance", "sbom"), "g")
+    ] * 2
+    result, release = outcome.result, outcome.release
+    # The two indexes differ by their attestations; the images are the same: recorded.
+    assert result.identical and not result.comparison.bit_identical
+    assert release is not None and release.attest == ("provenance", "sbom")
+    assert release.builds[0].digest == release.digest != release.builds[1].digest
+    assert result.record().to_json()["attest"] == ["provenance", "sbom"]
+    # What was pushed is build A's index, attestations and all.
+    pushed = json.loads(store.get_manifest("team/app", "1.4.0").body or b"")
+    kinds = [m.get("annotations", {}).get("vnd.docker.reference.type") for m in pushed["manifests"]]
+    assert kinds == [None, "attestation-manifest"]
+    # A rebuild (without attestations) matches the release's images.
+    rebuilt = rebuild(
+        project / "repro.lock",
+        "1.4.0",
+        builder=FakeBuilder(),
+        source_control=FakeSourceControl(),
+        opener=PathOpener(),
+    )
+    assert rebuilt.identical, rebuilt.problems
