@@ -79,10 +79,13 @@ def build_options(
     platform: list[str] | None,
     build_arg: list[str] | None,
     builder: list[str] | None,
+    attest: str | None = None,
+    sbom_generator: str | None = None,
     **more: Any,
 ) -> VerifyOptions:
     """The shared build options (context, -f, --target, --platform, --build-arg,
-    --builder) of verify and release, parsed, plus the command's own."""
+    --builder, --attest, --sbom-generator) of verify and release, parsed, plus the
+    command's own."""
     from repro.verify.service import VerifyOptions
 
     return VerifyOptions(
@@ -92,6 +95,8 @@ def build_options(
         platforms=tuple(platform or ()),
         build_args=parse_build_args(build_arg),
         builders=parse_builders(builder),
+        attest=parse_attest(attest, sbom_generator),
+        sbom_generator=sbom_generator,
         **more,
     )
 

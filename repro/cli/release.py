@@ -21,7 +21,6 @@ from repro.cli._options import (
     TargetOption,
     VerboseOption,
     build_options,
-    parse_attest,
 )
 from repro.render.console import stderr, stdout
 
@@ -66,14 +65,7 @@ def release(
     from repro.render.release import release_summary
 
     options = build_options(
-        context,
-        file,
-        target,
-        platform,
-        build_arg,
-        builder,
-        attest=parse_attest(attest, sbom_generator),
-        sbom_generator=sbom_generator,
+        context, file, target, platform, build_arg, builder, attest, sbom_generator
     )
     key = _keys.signing_key(sign) if sign is not None else None  # before anything is built
     request = ReleaseRequest(version, options, push=push, sign_key=key, replace=replace)

@@ -20,7 +20,6 @@ from repro.cli._options import (
     TargetOption,
     VerboseOption,
     build_options,
-    parse_attest,
 )
 from repro.render.console import stderr, stdout
 
@@ -78,13 +77,13 @@ def verify(
         platform,
         build_arg,
         builder,
+        attest,
+        sbom_generator,
         epoch=policy,
         keep=keep,
         allow_dirty=allow_dirty,
         require_locked=require_locked,
         rewrite_timestamp=not no_rewrite_timestamp,
-        attest=parse_attest(attest, sbom_generator),
-        sbom_generator=sbom_generator,
     )
     with build_progress(stderr()) as (on_log, on_phase):
         result = run_verify(

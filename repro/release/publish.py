@@ -329,7 +329,10 @@ def _bundle_envelope(
         return None
     if found is not None:
         blob = found.layer.check(registry.blob(ref, found.layer.digest), where)
-        return attest.parse_bundle(blob, where).compact()
+        try:
+            return attest.parse_bundle(blob, where).compact()
+        except VerdictError:
+            return blob  # not a bundle after all: find_attestation says what it is
     for layer in referrer.layers:
         if layer.media_type == DSSE_ENVELOPE:
             return layer.check(registry.blob(ref, layer.digest), where)

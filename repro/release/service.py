@@ -531,7 +531,7 @@ def _found(
             where=where,
         )
     except VerdictError:
-        return FoundStatement(predicate_type, None, "none attached verifies with this key")
+        return FoundStatement(predicate_type, None, "none attached that verifies with this key")
     return FoundStatement(predicate_type, source, "verifies")
 
 

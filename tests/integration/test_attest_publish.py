@@ -26,6 +26,12 @@ import pytest
 
 from repro.oci.mediatypes import SIGSTORE_BUNDLE_V03
 from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, run_repro, skopeo_copy
+from tests.integration.cosign_cli import (
+    EMPTY_TRUSTED_ROOT,
+    PLAIN,
+    run_cosign,
+    verify_attestation,
+)
 from tests.support.machine import LOCAL_REGISTRY, REFERRERS_REGISTRY, sbom_generator
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]
@@ -33,10 +39,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.registry, pytest.mark.slow]
 RELEASE_TYPE = "https://repro.dev/release/v1"
 SLSA_TYPE = "https://slsa.dev/provenance/v1"
 PASSWORD = "test-attest-publish"
-PLAIN = ["--allow-insecure-registry", "--allow-http-registry"]
-# Verifying a bundle with --key needs no Sigstore instance, but cosign 2.5 otherwise
-# fetches the public trusted root over TUF (no network here).
-EMPTY_TRUSTED_ROOT = '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}'
 SCHEMA = json.loads(
     (REPO_ROOT / "tests" / "fixtures" / "slsa" / "provenance-v1.statement.schema.json").read_text()
 )
@@ -62,18 +64,6 @@ class Published:
 
 def repro(repo: Path, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
     return run_repro(repo, *args, env={"COSIGN_PASSWORD": password})
-
-
-def cosign(
-    *args: str, password: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COSIGN_YES": "true"}
-    env.pop("COSIGN_PASSWORD", None)
-    if password is not None:
-        env["COSIGN_PASSWORD"] = password
-    return subprocess.run(
-        ["cosign", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=180
-    )
 
 
 def oracle(*args: str) -> subprocess.CompletedProcess[str]:
@@ -135,22 +125,6 @@ def published(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Publis
     return Published(repo, work, key, pub, digest, repository, released.stdout)
 
 
-def verify_attestation(
-    image: str, pub: Path, predicate_type: str, *extra: str
-) -> subprocess.CompletedProcess[str]:
-    return cosign(
-        "verify-attestation",
-        "--key",
-        str(pub),
-        "--insecure-ignore-tlog",
-        *PLAIN,
-        *extra,
-        "--type",
-        predicate_type,
-        image,
-    )
-
-
 def statements(output: str) -> Iterator[dict[str, Any]]:
     """The statements in `cosign verify-attestation`'s output (an envelope per line)."""
     for line in output.splitlines():
@@ -198,12 +172,13 @@ def test_cosign_verifies_each_statement_tree_lists_them_oras_discovers_them(
     assert bundled.returncode == 0, bundled.stderr
     other = tmp_path / "other"
     assert (
-        cosign("generate-key-pair", "--output-key-prefix", str(other), password="x").returncode == 0
+        run_cosign("generate-key-pair", "--output-key-prefix", str(other), password="x").returncode
+        == 0
     )
     wrong_key = verify_attestation(image, Path(f"{other}.pub"), RELEASE_TYPE)
     assert wrong_key.returncode != 0 and "no matching attestations" in wrong_key.stderr
 
-    tree = cosign("tree", *PLAIN, image)
+    tree = run_cosign("tree", *PLAIN, image)
     assert tree.returncode == 0, tree.stderr
     att_tag = published.digest.replace(":", "-") + ".att"
     assert f"Attestations for an image tag: {registry_host}/{published.repository}:{att_tag}" in (
@@ -346,7 +321,7 @@ def test_show_lists_both_statements_and_where_they_were_published(published: Pub
 def test_verify_release_from_an_image_attested_with_cosign_attest(
     published: Published, tmp_path: Path
 ) -> None:
-    made = cosign("generate-key-pair", password="cosign-made", cwd=tmp_path)
+    made = run_cosign("generate-key-pair", password="cosign-made", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     record = json.loads(repro(published.repo, "show", "1.0.0", "--json").stdout)["release"]
     predicate = tmp_path / "release.json"
@@ -360,7 +335,7 @@ def test_verify_release_from_an_image_attested_with_cosign_attest(
         base = f"{LOCAL_REGISTRY}/{published.repository}-{name}"
         skopeo_copy(published.tag(LOCAL_REGISTRY), f"{base}:1.0.0")
         for path, predicate_type in attestations:
-            done = cosign(
+            done = run_cosign(
                 "attest",
                 "--key",
                 str(tmp_path / "cosign.key"),

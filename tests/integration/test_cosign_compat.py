@@ -8,14 +8,13 @@ cosign 2.5 and oras (Debian 13 packages, installed by scripts/setup).
 * keys go both ways: repro signs with a ``cosign generate-key-pair`` key and cosign signs
   with a key repro generated.
 
-The attachments are pushed with the registry client's push_blob/put_manifest; `repro
-publish` does it itself once the publishing use case is rewired (see notes/attest.md).
+The attachments here are pushed with the registry client's push_blob/put_manifest, to test
+the formats alone; tests/integration/test_attest_publish.py runs `repro publish` itself.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
@@ -30,17 +29,15 @@ from repro.oci.artifacts import Descriptor
 from repro.oci.mediatypes import OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03
 from repro.registry.client import RegistryClient
 from repro.release import attest, keys
+from tests.integration import cosign_cli
 from tests.integration.conftest import skopeo_copy
+from tests.integration.cosign_cli import EMPTY_TRUSTED_ROOT, PLAIN, run_cosign
 
 pytestmark = [pytest.mark.registry]
 
 SEEDED = "localhost:5000/library/busybox:1.35"
 RELEASE_TYPE = attest.PREDICATE_TYPE
 SLSA_TYPE = "https://slsa.dev/provenance/v1"
-PLAIN = ["--allow-insecure-registry", "--allow-http-registry"]
-# A trusted root with nothing in it: verifying a bundle with --key needs no Sigstore
-# instance, but cosign 2.5 otherwise fetches the public one over TUF (no network here).
-EMPTY_TRUSTED_ROOT = '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}'
 
 
 @dataclass(frozen=True)
@@ -67,32 +64,10 @@ def image(registry: str) -> Image:
     )
 
 
-def run_cosign(
-    *args: str, password: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COSIGN_YES": "true"}
-    env.pop("COSIGN_PASSWORD", None)
-    if password is not None:
-        env["COSIGN_PASSWORD"] = password
-    return subprocess.run(
-        ["cosign", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
-
-
 def verify_attestation(
     image: Image, public: Path, predicate_type: str, *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return run_cosign(
-        "verify-attestation",
-        "--key",
-        str(public),
-        "--insecure-ignore-tlog",
-        *PLAIN,
-        *extra,
-        "--type",
-        predicate_type,
-        image.reference,
-    )
+    return cosign_cli.verify_attestation(image.reference, public, predicate_type, *extra)
 
 
 def cosign_attest(
