@@ -21,6 +21,9 @@ class ProjectConfig:
     # registry -> mirror endpoint, e.g. {"docker.io": "http://localhost:5000"}
     mirrors: Mapping[str, str] = field(default_factory=dict)
     insecure_registries: frozenset[str] = frozenset()
+    # CA certificates trusted for every registry, besides the OS store and certs.d
+    ca_files: tuple[Path, ...] = ()
+    registry_timeout: float | None = None  # seconds per registry operation (default 30)
     # [signoff.waivers]: check id -> the written reason its failure is accepted
     signoff_waivers: Mapping[str, str] = field(default_factory=dict)
     signoff_size_budget: str | None = None  # [signoff] size-budget = "200MB"
@@ -40,6 +43,13 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         isinstance(key, str) and isinstance(value, str) for key, value in mirrors.items()
     ):
         raise InputError(f"{source}: `mirrors` must map registry names to mirror URLs")
+    for registry, mirror in mirrors.items():
+        if not mirror.strip():
+            raise InputError(
+                f"{source}: the mirror for {registry} is empty",
+                hint=f'set it to a registry host or URL, e.g. "https://mirror.example:5000", '
+                f"or remove {registry} from `mirrors`",
+            )
     waivers, budget = _signoff(table, source)
     return ProjectConfig(
         root=source.parent,
@@ -47,9 +57,23 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         registries=_str_list(table, "registries", source),
         mirrors=dict(mirrors),
         insecure_registries=frozenset(_str_list(table, "insecure-registries", source)),
+        ca_files=tuple(source.parent / path for path in _str_list(table, "ca-files", source)),
+        registry_timeout=_timeout(table, source),
         signoff_waivers=waivers,
         signoff_size_budget=budget,
     )
+
+
+def _timeout(table: Mapping[str, Any], source: Path) -> float | None:
+    value = table.get("registry-timeout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        raise InputError(
+            f"{source}: `registry-timeout` must be a number of seconds between 0 and 3600",
+            hint="e.g. registry-timeout = 30",
+        )
+    return float(value)
 
 
 def _signoff(table: Mapping[str, Any], source: Path) -> tuple[dict[str, str], str | None]:

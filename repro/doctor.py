@@ -103,18 +103,30 @@ def diagnose(
             )
         )
     for status in registries:
-        checks.append(
+        checks.extend(_registry_checks(status))
+    return DoctorReport(tuple(checks))
+
+
+_FINDING_STATUS = {True: Status.OK, None: Status.WARN, False: Status.FAIL}
+
+
+def _registry_checks(status: RegistryStatus) -> list[Check]:
+    """One row for reachability, then one per finding (TLS, auth)."""
+    name = f"registry {status.host}"
+    if not status.reachable:
+        fix = status.fix or f"Check that the registry {status.host} runs and its address is right."
+        return [Check(name, Status.FAIL, status.detail, fix)]
+    rows = [Check(name, Status.OK, status.detail)]
+    for finding in status.findings:
+        rows.append(
             Check(
-                f"registry {status.host}",
-                Status.OK if status.reachable else Status.FAIL,
-                status.detail,
-                None
-                if status.reachable
-                else f"Start the registry or fix its address "
-                f"(./scripts/setup starts {status.host}).",
+                f"{name} {finding.aspect}",
+                _FINDING_STATUS[finding.ok],
+                finding.detail,
+                finding.fix,
             )
         )
-    return DoctorReport(tuple(checks))
+    return rows
 
 
 class EnvironmentProbe(Protocol):

@@ -102,7 +102,19 @@ def buildkit_version(facts: EngineFacts) -> BuildKitVersion:
 
 
 @dataclass(frozen=True)
+class RegistryFinding:
+    """One thing `repro doctor` learnt about a registry: its TLS, or its auth."""
+
+    aspect: str  # "tls" | "auth"
+    ok: bool | None  # None: works, but worth a look (a warning)
+    detail: str  # never a secret
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
 class RegistryStatus:
     host: str
     reachable: bool
     detail: str
+    findings: tuple[RegistryFinding, ...] = ()
+    fix: str | None = None

@@ -12,6 +12,7 @@ reference)::
     tag = "1.35"
     digest = "sha256:..."
     media_type = "application/vnd.oci.image.index.v1+json"
+    served_by = "mirror.example:5000"  # only when a mirror answered, not the registry named
     resolved_at = "2026-01-01T00:00:00Z"
 
     [image.platforms]
@@ -56,6 +57,8 @@ class LockedImage:
     media_type: str
     resolved_at: str  # RFC 3339, UTC
     platforms: Mapping[str, str] = field(default_factory=dict)  # index children
+    # The mirror that answered when it was resolved; absent when the registry named did.
+    served_by: str | None = None
 
     def to_toml(self) -> dict[str, Any]:
         table: dict[str, Any] = {"reference": self.reference, "name": self.name}
@@ -63,6 +66,8 @@ class LockedImage:
             table["tag"] = self.tag
         table["digest"] = self.digest
         table["media_type"] = self.media_type
+        if self.served_by is not None:
+            table["served_by"] = self.served_by
         table["resolved_at"] = self.resolved_at
         if self.platforms:
             table["platforms"] = dict(sorted(self.platforms.items()))
@@ -211,6 +216,7 @@ def _image(table: object, path: str, line: int) -> LockedImage:
     digest = text("digest")
     media_type = text("media_type")
     resolved_at = text("resolved_at")
+    served_by = text("served_by", required=False)
     assert reference and name and digest and media_type and resolved_at
     if not _DIGEST.fullmatch(digest):
         raise LockfileError(f"{where}: digest {digest!r} is not sha256:<64 hex>")
@@ -228,6 +234,7 @@ def _image(table: object, path: str, line: int) -> LockedImage:
         media_type=media_type,
         resolved_at=resolved_at,
         platforms=dict(platforms),
+        served_by=served_by,
     )
 
 

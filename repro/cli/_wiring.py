@@ -17,10 +17,17 @@ from repro.git import Git, git_version
 from repro.oci import open_image
 from repro.oci.blobsource import BlobSource
 from repro.project import ImageArgument, image_argument
-from repro.registry.client import RegistryClient, client_for
+from repro.registry.client import (
+    ClientSettings,
+    RegistrySession,
+    hosts_of,
+    timeout_from_environment,
+)
 from repro.registry.image import open_registry_image
 from repro.registry.referrers import ArtifactRegistry
 from repro.registry.resolver import ImageResolver
+from repro.registry.skopeo import push_oci_archive
+from repro.registry.tls import TrustSettings
 
 
 def project_config(start: Path | None = None) -> ProjectConfig:
@@ -37,16 +44,32 @@ def source_control() -> Git:
     return Git()
 
 
+def registry_session(config: ProjectConfig) -> RegistrySession:
+    """Trust (OS store, certs.d, ca-files, REPRO_CA_FILE), credentials (docker and
+    containers auth files) and deadlines for every registry request of this run."""
+    settings = ClientSettings(
+        timeout=timeout_from_environment(config.registry_timeout),
+        insecure=config.insecure_registries,
+    )
+    return RegistrySession(settings=settings, trust=TrustSettings(ca_files=config.ca_files))
+
+
 def image_resolver(config: ProjectConfig) -> ImageResolver:
-    return ImageResolver(mirrors=config.mirrors, insecure=config.insecure_registries)
+    return ImageResolver(mirrors=config.mirrors, session=registry_session(config))
 
 
 def artifact_registry(config: ProjectConfig) -> ArtifactRegistry:
-    return ArtifactRegistry(
-        lambda registry: client_for(
-            registry, mirrors=config.mirrors, insecure=config.insecure_registries
-        )
-    )
+    """Pushes, publications and the reads that check them go to the registry named,
+    never a mirror (a mirror would not have what was just pushed)."""
+    session = registry_session(config)
+
+    def push(archive: Path, reference: str, _plain_http: bool) -> None:
+        from repro.dockerfile import parse_image_ref
+
+        client = session.client(parse_image_ref(reference).registry)
+        push_oci_archive(archive, reference, client.skopeo_access())
+
+    return ArtifactRegistry(session.client, push_archive=push)
 
 
 class ImageOpener:
@@ -59,7 +82,7 @@ class ImageOpener:
         if image_argument(text) is ImageArgument.PATH:
             return open_image(text)  # a missing path says "does not exist"
         return open_registry_image(
-            text, mirrors=self._config.mirrors, insecure=self._config.insecure_registries
+            text, mirrors=self._config.mirrors, session=registry_session(self._config)
         )
 
 
@@ -70,6 +93,7 @@ def image_opener(config: ProjectConfig) -> ImageOpener:
 class _Environment:
     def __init__(self, config: ProjectConfig) -> None:
         self._config = config
+        self._session = registry_session(config)
 
     def engine(self, builder: str | None) -> EngineFacts:
         return probe_engine(builder=builder)
@@ -78,9 +102,14 @@ class _Environment:
         return git_version()
 
     def registry(self, host: str) -> RegistryStatus:
-        return RegistryClient(host, insecure=self._config.insecure_registries).ping()
+        return self._session.client(host).diagnose()
 
 
 def environment(config: ProjectConfig) -> EnvironmentProbe:
     """What `repro doctor` asks: the engine, git and each registry."""
     return _Environment(config)
+
+
+def registry_hosts(config: ProjectConfig, extra: list[str]) -> list[str]:
+    """The registries `repro doctor` checks: configured, asked for, and their mirrors."""
+    return hosts_of([*config.registries, *extra], config.mirrors)

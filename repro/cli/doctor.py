@@ -20,15 +20,18 @@ def doctor(
         str | None, typer.Option("--builder", help="The buildx builder to inspect.")
     ] = None,
 ) -> None:
-    """Check the engine, buildx, BuildKit, git and the configured registries."""
+    """Check the engine, buildx, BuildKit, git and the configured registries (and their
+    mirrors): each one's reachability, TLS (verified by which trust source) and auth
+    (credentials found where, accepted, token obtained; never shown)."""
     from repro.cli import _wiring
     from repro.doctor import run_doctor
     from repro.errors import ExitCode
     from repro.render.doctor import doctor_json, doctor_table
 
     config = _wiring.project_config()
-    hosts = [*config.registries, *(registry or [])]
-    report = run_doctor(_wiring.environment(config), hosts, builder=builder)
+    probe = _wiring.environment(config)
+    hosts = _wiring.registry_hosts(config, registry or [])
+    report = run_doctor(probe, hosts, builder=builder)
     if json_output:
         stdout().out(doctor_json(report), end="")
     else:

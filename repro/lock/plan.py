@@ -366,7 +366,7 @@ def _entry(
         if old is not None and old.digest == digest:
             return old
         raise InputError(f"{site.where}: {key} at {digest} was not resolved")
-    media_type, children = described
+    media_type, children, served_by = described
     platforms = _filter_platforms(children, builder.platforms, key)
     if (
         old is not None
@@ -384,24 +384,25 @@ def _entry(
         media_type=media_type,
         resolved_at=builder.now,
         platforms=platforms,
+        served_by=served_by,
     )
 
 
 def _describe(
     builder: _Builder, site: Site, digest: str
-) -> tuple[str, Mapping[str, str] | None] | None:
+) -> tuple[str, Mapping[str, str] | None, str | None] | None:
     candidates = [site.tag_key, site.digest_key(digest)]
     for candidate in candidates:
         if candidate is None:
             continue
         found = builder.resolutions.get(candidate)
         if found is not None and found.digest == digest:
-            return found.media_type, found.platforms
+            return found.media_type, found.platforms, found.mirror
     lock = builder.lock
     if lock is not None:
         for entry in lock.images.values():
             if entry.digest == digest and entry.name == site.image.name:
-                return entry.media_type, entry.platforms
+                return entry.media_type, entry.platforms, entry.served_by
     return None
 
 

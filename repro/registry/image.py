@@ -6,18 +6,19 @@ import io
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from repro.jsonout import canonical_json
 from repro.oci.mediatypes import OCI_INDEX
-from repro.registry.client import DEFAULT_TIMEOUT, RegistryClient, client_for, media_type_in
+from repro.registry.client import RegistryClient, RegistrySession, client_for
 
 
 def _manifest_children(body: bytes) -> set[str]:
-    """The digests an image index lists (fetched from /manifests/, not /blobs/)."""
+    """The digests an image index lists (fetched from /manifests/, not /blobs/); the body
+    was validated by the client, so a list of descriptors when it has one."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return set()
     manifests = document.get("manifests") if isinstance(document, dict) else None
     return {
@@ -41,11 +42,11 @@ class RegistryImage:
         self.repository = repository
         self.reference = reference
         separator = "@" if reference.startswith("sha256:") else ":"
-        self._location = f"{client.host}/{repository}{separator}{reference}"
+        self._location = f"{client.registry}/{repository}{separator}{reference}"
         top = client.get_manifest(repository, reference)
         body = top.body or b""
         self.digest = top.digest
-        self.media_type = top.media_type or media_type_in(body)
+        self.media_type = top.media_type
         self._manifests: dict[str, bytes] = {top.digest: body}
         self._manifest_digests: set[str] = _manifest_children(body)
         self._lock = threading.Lock()
@@ -100,9 +101,7 @@ def open_registry_image(
     text: str,
     *,
     mirrors: Mapping[str, str] | None = None,
-    insecure: frozenset[str] = frozenset(),
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-    docker_config: Mapping[str, Any] | None = None,
+    session: RegistrySession | None = None,
 ) -> RegistryImage:
     """Resolve ``text`` (``host/name:tag`` or ``host/name@sha256:...``) to a RegistryImage.
 
@@ -112,12 +111,6 @@ def open_registry_image(
     from repro.dockerfile import parse_image_ref
 
     ref = parse_image_ref(text)
-    client = client_for(
-        ref.registry,
-        mirrors=mirrors,
-        insecure=insecure,
-        timeout=timeout,
-        docker_config=docker_config,
-    )
+    client = client_for(ref.registry, mirrors=mirrors, session=session)
     reference = ref.digest or ref.tag or "latest"
     return RegistryImage(client, ref.repository, reference)

@@ -35,6 +35,7 @@ class Resolution:
     media_type: str
     platforms: Mapping[str, str] | None  # for an index: os/arch[/variant] -> child digest
     endpoint: str  # the host that answered (a mirror, when one is configured)
+    mirror: str | None = None  # the mirror that answered, when not the registry named
 
     @property
     def is_index(self) -> bool:
@@ -43,9 +44,23 @@ class Resolution:
 
 @dataclass(frozen=True)
 class ManifestResponse:
+    """A manifest as served: ``digest`` is the sha256 of ``body``, the bytes read."""
+
     digest: str
     media_type: str
-    body: bytes | None  # None for a HEAD that gave a digest
+    body: bytes | None
+    endpoint: str = ""  # the host that served it (a mirror, or the registry named)
+    platforms: Mapping[str, str] | None = None  # an index: os/arch[/variant] -> child digest
+
+
+@dataclass(frozen=True)
+class RegistryResponse:
+    """An answer to RegistryClient.request: any status, the body read whole (bounded)."""
+
+    status: int
+    headers: Mapping[str, str]  # names lower-case
+    body: bytes
+    endpoint: str
 
 
 @dataclass(frozen=True)

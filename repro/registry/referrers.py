@@ -34,7 +34,7 @@ from repro.oci.artifacts import (
 )
 from repro.oci.cosign import AttestationImage, attestation_tag
 from repro.oci.mediatypes import OCI_INDEX, OCI_MANIFEST
-from repro.registry.client import is_plain_http_host
+from repro.registry.client import client_for, is_loopback
 from repro.registry.model import ManifestResponse, PushedImage, PushedReferrer, ReferrerListing
 from repro.registry.skopeo import push_oci_archive
 
@@ -131,7 +131,7 @@ class ArtifactRegistry:
         store = self._store_for(ref.registry)
         self._push_archive(archive, f"{ref.name}:{ref.tag}", store.plain_http)
         served = store.resolve(ref.repository, ref.tag or "latest")
-        return PushedImage(served.digest, is_plain_http_host(store.host))
+        return PushedImage(served.digest, is_loopback(store.host))
 
     def manifest(self, ref: ImageRef) -> ManifestResponse:
         return self._store_for(ref.registry).get_manifest(
@@ -179,4 +179,7 @@ class ArtifactRegistry:
 
 
 def _skopeo_push(archive: Path, reference: str, plain_http: bool) -> None:
-    push_oci_archive(archive, reference, plain_http=plain_http)
+    from repro.dockerfile import parse_image_ref
+
+    access = client_for(parse_image_ref(reference).registry).skopeo_access()
+    push_oci_archive(archive, reference, access)

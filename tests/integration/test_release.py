@@ -17,6 +17,7 @@ import pytest
 from repro.build.buildx import build_oci
 from repro.build.model import BuildRequest
 from repro.oci.mediatypes import SIGSTORE_BUNDLE_V03
+from repro.registry.client import client_for
 from repro.registry.skopeo import push_oci_archive
 from tests.integration.conftest import GIT_ENV, REPO_ROOT, git_repo_from, run_repro, skopeo_copy
 
@@ -76,7 +77,7 @@ def released(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Release
     bump.mkdir()
     (bump / "Dockerfile").write_text(f"FROM {SEEDED}\nRUN echo bump > /etc/bump\n")
     build_oci(BuildRequest(context=bump, dest=work / "bump.tar", source_date_epoch=1700000000))
-    push_oci_archive(work / "bump.tar", BASE, plain_http=True)
+    push_oci_archive(work / "bump.tar", BASE, client_for("localhost:5000").skopeo_access())
     assert run(repo, "lock", "--update").returncode == 0
     git(repo, "add", "-A", when=1700000200)
     git(repo, "commit", "-qm", "bump python base", when=1700000200)
