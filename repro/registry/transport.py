@@ -129,7 +129,7 @@ def proxy_for(url: str, environment: Mapping[str, str] | None = None) -> str | N
         if environment is None
         else {
             key.lower().removesuffix("_proxy"): value
-            for key, value in sorted(environment.items(), key=lambda item: item[0].isupper())
+            for key, value in sorted(environment.items(), key=lambda item: item[0].islower())
             if key.lower().endswith("_proxy") and value
         }
     )
