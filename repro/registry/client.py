@@ -743,11 +743,12 @@ class RegistryClient:
         presented = self.session.presented_certificate(host)
         shown = f"; it presented {presented.describe()}" if presented is not None else ""
         trusted = self.session.trust.for_host(host).sources()
-        reason = error.detail
+        reason = error.detail.rstrip(".")
+        name = urlsplit(f"//{host}").hostname or host
         if "expired" in reason:
             hint = f"the certificate of {host} has expired: its operator must renew it"
         elif "Hostname mismatch" in reason or "IP address mismatch" in reason:
-            hint = f"the certificate is not for {host}: use the name it was issued for"
+            hint = f"the certificate is not for {name}: use a name it was issued for"
         else:
             hint = (
                 f"if {host} uses a private CA, put the CA certificate in "

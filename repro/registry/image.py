@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from repro.jsonout import canonical_json
 from repro.oci.mediatypes import OCI_INDEX
-from repro.registry.client import RegistryClient, RegistrySession, client_for
+from repro.registry.client import NotFoundError, RegistryClient, RegistrySession, client_for
 
 
 def _manifest_children(body: bytes) -> set[str]:
@@ -80,12 +80,23 @@ class RegistryImage:
         with self._lock:
             return digest in self._manifests or digest in self._manifest_digests
 
+    def _manifest_or_missing(self, digest: str) -> bytes:
+        """A digest /blobs/ does not know: a manifest (some registries keep them apart),
+        else a blob the registry lost."""
+        try:
+            return self._manifest(digest)
+        except NotFoundError:
+            raise NotFoundError(
+                f"{self._location}: blob {digest} is missing (HTTP 404: BLOB_UNKNOWN)",
+                hint="the registry lacks a blob the manifest names; push the image again",
+            ) from None
+
     def open_blob(self, digest: str) -> BinaryIO:
         if self._is_manifest(digest):
             return io.BytesIO(self._manifest(digest))
         stream = self.client.open_blob(self.repository, digest)
-        if stream is None:  # not a blob: some registries keep manifests apart
-            return io.BytesIO(self._manifest(digest))
+        if stream is None:
+            return io.BytesIO(self._manifest_or_missing(digest))
         return stream
 
     def blob_size(self, digest: str) -> int:
@@ -93,7 +104,7 @@ class RegistryImage:
             return len(self._manifest(digest))
         size = self.client.blob_size(self.repository, digest)
         if size is None:
-            return len(self._manifest(digest))
+            return len(self._manifest_or_missing(digest))
         return size
 
 
