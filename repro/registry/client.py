@@ -1150,6 +1150,10 @@ def _hash_as(digest: str, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+def _bytes(count: int) -> str:
+    return f"{count:,} byte" + ("" if count == 1 else "s")
+
+
 def _clip(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -1179,7 +1183,7 @@ def _read_limited(response: HttpResponse, limit: int, deadline: Deadline, where:
         if deadline.expired:
             raise RegistryError(
                 f"{where}: the body did not arrive within {deadline.seconds:g} s "
-                f"({total:,} bytes came)",
+                f"({_bytes(total)} came)",
                 hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
             )
         try:
@@ -1188,7 +1192,7 @@ def _read_limited(response: HttpResponse, limit: int, deadline: Deadline, where:
             if error.failure is Failure.TIMEOUT:
                 raise RegistryError(
                     f"{where}: the body did not arrive within {deadline.seconds:g} s "
-                    f"({total:,} bytes came)",
+                    f"({_bytes(total)} came)",
                     hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
                 ) from None
             raise RegistryError(f"{where}: {error.failure.value} ({error.detail})") from None

@@ -19,8 +19,6 @@ from typing import Any
 
 from repro.errors import RegistryError
 from repro.oci.mediatypes import (
-    DOCKER_MANIFEST,
-    DOCKER_MANIFEST_LIST,
     INDEX_TYPES,
     MANIFEST_TYPES,
     OCI_INDEX,
@@ -208,11 +206,3 @@ def _index(document: Mapping[str, Any], media_type: str, where: str) -> Manifest
         name = f"{os_name}/{arch}" + (f"/{variant}" if variant else "")
         platforms.setdefault(name, digest)  # the first child for a platform, as pullers choose
     return ManifestDocument(media_type, dict(sorted(platforms.items())), frozenset(children))
-
-
-MEDIA_TYPE_NAMES = {
-    OCI_INDEX: "OCI index",
-    OCI_MANIFEST: "OCI manifest",
-    DOCKER_MANIFEST_LIST: "Docker manifest list",
-    DOCKER_MANIFEST: "Docker manifest",
-}

@@ -62,10 +62,6 @@ class HostTrust:
     client_certs: tuple[ClientCertificate, ...]
     certs_d: tuple[Path, ...]  # the certs.d directories found for this host
 
-    @property
-    def extra_ca_files(self) -> tuple[Path, ...]:
-        return self.ca_files
-
     def sources(self) -> list[str]:
         found = [OS_STORE] if self.os_store else []
         found.extend(str(path) for path in self.ca_files)
