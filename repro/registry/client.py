@@ -27,13 +27,11 @@ from __future__ import annotations
 import hashlib
 import io
 import ipaddress
-import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -52,6 +50,19 @@ from repro.registry.auth import (
     parse_token_response,
     repository_scope,
 )
+from repro.registry.bodies import (
+    TIMEOUT_ENV,
+    TIMEOUT_HINT,
+    Deadline,
+    IntegrityError,
+    ResponseStream,
+    clip,
+    error_detail,
+    hash_as,
+    read_limited,
+    refuse_encoding,
+    retry_after,
+)
 from repro.registry.manifests import validate_manifest, well_formed_digest
 from repro.registry.model import ManifestResponse, RegistryResponse
 from repro.registry.tls import (
@@ -61,7 +72,6 @@ from repro.registry.tls import (
 )
 from repro.registry.transport import (
     Failure,
-    Headers,
     HttpRequest,
     HttpResponse,
     Transport,
@@ -70,12 +80,9 @@ from repro.registry.transport import (
 )
 
 DEFAULT_TIMEOUT = 30.0  # seconds for one registry operation, retries and tokens included
-TIMEOUT_ENV = "REPRO_REGISTRY_TIMEOUT"
 MANIFEST_LIMIT = 4 * 1024 * 1024  # containerd's cap on a manifest
 SMALL_BLOB_LIMIT = 32 * 1024 * 1024  # get_blob: configs, envelopes, reports
-ERROR_BODY_LIMIT = 64 * 1024
 TOKEN_BODY_LIMIT = 1024 * 1024
-STREAM_WINDOW = 1024 * 1024  # a blob stream must deliver this much per timeout
 MAX_ATTEMPTS = 4  # one request and three retries for 429/502/503/504
 MAX_RETRY_WAIT = 15.0  # seconds of back-off in one operation, at most
 MAX_REDIRECTS = 5
@@ -115,26 +122,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
-
-
-class Deadline:
-    """Seconds left for one operation, on an injectable clock."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._end = clock() + seconds
-
-    def remaining(self) -> float:
-        return self._end - self._clock()
-
-    @property
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
-
-class IntegrityError(RegistryError):
-    """A registry served bytes that are not what they claim: never retried elsewhere."""
 
 
 class NotFoundError(RegistryError):
@@ -402,7 +389,7 @@ class RegistryClient:
             status = response.status
             if status == 401 and on_registry and authenticate:
                 challenges = response.headers.get_all("www-authenticate")
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 if answered_challenge:
                     raise self._refused(endpoint, scope, detail)
                 self._answer(
@@ -416,9 +403,9 @@ class RegistryClient:
                 answered_challenge = True
                 continue
             if status in RETRY_STATUSES:
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 attempts += 1
-                wait = _retry_after(response.headers, settings.clock) or min(2.0, 0.5 * 2**attempts)
+                wait = retry_after(response.headers, settings.clock) or min(2.0, 0.5 * 2**attempts)
                 if (
                     attempts >= settings.max_attempts
                     or waited + wait > settings.max_retry_wait
@@ -494,10 +481,10 @@ class RegistryClient:
         if bearer is not None:
             raise AuthError(
                 f"registry {endpoint.host} asks for a Bearer token but its challenge names no "
-                f"token service (no realm): {_clip(', '.join(raw))}",
+                f"token service (no realm): {clip(', '.join(raw))}",
                 hint="the registry is misconfigured (its auth token realm); tell its operator",
             )
-        shown = _clip(", ".join(raw)) if raw else "no WWW-Authenticate header"
+        shown = clip(", ".join(raw)) if raw else "no WWW-Authenticate header"
         raise AuthError(
             f"registry {endpoint.host} answered 401 with a challenge repro cannot answer: {shown}",
             hint="repro speaks Basic and Bearer (token) auth, as Docker does",
@@ -593,16 +580,16 @@ class RegistryClient:
                 ) from None
             status = response.status
             if status in RETRY_STATUSES and attempts + 1 < self.session.settings.max_attempts:
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 attempts += 1
-                wait = _retry_after(response.headers, self.session.settings.clock) or 0.5
+                wait = retry_after(response.headers, self.session.settings.clock) or 0.5
                 if wait >= deadline.remaining():
                     raise RegistryError(f"{where} answered HTTP {status}{detail}")
                 self.session.settings.sleep(wait)
                 continue
             break
         if status in (401, 403):
-            detail = _error_detail(response, deadline)
+            detail = error_detail(response, deadline)
             if credential is None:
                 raise AuthError(
                     f"{where} refused an anonymous token (HTTP {status}{detail})",
@@ -614,13 +601,13 @@ class RegistryClient:
                 hint=self._login_hint(endpoint.host),
             )
         if status != 200:
-            detail = _error_detail(response, deadline)
+            detail = error_detail(response, deadline)
             raise RegistryError(
                 f"{where} answered HTTP {status}{detail}",
                 hint="the token service failed; try again later, or tell its operator",
             )
         try:
-            body = _read_limited(response, TOKEN_BODY_LIMIT, deadline, where)
+            body = read_limited(response, TOKEN_BODY_LIMIT, deadline, where)
         finally:
             response.close()
         token = parse_token_response(body, self.session.settings.clock())
@@ -692,7 +679,7 @@ class RegistryClient:
         return RegistryError(
             f"registry {endpoint.host} did not finish {method} {path} within "
             f"{deadline.seconds:g} s",
-            hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
+            hint=TIMEOUT_HINT,
         )
 
     def _transport_error(
@@ -727,7 +714,7 @@ class RegistryClient:
         if failure is Failure.TIMEOUT:
             return RegistryError(
                 f"{subject} did not answer within {deadline.seconds:g} s ({error.detail})",
-                hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
+                hint=TIMEOUT_HINT,
             )
         if failure is Failure.TLS_VERIFY:
             return self._verify_error(subject, host, error)
@@ -840,16 +827,16 @@ class RegistryClient:
         try:
             status = response.status
             if status == 404:
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 raise NotFoundError(
                     f"{where} was not found (HTTP 404{detail})",
                     hint="check the repository name and the tag or digest",
                 )
             if status != 200:
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 raise self._status_error(endpoint, status, detail, f"GET {path}")
-            _refuse_encoding(response, where)
-            body = _read_limited(response, MANIFEST_LIMIT, deadline, where)
+            refuse_encoding(response, where)
+            body = read_limited(response, MANIFEST_LIMIT, deadline, where)
         finally:
             response.close()
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
@@ -858,19 +845,19 @@ class RegistryClient:
             if not well_formed_digest(served):
                 raise IntegrityError(
                     f"registry {endpoint.host} sent a malformed Docker-Content-Digest header "
-                    f"({_clip(served)}) for {where}",
+                    f"({clip(served)}) for {where}",
                     hint="the registry is at fault, not the reference; tell its operator",
                 )
-            if _hash_as(served, body) != served:
+            if hash_as(served, body) != served:
                 raise IntegrityError(
                     f"{where}: the registry says {served} but the body it sent hashes to "
-                    f"{_hash_as(served, body)}",
+                    f"{hash_as(served, body)}",
                     hint="the registry (or something between) altered the manifest; nothing "
                     "was written",
                 )
-        if ":" in reference and _hash_as(reference, body) != reference:
+        if ":" in reference and hash_as(reference, body) != reference:
             raise IntegrityError(
-                f"{where}: the body served hashes to {_hash_as(reference, body)}, not the "
+                f"{where}: the body served hashes to {hash_as(reference, body)}, not the "
                 "digest asked for",
                 hint="the registry (or something between) altered the manifest; nothing was "
                 "written",
@@ -900,7 +887,7 @@ class RegistryClient:
         )
         try:
             if response.status not in (200, 201):
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 raise self._status_error(endpoint, response.status, detail, f"PUT {path}")
         finally:
             response.close()
@@ -929,16 +916,17 @@ class RegistryClient:
                 response.close()
                 return None
             if response.status != 200:
-                detail = _error_detail(response, deadline)
+                detail = error_detail(response, deadline)
                 response.close()
                 raise self._status_error(endpoint, response.status, detail, f"GET {path}")
             label = f"blob {digest} of {self._where(endpoint, repository, digest)}"
             try:
-                _refuse_encoding(response, label)
+                refuse_encoding(response, label)
             except RegistryError:
                 response.close()
                 raise
-            stream = _ResponseStream(response, label, self.session.settings, endpoint.host)
+            settings = self.session.settings
+            stream = ResponseStream(response, label, settings.timeout, settings.clock)
             return io.BufferedReader(stream, buffer_size=1 << 20)
 
         return self._read(open_at)
@@ -974,20 +962,20 @@ class RegistryClient:
             )
             try:
                 if response.status == 404:
-                    detail = _error_detail(response, deadline)
+                    detail = error_detail(response, deadline)
                     raise NotFoundError(
                         f"{where} is missing (HTTP 404{detail})",
                         hint="the registry lacks a blob the manifest names; push the image again",
                     )
                 if response.status != 200:
-                    detail = _error_detail(response, deadline)
+                    detail = error_detail(response, deadline)
                     raise self._status_error(endpoint, response.status, detail, f"GET {path}")
-                _refuse_encoding(response, where)
-                body = _read_limited(response, limit, deadline, where)
+                refuse_encoding(response, where)
+                body = read_limited(response, limit, deadline, where)
             finally:
                 response.close()
-            if _hash_as(digest, body) != digest:
-                raise IntegrityError(f"{where}: the bytes served hash to {_hash_as(digest, body)}")
+            if hash_as(digest, body) != digest:
+                raise IntegrityError(f"{where}: the bytes served hash to {hash_as(digest, body)}")
             return body
 
         return self._read(get_at)
@@ -1009,7 +997,7 @@ class RegistryClient:
         try:
             location = start.headers.get("location", "")
             if start.status != 202 or not location:
-                detail = _error_detail(start, deadline)
+                detail = error_detail(start, deadline)
                 raise self._status_error(endpoint, start.status, detail, f"POST {start_path}")
         finally:
             start.close()
@@ -1028,7 +1016,7 @@ class RegistryClient:
         )
         try:
             if done.status != 201:
-                detail = _error_detail(done, deadline)
+                detail = error_detail(done, deadline)
                 raise self._status_error(endpoint, done.status, detail, f"uploading {digest}")
         finally:
             done.close()
@@ -1089,8 +1077,8 @@ class RegistryClient:
             if method == "HEAD":
                 data = b""
             else:
-                _refuse_encoding(response, where)
-                data = _read_limited(response, limit, deadline, where)
+                refuse_encoding(response, where)
+                data = read_limited(response, limit, deadline, where)
         finally:
             response.close()
         return RegistryResponse(
@@ -1137,174 +1125,6 @@ class SkopeoAccess:
     ca_files: tuple[str, ...]
     client_certs: tuple[ClientCertificate, ...]
     credential: Credential | None
-
-
-# --- bodies -----------------------------------------------------------------------------
-
-
-def _hash_as(digest: str, body: bytes) -> str:
-    """``body`` hashed with the algorithm ``digest`` names (sha256 unless sha512)."""
-    algorithm = digest.split(":", 1)[0]
-    if algorithm == "sha512":
-        return "sha512:" + hashlib.sha512(body).hexdigest()
-    return "sha256:" + hashlib.sha256(body).hexdigest()
-
-
-def _bytes(count: int) -> str:
-    return f"{count:,} byte" + ("" if count == 1 else "s")
-
-
-def _clip(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _refuse_encoding(response: HttpResponse, where: str) -> None:
-    encoding = response.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("", "identity"):
-        raise IntegrityError(
-            f"{where}: the registry sent the body with Content-Encoding {encoding!r}, which "
-            "repro did not ask for (it asks for identity)",
-            hint="the registry (or a proxy) compresses what it must send as is; tell its operator",
-        )
-
-
-def _read_limited(response: HttpResponse, limit: int, deadline: Deadline, where: str) -> bytes:
-    """The whole body, at most ``limit`` bytes, within the deadline."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise IntegrityError(
-            f"{where}: the registry announces {int(declared):,} bytes, over the "
-            f"{limit:,}-byte limit for this document",
-            hint="a manifest is a few KiB; this is not one",
-        )
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        if deadline.expired:
-            raise RegistryError(
-                f"{where}: the body did not arrive within {deadline.seconds:g} s "
-                f"({_bytes(total)} came)",
-                hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
-            )
-        try:
-            chunk = response.read(min(65536, limit + 1 - total), deadline.remaining())
-        except TransportError as error:
-            if error.failure is Failure.TIMEOUT:
-                raise RegistryError(
-                    f"{where}: the body did not arrive within {deadline.seconds:g} s "
-                    f"({_bytes(total)} came)",
-                    hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
-                ) from None
-            raise RegistryError(f"{where}: {error.failure.value} ({error.detail})") from None
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > limit:
-            raise IntegrityError(
-                f"{where}: the body is over the {limit:,}-byte limit for this document",
-                hint="a manifest is a few KiB; this is not one",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _error_detail(response: HttpResponse, deadline: Deadline) -> str:
-    """``": CODE: message"`` from a registry's error body (bounded), and close it."""
-    try:
-        if response.headers.get("content-encoding", "identity").lower() not in ("", "identity"):
-            return ""
-        data = b""
-        remaining = min(deadline.remaining(), 5.0)
-        if remaining > 0:
-            try:
-                while len(data) <= ERROR_BODY_LIMIT:
-                    chunk = response.read(ERROR_BODY_LIMIT + 1 - len(data), remaining)
-                    if not chunk:
-                        break
-                    data += chunk
-            except TransportError:
-                pass
-        return _error_code(data)
-    finally:
-        response.close()
-
-
-def _error_code(data: bytes) -> str:
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return ""
-    errors = document.get("errors") if isinstance(document, dict) else None
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        code, message = errors[0].get("code"), errors[0].get("message")
-        parts = [str(part) for part in (code, message) if isinstance(part, str) and part]
-        return (": " + _clip(": ".join(parts), 160)) if parts else ""
-    if isinstance(document, dict) and isinstance(document.get("error"), str):
-        return ": " + _clip(str(document["error"]), 160)
-    return ""
-
-
-def _retry_after(headers: Headers, clock: Callable[[], float]) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date), None when absent."""
-    value = headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class _ResponseStream(io.RawIOBase):
-    """A blob body as a file; every STREAM_WINDOW bytes must come within the timeout, so a
-    registry that trickles cannot keep a read alive."""
-
-    def __init__(
-        self, response: HttpResponse, label: str, settings: ClientSettings, host: str
-    ) -> None:
-        super().__init__()
-        self._response = response
-        self._label = label
-        self._settings = settings
-        self._host = host
-        self._window = Deadline(settings.timeout, settings.clock)
-        self._window_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any, /) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._window_bytes >= STREAM_WINDOW:
-            self._window = Deadline(self._settings.timeout, self._settings.clock)
-            self._window_bytes = 0
-        stalled = RegistryError(
-            f"reading {self._label} stalled: less than 1 MiB in {self._settings.timeout:g} s",
-            hint=f"set {TIMEOUT_ENV} or [tool.repro] registry-timeout to wait longer",
-        )
-        if self._window.expired:
-            raise stalled
-        try:
-            data = self._response.read(len(view), self._window.remaining())
-        except TransportError as error:
-            if error.failure is Failure.TIMEOUT:
-                raise stalled from None
-            raise RegistryError(
-                f"reading {self._label} failed: {error.failure.value} ({error.detail})"
-            ) from None
-        if self._window.expired and data:
-            raise stalled
-        view[: len(data)] = data
-        self._window_bytes += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._response.close()
-        super().close()
 
 
 # --- building clients -------------------------------------------------------------------

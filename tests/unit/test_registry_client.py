@@ -11,9 +11,9 @@ import time
 import pytest
 
 from repro.errors import AuthError, ExitCode, InputError, RegistryError
+from repro.registry.bodies import IntegrityError
 from repro.registry.client import (
     MANIFEST_LIMIT,
-    IntegrityError,
     is_loopback,
     mirrors_for,
     timeout_from_environment,
