@@ -78,7 +78,12 @@ def seed_digest() -> str:
 def run(
     cwd: Path, docker_config: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    inherited = {k: v for k, v in os.environ.items() if k != "REGISTRY_AUTH_FILE"}
+    # only what each test sets: no auth file, no proxy from the caller's environment
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "REGISTRY_AUTH_FILE" and not k.lower().endswith("_proxy")
+    }
     environment = {
         **inherited,
         "NO_COLOR": "1",
@@ -370,3 +375,90 @@ def test_a_credential_helper_and_podmans_auth_file(tls_registry: object, tmp_pat
     (root / "Dockerfile").write_text(f"FROM {reference}\nRUN true\n")
     podman = run(root, tmp_path / "empty", "lock", env={"REGISTRY_AUTH_FILE": str(authfile)})
     assert podman.returncode == 0, podman.stdout + podman.stderr
+
+
+# --- proxies ---------------------------------------------------------------------------------
+
+
+class ConnectProxy:
+    """A forward proxy on 127.0.0.1 that tunnels CONNECT (as corporate HTTPS proxies do)
+    and records the targets it was asked for."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.targets: list[str] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        self._server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client: object) -> None:
+        import select
+        import socket
+
+        assert isinstance(client, socket.socket)
+        with client:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 8192:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+            if method != "CONNECT":
+                client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                return
+            self.targets.append(target)
+            name, port = target.rsplit(":", 1)
+            with socket.create_connection((name, int(port)), timeout=10) as upstream:
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                sockets = [client, upstream]
+                while not self._stop.is_set():
+                    ready, _, _ = select.select(sockets, [], [], 0.5)
+                    for sock in ready:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (upstream if sock is client else client).sendall(data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._server.close()
+
+
+def test_https_proxy_and_no_proxy_are_honoured(tls_registry: object, tmp_path: Path) -> None:
+    private = Private(
+        "tls",
+        tls_registry.host,  # type: ignore[attr-defined]
+        tls_registry.writer,  # type: ignore[attr-defined]
+        tls_registry.reader,  # type: ignore[attr-defined]
+        None,
+    )
+    reference = push_seed(private, "proxied")
+    config = login(tmp_path, private.host, private.reader)
+    root = project(tmp_path, reference)
+    proxy = ConnectProxy()
+    try:
+        env = {"HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}"}
+        locked = run(root, config, "lock", env=env)
+        assert locked.returncode == 0, locked.stdout + locked.stderr
+        assert proxy.targets and set(proxy.targets) == {private.host}
+        proxy.targets.clear()
+        bypass = run(root, config, "lock", "--update", env={**env, "NO_PROXY": "registry.test"})
+        assert bypass.returncode == 0, bypass.stdout + bypass.stderr
+        assert proxy.targets == []
+    finally:
+        proxy.stop()
