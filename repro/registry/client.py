@@ -699,14 +699,15 @@ class RegistryClient:
         failure = error.failure
         if failure is Failure.DNS:
             return RegistryError(
-                f"{subject}: {failure.value}: {error.detail}",
+                f"{subject} is unreachable: {failure.value}: {error.detail}",
                 hint="check the registry's name (in the reference or [tool.repro] mirrors) and "
                 "this machine's DNS",
             )
         if failure is Failure.CONNECT:
             proxy = proxy_for(url)
             return RegistryError(
-                f"{subject}: {failure.value} to {parts.scheme}://{host} ({error.detail})",
+                f"{subject} is unreachable: {failure.value} to {parts.scheme}://{host} "
+                f"({error.detail})",
                 hint="is the registry running, on that port?"
                 + (f" (through the proxy {proxy})" if proxy else "")
                 + " A proxy is set with HTTPS_PROXY; NO_PROXY lists the hosts that bypass it.",

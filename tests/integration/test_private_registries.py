@@ -295,8 +295,8 @@ def test_a_token_service_that_is_down(token_registry: object, tmp_path: Path) ->
         assert time.monotonic() - started < 20
     assert locked.returncode == 3, locked.stdout + locked.stderr
     assert locked.stderr.startswith(
-        "error: the token service https://registry.test:5445/token for registry.test:5444: "
-        "TCP connect failed"
+        "error: the token service https://registry.test:5445/token for registry.test:5444 "
+        "is unreachable: TCP connect failed"
     ), locked.stderr
     assert snapshot(root) == before
 

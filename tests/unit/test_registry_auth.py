@@ -271,7 +271,8 @@ def test_a_token_service_that_is_down_is_named() -> None:
     with pytest.raises(RegistryError) as raised:
         h.client().get_manifest("team/app", "1.0")
     assert raised.value.message.startswith(
-        "the token service https://auth.example/token for reg.example: TCP connect failed"
+        "the token service https://auth.example/token for reg.example is unreachable: "
+        "TCP connect failed"
     )
 
 
