@@ -165,7 +165,7 @@ class _Endpoint:
         self.forced_scheme = scheme
         self.scheme: str | None = scheme
         self.lock = threading.RLock()
-        self.scheme_lock = threading.Lock()
+        self.scheme_lock = threading.RLock()  # _scheme holds it while fall_back takes it
         self.basic = False  # the registry asked for Basic: send it up front
         self.bearer: Challenge | None = None  # the token service it named
 

@@ -517,3 +517,25 @@ def test_proxies_come_from_the_environment_and_no_proxy_exempts() -> None:
 
 def test_auth_errors_are_environment_errors() -> None:
     assert AuthError("x").exit_code is ExitCode.ENVIRONMENT
+
+
+def test_plain_http_is_found_out_once_for_a_loopback_registry() -> None:
+    h = harness()
+    h.transport.add("GET", "https://localhost:5000/v2/", refused(Failure.NOT_TLS, "plain"))
+    h.transport.add("GET", "http://localhost:5000/v2/", Canned(200, {}, b"{}"))
+    client = h.client("localhost:5000")
+    assert client.plain_http is True
+    assert client.plain_http is True
+    assert [r.url for r in h.transport.requests] == [
+        "https://localhost:5000/v2/",
+        "http://localhost:5000/v2/",
+    ]
+
+
+def test_https_is_remembered_for_a_registry_that_speaks_it() -> None:
+    h = harness()
+    h.transport.add("GET", "https://reg.example/v2/", Canned(200, {}, b"{}"))
+    client = h.client()
+    assert client.plain_http is False
+    assert client.plain_http is False
+    assert len(h.transport.requests) == 1
