@@ -708,7 +708,7 @@ class RegistryClient:
             return RegistryError(
                 f"{subject} is unreachable: {failure.value} to {parts.scheme}://{host} "
                 f"({error.detail})",
-                hint="is the registry running, on that port?"
+                hint=f"is {'the token service' if what else 'the registry'} running, on that port?"
                 + (f" (through the proxy {proxy})" if proxy else "")
                 + " A proxy is set with HTTPS_PROXY; NO_PROXY lists the hosts that bypass it.",
             )
