@@ -1039,8 +1039,7 @@ class RegistryClient:
             return None
         if answer.status != 200:
             raise RegistryError(
-                f"{self.host}/{repository}: the referrers of {digest} answered HTTP "
-                f"{answer.status}"
+                f"{self.host}/{repository}: the referrers of {digest} answered HTTP {answer.status}"
             )
         return answer.body
 
