@@ -774,11 +774,15 @@ class RegistryClient:
         failures: list[str] = []
         for endpoint in self._mirrors:
             try:
-                return operation(endpoint)
+                answer = operation(endpoint)
             except (IntegrityError, InputError):
                 raise
             except RegistryError as error:
                 failures.append(f"mirror {endpoint.host}: {error.message}")
+                continue
+            if answer is not None:  # None: the mirror has no such blob; ask the registry
+                return answer
+            failures.append(f"mirror {endpoint.host}: not found")
         try:
             return operation(self._origin)
         except RegistryError as error:

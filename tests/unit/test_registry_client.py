@@ -539,3 +539,13 @@ def test_https_is_remembered_for_a_registry_that_speaks_it() -> None:
     assert client.plain_http is False
     assert client.plain_http is False
     assert len(h.transport.requests) == 1
+
+
+def test_a_blob_the_mirror_lacks_is_read_from_the_registry_named() -> None:
+    h = harness()
+    path = f"/v2/team/app/blobs/{sha256(LAYER)}"
+    h.transport.add("GET", f"https://mirror.example{path}", error(404, "BLOB_UNKNOWN"))
+    h.transport.add("GET", f"https://reg.example{path}", Canned(200, {}, LAYER))
+    client = h.client("reg.example", {"reg.example": "mirror.example"})
+    stream = client.open_blob("team/app", sha256(LAYER))
+    assert stream is not None and stream.read() == LAYER
