@@ -165,13 +165,17 @@ def test_release_push_and_publish(private: Private, tmp_path: Path) -> None:
     env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"]
     for args in (["add", "-A"], ["commit", "-qm", "pin"]):
         subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
-    assert run(repo, config, "keygen", "--out", str(tmp_path / "k")).returncode == 0
+    # cosign's key format: encrypted, with the password from COSIGN_PASSWORD (empty here)
+    keyed = {"COSIGN_PASSWORD": ""}
+    assert run(repo, config, "keygen", "--out", str(tmp_path / "k"), env=keyed).returncode == 0
     key = tmp_path / "k.key"
     target = f"{private.host}/test-registry/{uuid.uuid4().hex[:10]}/app:1.0.0"
 
-    released = run(repo, config, "release", "1.0.0", "--push", target, "--sign", str(key))
+    released = run(
+        repo, config, "release", "1.0.0", "--push", target, "--sign", str(key), env=keyed
+    )
     assert released.returncode == 0, released.stdout + released.stderr
-    published = run(repo, config, "publish", "1.0.0", "--to", target, "--key", str(key))
+    published = run(repo, config, "publish", "1.0.0", "--to", target, "--key", str(key), env=keyed)
     assert published.returncode == 0, published.stdout + published.stderr
     assert_no_secret(private, released.stdout, released.stderr, published.stdout)
 
