@@ -27,6 +27,8 @@ class ProjectConfig:
     # [signoff.waivers]: check id -> the written reason its failure is accepted
     signoff_waivers: Mapping[str, str] = field(default_factory=dict)
     signoff_size_budget: str | None = None  # [signoff] size-budget = "200MB"
+    # builders = ["default", "repro-b"]: the pool `repro verify --all` builds on
+    builders: tuple[str, ...] = ()
 
 
 def _str_list(table: Mapping[str, Any], key: str, source: Path) -> tuple[str, ...]:
@@ -61,6 +63,7 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         registry_timeout=_timeout(table, source),
         signoff_waivers=waivers,
         signoff_size_budget=budget,
+        builders=_str_list(table, "builders", source),
     )
 
 

@@ -5,7 +5,6 @@ Finding the repository root needs no git process: that rule is repro.project's.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -26,18 +25,16 @@ def git_version() -> str | None:
 def run_git(
     repo: Path, *args: str, env: Mapping[str, str] | None = None, umask: int | None = None
 ) -> str:
-    def set_umask() -> None:
-        if umask is not None:
-            os.umask(umask)
-
     try:
+        # umask= is set in the child by C code: unlike a preexec_fn it is safe while other
+        # threads run (repro verify --all checks out and builds several images at once).
         result = subprocess.run(
             ["git", "-C", str(repo), *args],
             capture_output=True,
             text=True,
             check=False,
             env=dict(env) if env is not None else None,
-            preexec_fn=set_umask if umask is not None else None,
+            umask=-1 if umask is None else umask,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed", hint="apt-get install git") from exc

@@ -6,16 +6,18 @@ dataclasses and ReproErrors, never python-on-whales objects or exceptions.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import run
 
-from repro.build.model import BuildRequest
+from repro.build.model import BuilderStatus, BuildRequest
 from repro.environment import BuilderFacts, EngineFacts
 from repro.errors import BuildFailed, EngineError
 
@@ -154,6 +156,70 @@ def _sbom(request: BuildRequest) -> bool | dict[str, str]:
     return {"generator": request.sbom_generator} if request.sbom_generator else True
 
 
+def _listed_builders(client: DockerClient) -> dict[str, dict[str, Any]]:
+    """`docker buildx ls` as JSON, by name: the builders and, as docker-driver builders,
+    the docker contexts. buildx 0.13 may list a builder twice; the first entry wins."""
+    try:
+        out = run(
+            [*client.docker_cmd, "buildx", "ls", "--format", "{{json .}}"], return_stderr=False
+        )
+    except DockerException as exc:
+        raise EngineError(
+            f"`docker buildx ls` failed: {_tail(exc.stderr or str(exc), 3)}", hint=ENGINE_FIX
+        ) from exc
+    listed: dict[str, dict[str, Any]] = {}
+    for line in out.splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            listed.setdefault(str(entry.get("Name", "")), entry)
+    return listed
+
+
+def _answering_nodes(entry: dict[str, Any]) -> int:
+    return sum(1 for node in entry.get("Nodes") or [] if node.get("Status") == "running")
+
+
+def _status(name: str, entry: dict[str, Any] | None, client: DockerClient) -> BuilderStatus:
+    if entry is None:
+        return BuilderStatus(
+            name, known=False, up=False, detail="no buildx builder or docker context of this name"
+        )
+    driver = str(entry.get("Driver") or "")
+    if entry.get("Err"):
+        return BuilderStatus(name, known=True, up=False, driver=driver, detail=str(entry["Err"]))
+    nodes = _answering_nodes(entry)
+    if nodes == 0:
+        # An inactive docker-container, kubernetes or remote builder starts (or connects)
+        # on its first build; bootstrap it now, so a builder that cannot is known as down.
+        try:
+            client.buildx.inspect(name, bootstrap=True)
+        except DockerException as exc:
+            return BuilderStatus(name, True, False, driver, detail=_tail(exc.stderr or str(exc), 3))
+        nodes = _answering_nodes(_listed_builders(client).get(name) or {})
+        if nodes == 0:
+            return BuilderStatus(name, True, False, driver, detail="no node is running")
+    return BuilderStatus(name, known=True, up=True, driver=driver, nodes=nodes)
+
+
+def current_builder() -> str:
+    """The name of the builder buildx builds on when none is named (`docker buildx use`)."""
+    try:
+        return str(_client().buildx.inspect().name)
+    except DockerException as exc:
+        raise EngineError(
+            f"buildx cannot name its current builder: {_tail(exc.stderr or str(exc), 3)}",
+            hint=ENGINE_FIX,
+        ) from exc
+
+
+def builder_statuses(names: Sequence[str]) -> tuple[BuilderStatus, ...]:
+    """Whether each builder of a pool answers, and with how many nodes (one `buildx ls`,
+    plus a bootstrap for a builder whose nodes are not running yet)."""
+    client = _client()
+    listed = _listed_builders(client)
+    return tuple(_status(name, listed.get(name), client) for name in names)
+
+
 class Buildx:
     """The Builder and EngineProbe the use cases receive: buildx on the local engine."""
 
@@ -162,3 +228,9 @@ class Buildx:
 
     def probe(self, builder: str | None = None) -> EngineFacts:
         return probe_engine(builder=builder)
+
+    def statuses(self, names: Sequence[str]) -> tuple[BuilderStatus, ...]:
+        return builder_statuses(names)
+
+    def current(self) -> str:
+        return current_builder()

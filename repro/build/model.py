@@ -27,3 +27,15 @@ class BuildRequest:
     host: str | None = None
     attest: tuple[str, ...] = ()  # of ATTESTATIONS
     sbom_generator: str | None = None  # the SBOM scanner image; None: BuildKit's default
+
+
+@dataclass(frozen=True)
+class BuilderStatus:
+    """One builder of a pool (a buildx builder or a docker context), as buildx sees it."""
+
+    name: str
+    known: bool  # buildx lists a builder or docker context of this name
+    up: bool  # at least one of its nodes answers
+    driver: str = ""  # docker, docker-container, remote, kubernetes ("" when unknown)
+    nodes: int = 0  # nodes that answer; each runs builds of its own
+    detail: str = ""  # why it is down ("" when up)

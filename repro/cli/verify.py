@@ -20,7 +20,9 @@ from repro.cli._options import (
     TargetOption,
     VerboseOption,
     build_options,
+    parse_build_args,
 )
+from repro.errors import InputError
 from repro.render.console import stderr, stdout
 
 
@@ -57,12 +59,70 @@ def verify(
     sbom_generator: SbomGeneratorOption = None,
     max_diffs: MaxDiffsOption = 50,
     verbose: VerboseOption = False,
+    all_images: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Verify every image the project in CONTEXT builds: each Dockerfile, compose "
+            "service with build: and bake target.",
+        ),
+    ] = False,
+    image: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--image",
+            help="Verify this image of the project (a name from the --all table, or a "
+            "service or target name). Repeatable.",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="With --all: skip paths matching this glob. Repeatable."),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", help="With --all: builds at once on each builder node."),
+    ] = 2,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", help="text or json (json: as --json)."),
+    ] = "text",
 ) -> None:
     """Build twice, independently, and prove the images are bit-identical (or explain why not).
+
+    With --all (or --image NAME), verify every image of the project in CONTEXT across the
+    pool of --builder (repeatable; default [tool.repro] builders, else the current one),
+    with one report.
 
     Exit 0 identical, 1 differs, 2 bad input, 3 engine or build failure.
     """
     from repro.cli import _wiring
+    from repro.cli import verify_project as project
+
+    if output_format not in project.FORMATS:
+        raise InputError(
+            f"--format must be one of {', '.join(project.FORMATS)}, not {output_format!r}"
+        )
+    if json_output:
+        output_format = "json"
+    if all_images or image:
+        project.refuse_single_image_options(file, target, platform)
+        project.verify_project(
+            root=context,
+            names=list(image or []),
+            excludes=list(exclude or []),
+            builders=list(builder or []),
+            builds_per_node=jobs,
+            build_args=parse_build_args(build_arg),
+            epoch=epoch,
+            keep=keep,
+            allow_dirty=allow_dirty,
+            require_locked=require_locked,
+            rewrite_timestamp=not no_rewrite_timestamp,
+            output_format=output_format,
+            max_diffs=max_diffs,
+        )
+        return
     from repro.errors import ExitCode
     from repro.project import parse_epoch
     from repro.render.progress import build_progress
@@ -93,7 +153,7 @@ def verify(
             on_log=on_log,
             on_phase=on_phase,
         )
-    if json_output:
+    if output_format == "json":
         stdout().out(verification_json(result), end="")
     else:
         stdout().print(verification_summary(result, max_diffs=max_diffs, verbose=verbose))

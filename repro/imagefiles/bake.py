@@ -520,7 +520,10 @@ def resolve_bake(definitions: Sequence[BakeDefinition]) -> tuple[BakeTarget, ...
     for definition in definitions:
         for target in definition.targets:
             base = merged.get(target.name)
-            merged[target.name] = target if base is None else _overlay(base, target)
+            if base is not None:
+                # An override that does not say `inherits` keeps the base file's.
+                target = _overlay(base, replace(target, inherits=target.inherits or base.inherits))
+            merged[target.name] = target
     done: dict[str, BakeTarget] = {}
 
     def resolve(name: str, chain: tuple[str, ...]) -> BakeTarget:

@@ -7,7 +7,13 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.text import Text
+
+from repro.project_verify.model import ImageOutcome, ProjectImage
+
+VERDICT_STYLE = {"identical": "bold green", "differs": "bold red", "failed": "bold red"}
 
 _STEP = re.compile(r"^#\d+ \[(?P<step>[^\]]+)\] (?P<what>.+)$")
 
@@ -47,3 +53,111 @@ def build_progress(
             yield on_log, on_phase
     else:
         yield on_log, on_phase
+
+
+class ProjectProgress:
+    """Progress of `repro verify --all`: on a terminal, one live line per running build
+    under a count of done, running and left; in CI and pipes, one plain line per image
+    started and finished (the steps of eight builds at once would drown the log)."""
+
+    def __init__(self, console: Console, total: int = 0) -> None:
+        self.console = console
+        self.total = total
+        self.done = 0
+        self._lock = threading.Lock()
+        self._builds: dict[tuple[str, str], str] = {}  # (image, A|B) -> what it is doing
+        self._builders: dict[tuple[str, str], str] = {}
+        self._live: Live | None = None
+
+    def __enter__(self) -> ProjectProgress:
+        if self.console.is_terminal:
+            self._live = Live(
+                get_renderable=self._renderable,
+                console=self.console,
+                refresh_per_second=4,
+                transient=True,
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+
+    def _renderable(self) -> RenderableType:
+        with self._lock:
+            running = len({image for image, _ in self._builds})
+            left = max(0, self.total - self.done - running)
+            lines = [
+                Text(
+                    f"verifying: {self.done} done, {running} running, {left} left of {self.total}",
+                    style="bold",
+                )
+            ]
+            for (image, build), text in sorted(self._builds.items()):
+                builder = self._builders.get((image, build), "")
+                lines.append(
+                    Text(
+                        f"  {image} {build} on {builder}: {text}",
+                        overflow="ellipsis",
+                        no_wrap=True,
+                    )
+                )
+        return Group(*lines)
+
+    def _say(self, text: Text | str) -> None:
+        if self._live is not None:
+            self._live.console.print(text, highlight=False, soft_wrap=True)
+        else:
+            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def begin(self, total: int, builders: tuple[str, ...]) -> None:
+        with self._lock:
+            self.total = total
+        noun = "image" if total == 1 else "images"
+        self._say(f"==> verifying {total} {noun} on {', '.join(builders)}")
+
+    def started(self, image: ProjectImage, builders: tuple[str, ...]) -> None:
+        with self._lock:
+            for build, builder in zip(("A", "B"), (builders[0], builders[-1]), strict=True):
+                self._builds[(image.name, build)] = "checking out"
+                self._builders[(image.name, build)] = builder
+        if self._live is None:
+            self._say(f"==> {image.name}: A on {builders[0]}, B on {builders[-1]}")
+
+    def phase(self, image: ProjectImage, text: str) -> None:
+        with self._lock:
+            for build in ("A", "B"):
+                key = (image.name, build)
+                if key in self._builds and (
+                    text.startswith("comparing") or f"build {build}" in text
+                ):
+                    self._builds[key] = text
+
+    def log(self, image: ProjectImage, build: str, line: str) -> None:
+        match = _STEP.match(line)
+        if match is None:
+            return
+        with self._lock:
+            key = (image.name, build)
+            if key in self._builds:
+                self._builds[key] = f"{match['step']}: {match['what']}"
+
+    def finished(self, outcome: ImageOutcome, done: int, total: int) -> None:
+        with self._lock:
+            self.done = done
+            self.total = total
+            for build in ("A", "B"):
+                self._builds.pop((outcome.image.name, build), None)
+        seconds = f" in {outcome.seconds:.1f}s" if outcome.seconds else ""
+        text = Text.assemble(
+            f"[{done}/{total}] {outcome.image.name}: ",
+            (outcome.verdict.value, VERDICT_STYLE.get(outcome.verdict.value, "bold")),
+            seconds,
+        )
+        if outcome.error:
+            text.append(f" ({outcome.error})")
+        self._say(text)
+
+    def builder_down(self, name: str, detail: str) -> None:
+        self._say(Text.assemble(("builder down: ", "bold yellow"), f"{name}: {detail}"))

@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ from repro.project import (
 from repro.verify.model import BuildRecord, VerifyResult
 
 LogLine = Callable[[str], None]
+_UMASK_LOCK = threading.Lock()
 
 
 class Builder(Protocol):
@@ -179,12 +181,13 @@ def _checkout(
     if in_git and not dirty:
         return fresh_checkout(git, source, commit, dest, variation)
     names = git.tracked_files(source) if in_git else _all_files(source)
-    previous = os.umask(variation.umask)
-    try:
-        dest.mkdir()
-        _copy_files(source, names, dest, variation.umask)
-    finally:
-        os.umask(previous)
+    with _UMASK_LOCK:  # the umask is the process's: one copy at a time sets it
+        previous = os.umask(variation.umask)
+        try:
+            dest.mkdir()
+            _copy_files(source, names, dest, variation.umask)
+        finally:
+            os.umask(previous)
     return dest
 
 

@@ -247,6 +247,18 @@ def test_override_files_and_inherit_errors() -> None:
         resolve_bake([main, override])
     app = resolve_bake([BakeDefinition(main.targets[:1], (), ()), override])[0]
     assert (app.context, app.args, app.target) == (".", (("A", "1"), ("B", "2")), "dev")
+    # An override that does not name parents keeps the base file's (bake merges them).
+    child = BakeDefinition(
+        (
+            BakeTarget("docker-bake.hcl", "_base", 1, platforms=("linux/arm64",)),
+            BakeTarget("docker-bake.hcl", "api", 2, context="api", inherits=("_base",)),
+        ),
+        (),
+        (),
+    )
+    tweak = BakeDefinition((BakeTarget("docker-bake.override.hcl", "api", 1, target="t"),), (), ())
+    api = resolve_bake([child, tweak])[1]
+    assert (api.context, api.platforms, api.target) == ("api", ("linux/arm64",), "t")
     orphan = BakeDefinition((BakeTarget("f", "x", 3, inherits=("missing",)),), (), ())
     with pytest.raises(InputError, match="f:3: target 'x' inherits 'missing'"):
         resolve_bake([orphan])

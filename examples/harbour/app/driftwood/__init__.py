@@ -1,0 +1,1 @@
+"""Driftwood: a small web service used as repro's example app."""
