@@ -55,7 +55,7 @@ def verify_project(
     from repro.project_verify.service import verify_project as run_project
     from repro.render.console import stderr, stdout
     from repro.render.progress import ProjectProgress
-    from repro.render.project_verify import project_json, project_report
+    from repro.render.project_verify import project_details, project_json, project_summary
 
     if builds_per_node < 1:
         raise InputError(f"--jobs must be at least 1, not {builds_per_node}")
@@ -83,7 +83,11 @@ def verify_project(
     if output_format == "json":
         stdout().out(project_json(result), end="")
     else:
-        stdout().print(project_report(result, max_diffs=max_diffs), soft_wrap=True)
+        out = stdout()
+        out.print(project_summary(result), soft_wrap=True)
+        details = project_details(result, max_diffs=max_diffs)
+        if details is not None:
+            out.print(details)
     code = int(result.verdict.exit_code)
     if code:
         raise typer.Exit(code)

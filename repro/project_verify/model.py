@@ -97,9 +97,12 @@ class ProjectImage:
 
     @property
     def short_names(self) -> tuple[str, ...]:
-        """What ``--image`` may call it besides its name: a service or target name."""
+        """What ``--image`` may call it besides its names: a service or target name, or
+        the directory of a Dockerfile named ``Dockerfile``."""
         names = [self.name, *self.also]
-        return tuple(dict.fromkeys(n.rpartition(":")[2] for n in names if ":" in n))
+        short = [n.rpartition(":")[2] for n in names if ":" in n]
+        short.extend(n.rpartition("/")[0] for n in names if n.endswith("/Dockerfile"))
+        return tuple(dict.fromkeys(short))
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ def _differences(outcome: ImageOutcome) -> str:
     if outcome.result.identical:
         return "0"
     total, causes = difference_counts(outcome.result.record())
+    if len(causes) == 1:
+        return f"{total} {next(iter(causes))}"
     listing = ", ".join(f"{count} {cause}" for cause, count in causes.items())
     return f"{total} ({listing})" if listing else str(total)
 
@@ -174,16 +176,22 @@ def _explanation(outcome: ImageOutcome, max_diffs: int | None) -> list[Renderabl
     return parts
 
 
-def project_report(result: ProjectResult, *, max_diffs: int | None) -> RenderableType:
-    """The short story first (table, builders, totals, verdict), then each image that is
-    not identical, explained."""
+def project_summary(result: ProjectResult) -> RenderableType:
+    """The short story: the table, the builders that were or went down, notes, totals and
+    the verdict. Print it with ``soft_wrap=True``: its lines are never cut."""
     parts: list[RenderableType] = [summary_table(result), Text()]
     parts.extend(_builder_lines(result.builders))
     parts.extend(Text.assemble(("note: ", "bold"), note) for note in result.notes)
     parts.append(_totals(result))
     parts.append(_verdict_line(result))
+    return Group(*parts)
+
+
+def project_details(result: ProjectResult, *, max_diffs: int | None) -> RenderableType | None:
+    """Each image that is not identical, explained; None when every image is."""
+    parts: list[RenderableType] = []
     for outcome in result.outcomes:
         if outcome.verdict is not Verdict.IDENTICAL:
             parts.append(Text())
             parts.extend(_explanation(outcome, max_diffs))
-    return Group(*parts)
+    return Group(*parts) if parts else None

@@ -1,7 +1,8 @@
 """Fake adapters for the use cases' orchestration tests: no engine, no git, no network.
 
 FakeBuilder writes a small OCI tar made from the build context's files (so the same
-checkout gives the same image); FakeSourceControl "clones" by copying a directory;
+checkout gives the same image); FakePool is a pool of them by builder name, some down,
+some failing; FakeSourceControl "clones" by copying a directory;
 FakeRegistry keeps manifests and blobs in dicts, as a registry stores them.
 """
 
@@ -12,18 +13,20 @@ import json
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.build.model import BuildRequest
+from repro.build.model import BuilderStatus, BuildRequest
 from repro.environment import BuilderFacts, EngineFacts
-from repro.errors import RegistryError
+from repro.errors import BuildFailed, RegistryError
 from repro.oci.mediatypes import INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX
 from repro.registry.model import ManifestResponse
 from tests.unit.oci_factory import tar_directory, write_image
 
 COMMIT = "c0ffee" + "0" * 34
+DEAD = "Cannot connect to the Docker daemon at unix:///nowhere.sock"
 COMMIT_EPOCH = 1700000000
 
 
@@ -120,6 +123,54 @@ class FakeSourceControl:
 
     def remote_url(self, repo: Path) -> str | None:
         return self.remote
+
+
+@dataclass
+class FakePool:
+    """Builders by name: each builds like FakeBuilder; some are down, some go down."""
+
+    up: dict[str, bool] = field(default_factory=lambda: {"default": True, "repro-b": True})
+    failing: set[str] = field(default_factory=set)  # contexts whose build fails
+    varying: set[str] = field(default_factory=set)  # contexts that build differently each time
+    dies_after: dict[str, int] = field(default_factory=dict)  # builder -> builds it survives
+    built: list[tuple[str, str | None]] = field(default_factory=list)  # (context, builder)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def build(self, request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
+        name = request.builder or "default"
+        with self.lock:
+            left = self.dies_after.get(name)
+            if left is not None:
+                if left == 0:
+                    self.up[name] = False
+                self.dies_after[name] = left - 1
+            if not self.up.get(name, False):
+                raise BuildFailed(f"{DEAD}. Is the docker daemon running?")
+            self.built.append((request.context.name, request.builder))
+        if request.context.name in self.failing:
+            raise BuildFailed(
+                'process "/bin/sh -c false" did not complete successfully: exit code: 1',
+                log_tail="#5 [2/2] RUN false\n#5 ERROR: exit code: 1",
+            )
+        vary = request.context.name in self.varying
+        return FakeBuilder(vary=vary).build(request, on_log)
+
+    def statuses(self, names: Sequence[str]) -> tuple[BuilderStatus, ...]:
+        with self.lock:
+            return tuple(
+                BuilderStatus(
+                    name,
+                    known=name in self.up,
+                    up=self.up.get(name, False),
+                    driver="docker",
+                    nodes=1,
+                    detail="" if self.up.get(name) else DEAD,
+                )
+                for name in names
+            )
+
+    def current(self) -> str:
+        return "default"
 
 
 def git_project(root: Path, dockerfile: str = "FROM scratch\nCOPY . /app\n") -> Path:

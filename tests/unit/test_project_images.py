@@ -74,6 +74,9 @@ def test_a_dockerfile_nothing_names_is_an_image_built_in_its_directory(tmp_path:
         "tools/lint.Dockerfile",
     )
     assert images["Dockerfile"].context == "."
+    # --image takes a Dockerfile's directory for its name too
+    picked = select_images(list(images.values()), ["web", "tools/lint.Dockerfile"])
+    assert [i.name for i in picked] == ["compose.yaml:web", "tools/lint.Dockerfile"]
 
 
 def test_compose_paths_are_relative_to_the_file_and_the_context(tmp_path: Path) -> None:

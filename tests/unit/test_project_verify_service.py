@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from repro.build.model import BuilderStatus, BuildRequest
-from repro.errors import BuildFailed, EngineError, InputError
+from repro.errors import EngineError, InputError
 from repro.project_verify.model import (
     ImageOutcome,
     ProjectImage,
@@ -21,10 +19,8 @@ from repro.project_verify.model import (
 )
 from repro.project_verify.service import ProjectOptions, verify_project
 from repro.project_verify.timings import read_timings, timings_path
-from repro.render.project_verify import project_json, project_report
-from tests.unit.fakes import COMMIT, FakeBuilder, FakeSourceControl
-
-DEAD = "Cannot connect to the Docker daemon at unix:///nowhere.sock"
+from repro.render.project_verify import project_details, project_json, project_summary
+from tests.unit.fakes import COMMIT, DEAD, FakePool, FakeSourceControl
 
 
 @pytest.fixture(autouse=True)
@@ -32,54 +28,6 @@ def _no_second_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     # B's checkout waits for the next second (its files must carry other times); the
     # fakes do not look at times.
     monkeypatch.setattr("repro.verify.service._sleep_until_second_after", lambda _t: None)
-
-
-@dataclass
-class FakePool:
-    """Builders by name: each builds like FakeBuilder; some are down, some go down."""
-
-    up: dict[str, bool] = field(default_factory=lambda: {"default": True, "repro-b": True})
-    failing: set[str] = field(default_factory=set)  # contexts whose build fails
-    varying: set[str] = field(default_factory=set)  # contexts that build differently each time
-    dies_after: dict[str, int] = field(default_factory=dict)  # builder -> builds it survives
-    built: list[tuple[str, str | None]] = field(default_factory=list)  # (context, builder)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def build(self, request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
-        name = request.builder or "default"
-        with self.lock:
-            left = self.dies_after.get(name)
-            if left is not None:
-                if left == 0:
-                    self.up[name] = False
-                self.dies_after[name] = left - 1
-            if not self.up.get(name, False):
-                raise BuildFailed(f"{DEAD}. Is the docker daemon running?")
-            self.built.append((request.context.name, request.builder))
-        if request.context.name in self.failing:
-            raise BuildFailed(
-                'process "/bin/sh -c false" did not complete successfully: exit code: 1',
-                log_tail="#5 [2/2] RUN false\n#5 ERROR: exit code: 1",
-            )
-        vary = request.context.name in self.varying
-        return FakeBuilder(vary=vary).build(request, on_log)
-
-    def statuses(self, names: Sequence[str]) -> tuple[BuilderStatus, ...]:
-        with self.lock:
-            return tuple(
-                BuilderStatus(
-                    name,
-                    known=name in self.up,
-                    up=self.up.get(name, False),
-                    driver="docker",
-                    nodes=1,
-                    detail="" if self.up.get(name) else DEAD,
-                )
-                for name in names
-            )
-
-    def current(self) -> str:
-        return "default"
 
 
 @dataclass
@@ -313,5 +261,6 @@ def _text(result: ProjectResult) -> str:
     from rich.console import Console
 
     console = Console(width=200, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(project_report(result, max_diffs=10))
+    console.print(project_summary(result))
+    console.print(project_details(result, max_diffs=10) or "")
     return console.export_text()
