@@ -18,7 +18,8 @@ def _load() -> None:
     import bench.compare
     import bench.imagefiles
     import bench.lock
-    import bench.verify  # noqa: F401
+    import bench.verify
+    import bench.verify_project  # noqa: F401
 
 
 def _print(result: Result) -> None:
