@@ -55,7 +55,9 @@ def read_timings(root: Path) -> Timings:
 def write_timings(root: Path, previous: Mapping[str, float], new: Mapping[str, float]) -> None:
     """Record ``new`` over ``previous``; images not verified this time keep their entry."""
     directory = root / CACHE_DIR
-    directory.mkdir(parents=True, exist_ok=True)
+    # Never parents=True: a project directory that is gone is not made again here.
+    directory.parent.mkdir(exist_ok=True)
+    directory.mkdir(exist_ok=True)
     ignore = directory / ".gitignore"
     if not ignore.exists():
         atomic_write_text(ignore, "# repro's cache: nothing here is committed\n*\n")

@@ -120,19 +120,23 @@ class ProjectProgress:
     def started(self, image: ProjectImage, builders: tuple[str, ...]) -> None:
         with self._lock:
             for build, builder in zip(("A", "B"), (builders[0], builders[-1]), strict=True):
-                self._builds[(image.name, build)] = "checking out"
+                self._builds[(image.name, build)] = "waiting for its checkout"
                 self._builders[(image.name, build)] = builder
         if self._live is None:
             self._say(f"==> {image.name}: A on {builders[0]}, B on {builders[-1]}")
 
     def phase(self, image: ProjectImage, text: str) -> None:
+        # "checking out <commit> for build A (umask 022, TZ=UTC)": the build's line says
+        # which build and where; the phase adds only what it is doing.
         with self._lock:
             for build in ("A", "B"):
                 key = (image.name, build)
-                if key in self._builds and (
-                    text.startswith("comparing") or f"build {build}" in text
-                ):
-                    self._builds[key] = text
+                if key not in self._builds:
+                    continue
+                if text.startswith("comparing"):
+                    self._builds[key] = "comparing A and B"
+                elif text.startswith("checking out") and text.find(f"build {build} ") > 0:
+                    self._builds[key] = "checking out"
 
     def log(self, image: ProjectImage, build: str, line: str) -> None:
         match = _STEP.match(line)

@@ -32,6 +32,7 @@ VERDICT_STYLES = {
     Verdict.NOT_RUN: "bold yellow",
 }
 NOT_APPLICABLE = "-"
+LOG_LINES = 14  # of a failed build's log, below its error (the JSON keeps the whole tail)
 
 
 def project_json(result: ProjectResult) -> str:
@@ -115,14 +116,14 @@ def _builder_lines(builders: tuple[PoolBuilder, ...]) -> list[Text]:
             lines.append(
                 Text.assemble(
                     ("builder down: ", "bold yellow"),
-                    f"{builder.name}: {builder.detail}; its share went to the others",
+                    f"{builder.name}: its share went to the others ({builder.detail})",
                 )
             )
         elif builder.went_down:
             lines.append(
                 Text.assemble(
                     ("builder went down: ", "bold yellow"),
-                    f"{builder.name}: {builder.detail}; what it was building moved to the others",
+                    f"{builder.name}: what it was building moved to the others ({builder.detail})",
                 )
             )
     return lines
@@ -149,7 +150,7 @@ def _verdict_line(result: ProjectResult) -> Text:
     images = len(result.outcomes)
     bad = [o for o in result.outcomes if o.verdict is not Verdict.IDENTICAL]
     if not bad:
-        every = "the image is" if images == 1 else f"all {images} images are"
+        every = {1: "the image is", 2: "both images are"}.get(images, f"all {images} images are")
         return Text(f"✔ reproducible: {every} bit-identical", style="bold green")
     differing = sum(1 for o in bad if o.verdict is Verdict.DIFFERS)
     parts = []
@@ -172,7 +173,9 @@ def _explanation(outcome: ImageOutcome, max_diffs: int | None) -> list[Renderabl
         return parts
     parts.append(Text(f"{outcome.error} ({where})"))
     if outcome.log_tail:
-        parts.append(Text(outcome.log_tail, style="dim"))
+        # The end of the log holds the failing step and BuildKit's excerpt of the file.
+        tail = "\n".join(outcome.log_tail.splitlines()[-LOG_LINES:])
+        parts.append(Text(tail, style="dim"))
     return parts
 
 

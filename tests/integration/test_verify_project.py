@@ -66,7 +66,7 @@ def test_the_sample_project_verifies_on_both_builders_in_one_report(
         "compose.yaml:worker",
         "docker-bake.hcl:site",
     ]
-    for name, row in rows.items():
+    for row in rows.values():
         assert " identical " in row, row
         assert "default, repro-b" in row or "repro-b, default" in row, row
     # One build, two names: compose and bake define the app and the worker alike.
@@ -127,9 +127,9 @@ def test_a_builder_that_is_down_leaves_its_share_to_the_others(
     result = run_repro(repo, "verify", "--all", *BOTH, "--builder", dead_context)
     assert result.returncode == 0, result.stdout + result.stderr
     out = " ".join(result.stdout.split())
-    assert f"builder down: {dead_context}: Cannot connect to the Docker daemon" in out
-    assert "its share went to the others" in out
+    assert f"builder down: {dead_context}: its share went to the others (Cannot connect" in out
     assert "2 images: 2 identical" in out
+    assert "✔ reproducible: both images are bit-identical" in out
     assert dead_context not in result.stdout.splitlines()[1]  # nothing was built there
 
     alone = run_repro(repo, "verify", "--all", "--builder", dead_context)
