@@ -107,21 +107,23 @@ def verify(
         output_format = "json"
     if all_images or image:
         project.refuse_single_image_options(file, target, platform)
-        project.verify_project(
+        from repro.project import parse_epoch
+        from repro.project_verify.service import ProjectOptions
+
+        whole_project = ProjectOptions(
             root=context,
-            names=list(image or []),
-            excludes=list(exclude or []),
-            builders=list(builder or []),
+            names=tuple(image or ()),
+            excludes=tuple(exclude or ()),
+            builders=tuple(builder or ()),
             builds_per_node=jobs,
             build_args=parse_build_args(build_arg),
-            epoch=epoch,
+            epoch=parse_epoch(epoch),
             keep=keep,
             allow_dirty=allow_dirty,
             require_locked=require_locked,
             rewrite_timestamp=not no_rewrite_timestamp,
-            output_format=output_format,
-            max_diffs=max_diffs,
         )
+        project.verify_project(whole_project, output_format=output_format, max_diffs=max_diffs)
         return
     from repro.errors import ExitCode
     from repro.project import parse_epoch

@@ -1,16 +1,21 @@
 """`repro verify --all` / `--image NAME`: every image of a project, across a pool of builders.
 
-Called by repro.cli.verify, which owns the options; this parses the pool, calls the use
-case (repro.project_verify.service) and renders its report.
+Called by repro.cli.verify, which owns the options; this completes the pool from the
+configuration, calls the use case (repro.project_verify.service) and renders its report.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from repro.errors import InputError
+
+if TYPE_CHECKING:
+    from repro.project_verify.service import ProjectOptions
 
 FORMATS = ("text", "json")
 
@@ -33,46 +38,19 @@ def refuse_single_image_options(
         )
 
 
-def verify_project(
-    *,
-    root: Path,
-    names: list[str],
-    excludes: list[str],
-    builders: list[str],
-    builds_per_node: int,
-    build_args: dict[str, str],
-    epoch: str,
-    keep: Path | None,
-    allow_dirty: bool,
-    require_locked: bool | None,
-    rewrite_timestamp: bool,
-    output_format: str,
-    max_diffs: int,
-) -> None:
+def verify_project(options: ProjectOptions, *, output_format: str, max_diffs: int) -> None:
+    """Run the project verification (the pool from [tool.repro] builders when no
+    --builder is given), print the report, exit with the verdict's code."""
     from repro.cli import _wiring
-    from repro.project import parse_epoch
-    from repro.project_verify.service import ProjectOptions
     from repro.project_verify.service import verify_project as run_project
     from repro.render.console import stderr, stdout
     from repro.render.progress import ProjectProgress
     from repro.render.project_verify import project_details, project_json, project_summary
 
-    if builds_per_node < 1:
-        raise InputError(f"--jobs must be at least 1, not {builds_per_node}")
-    config = _wiring.project_config(root)
-    options = ProjectOptions(
-        root=root,
-        names=tuple(names),
-        excludes=tuple(excludes),
-        builders=tuple(dict.fromkeys(builders or config.builders)),
-        builds_per_node=builds_per_node,
-        build_args=build_args,
-        epoch=parse_epoch(epoch),
-        keep=keep,
-        allow_dirty=allow_dirty,
-        require_locked=require_locked,
-        rewrite_timestamp=rewrite_timestamp,
-    )
+    if options.builds_per_node < 1:
+        raise InputError(f"--jobs must be at least 1, not {options.builds_per_node}")
+    builders = options.builders or _wiring.project_config(options.root).builders
+    options = replace(options, builders=tuple(dict.fromkeys(builders)))
     with ProjectProgress(stderr()) as progress:
         result = run_project(
             options,

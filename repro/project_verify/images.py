@@ -137,6 +137,11 @@ def _join(directory: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(directory, path))
 
 
+def _dockerfile_path(context: str, dockerfile: str) -> str:
+    """compose and bake both read a relative Dockerfile path from the context."""
+    return dockerfile if posixpath.isabs(dockerfile) else _join(context, dockerfile)
+
+
 def dockerfile_image(display: str) -> ProjectImage:
     return ProjectImage(
         name=display,
@@ -164,7 +169,7 @@ def compose_image(build: ComposeBuild, environment: Mapping[str, str]) -> Projec
         file=build.file,
         line=build.line,
         context=context,
-        dockerfile=_join(context, dockerfile),
+        dockerfile=_dockerfile_path(context, dockerfile),
         target=build.target,
         platforms=build.platforms,
         build_args=tuple(sorted(args)),
@@ -231,7 +236,7 @@ def _bake_image(target: BakeTarget, directory: str) -> ProjectImage:
         file=target.file,
         line=target.line,
         context=context,
-        dockerfile=dockerfile if posixpath.isabs(dockerfile) else _join(context, dockerfile),
+        dockerfile=_dockerfile_path(context, dockerfile),
         target=target.target,
         platforms=target.platforms or (),
         build_args=args,
