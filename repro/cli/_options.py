@@ -26,7 +26,9 @@ BuildArgsOption = Annotated[
 BuildersOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--builder", help="buildx builder; give two to build A and B concurrently on each."
+        "--builder",
+        help="buildx builder or docker context; give two to build A and B concurrently on "
+        "each (verify --all: the pool, as many as you like).",
     ),
 ]
 EpochOption = Annotated[

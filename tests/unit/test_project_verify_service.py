@@ -264,3 +264,19 @@ def _text(result: ProjectResult) -> str:
     console.print(project_summary(result))
     console.print(project_details(result, max_diffs=10) or "")
     return console.export_text()
+
+
+def test_unpinned_bases_are_refused_where_repro_lock_asks_for_pins(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", ["api", "web"])
+    (root / "web" / "Dockerfile").write_text("FROM busybox:1.35\nCOPY . /web\n")
+    (root / "repro.lock").write_text("")
+    outcomes, result = run(root, FakePool(), keep=tmp_path / "kept")
+    web = outcomes["web/Dockerfile"]
+    assert web.verdict is Verdict.REFUSED and "web/Dockerfile:1: busybox:1.35" in (web.error or "")
+    assert outcomes["api/Dockerfile"].verdict is Verdict.IDENTICAL
+    assert int(result.verdict.exit_code) == 1
+    # --keep keeps each image's two tars under its own name.
+    assert sorted(p.name for p in (tmp_path / "kept" / "api_Dockerfile").iterdir()) == [
+        "a.oci.tar",
+        "b.oci.tar",
+    ]
