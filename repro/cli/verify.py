@@ -123,7 +123,9 @@ def verify(
             require_locked=require_locked,
             rewrite_timestamp=not no_rewrite_timestamp,
         )
-        project.verify_project(whole_project, output_format=output_format, max_diffs=max_diffs)
+        project.verify_project(
+            whole_project, output_format=output_format, max_diffs=max_diffs, verbose=verbose
+        )
         return
     from repro.errors import ExitCode
     from repro.project import parse_epoch

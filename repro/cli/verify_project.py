@@ -38,7 +38,9 @@ def refuse_single_image_options(
         )
 
 
-def verify_project(options: ProjectOptions, *, output_format: str, max_diffs: int) -> None:
+def verify_project(
+    options: ProjectOptions, *, output_format: str, max_diffs: int, verbose: bool = False
+) -> None:
     """Run the project verification (the pool from [tool.repro] builders when no
     --builder is given), print the report, exit with the verdict's code."""
     from repro.cli import _wiring
@@ -63,7 +65,7 @@ def verify_project(options: ProjectOptions, *, output_format: str, max_diffs: in
     else:
         out = stdout()
         out.print(project_summary(result), soft_wrap=True)
-        details = project_details(result, max_diffs=max_diffs)
+        details = project_details(result, max_diffs=max_diffs, verbose=verbose)
         if details is not None:
             out.print(details)
     code = int(result.verdict.exit_code)

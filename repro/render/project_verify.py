@@ -162,14 +162,16 @@ def _verdict_line(result: ProjectResult) -> Text:
     return Text(f"✘ not reproducible: {', '.join(parts)}", style="bold red")
 
 
-def _explanation(outcome: ImageOutcome, max_diffs: int | None) -> list[RenderableType]:
+def _explanation(
+    outcome: ImageOutcome, max_diffs: int | None, verbose: bool
+) -> list[RenderableType]:
     title = Text.assemble(
         (outcome.image.name, "bold"), " ", (outcome.verdict.value, VERDICT_STYLES[outcome.verdict])
     )
     parts: list[RenderableType] = [Rule(title, align="left")]
     where = f"defined at {outcome.image.file}:{outcome.image.line}"
     if outcome.result is not None:
-        parts.append(verification_summary(outcome.result, max_diffs=max_diffs))
+        parts.append(verification_summary(outcome.result, max_diffs=max_diffs, verbose=verbose))
         return parts
     parts.append(Text(f"{outcome.error} ({where})"))
     if outcome.log_tail:
@@ -190,11 +192,13 @@ def project_summary(result: ProjectResult) -> RenderableType:
     return Group(*parts)
 
 
-def project_details(result: ProjectResult, *, max_diffs: int | None) -> RenderableType | None:
+def project_details(
+    result: ProjectResult, *, max_diffs: int | None, verbose: bool = False
+) -> RenderableType | None:
     """Each image that is not identical, explained; None when every image is."""
     parts: list[RenderableType] = []
     for outcome in result.outcomes:
         if outcome.verdict is not Verdict.IDENTICAL:
             parts.append(Text())
-            parts.extend(_explanation(outcome, max_diffs))
+            parts.extend(_explanation(outcome, max_diffs, verbose))
     return Group(*parts) if parts else None
