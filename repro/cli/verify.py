@@ -20,6 +20,7 @@ from repro.cli._options import (
     TargetOption,
     VerboseOption,
     build_options,
+    parse_attest,
     parse_build_args,
 )
 from repro.errors import InputError
@@ -122,6 +123,8 @@ def verify(
             allow_dirty=allow_dirty,
             require_locked=require_locked,
             rewrite_timestamp=not no_rewrite_timestamp,
+            attest=parse_attest(attest, sbom_generator),
+            sbom_generator=sbom_generator,
         )
         project.verify_project(
             whole_project, output_format=output_format, max_diffs=max_diffs, verbose=verbose

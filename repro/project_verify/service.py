@@ -100,6 +100,8 @@ class ProjectOptions:
     allow_dirty: bool = False
     require_locked: bool | None = None
     rewrite_timestamp: bool = True
+    attest: tuple[str, ...] = ()  # BuildKit attestations built into every image
+    sbom_generator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def image_options(options: ProjectOptions, root: Path, image: ProjectImage) -> V
         allow_dirty=options.allow_dirty,
         require_locked=options.require_locked,
         rewrite_timestamp=options.rewrite_timestamp,
+        attest=options.attest,
+        sbom_generator=options.sbom_generator,
     )
 
 

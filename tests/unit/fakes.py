@@ -134,6 +134,7 @@ class FakePool:
     varying: set[str] = field(default_factory=set)  # contexts that build differently each time
     dies_after: dict[str, int] = field(default_factory=dict)  # builder -> builds it survives
     built: list[tuple[str, str | None]] = field(default_factory=list)  # (context, builder)
+    requests: list[BuildRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def build(self, request: BuildRequest, on_log: Callable[[str], None] | None = None) -> Path:
@@ -147,6 +148,7 @@ class FakePool:
             if not self.up.get(name, False):
                 raise BuildFailed(f"{DEAD}. Is the docker daemon running?")
             self.built.append((request.context.name, request.builder))
+            self.requests.append(request)
         if request.context.name in self.failing:
             raise BuildFailed(
                 'process "/bin/sh -c false" did not complete successfully: exit code: 1',

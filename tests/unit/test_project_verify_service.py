@@ -95,6 +95,21 @@ def test_every_image_is_verified_with_a_and_b_on_two_builders(tmp_path: Path) ->
     assert result.verdict is Verdict.IDENTICAL
 
 
+def test_the_run_s_policies_reach_every_build(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", ["api", "web"])
+    (root / "compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: web\n      args: {ROLE: site}\n"
+    )
+    pool = FakePool()
+    run(root, pool, build_args={"VERSION": "2"}, attest=("provenance",), rewrite_timestamp=False)
+    assert len(pool.requests) == 4
+    assert {r.attest for r in pool.requests} == {("provenance",)}
+    assert {r.rewrite_timestamp for r in pool.requests} == {False}
+    args = {r.context.name: dict(r.build_args) for r in pool.requests}
+    # The image's own args, then the command line's over them.
+    assert args == {"api": {"VERSION": "2"}, "web": {"ROLE": "site", "VERSION": "2"}}
+
+
 def test_a_failed_build_is_exit_3_and_the_others_still_finish(tmp_path: Path) -> None:
     root = project(tmp_path / "p")
     outcomes, result = run(root, FakePool(failing={"web"}, varying={"worker"}))
