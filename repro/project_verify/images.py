@@ -74,7 +74,9 @@ def find_images(
     notes = list(found.skipped)
     builds: list[ProjectImage] = []
     bake_files: dict[str, list[ImageFile]] = {}
-    for scanned in _build_files(root, excludes):
+    scanned_files, skipped = _build_files(root, excludes)
+    notes.extend(skipped)
+    for scanned in scanned_files:
         if scanned.problems:
             listing = "; ".join(f"{p.where}: {p.message}" for p in scanned.problems)
             raise InputError(
@@ -101,9 +103,15 @@ def find_images(
     return ProjectImages(_one_per_build([*builds, *standalone]), tuple(notes))
 
 
-def _build_files(root: Path, excludes: Sequence[str]) -> list[ImageFile]:
-    """The compose and bake files under ``root``, scanned, in path order."""
+def _build_files(root: Path, excludes: Sequence[str]) -> tuple[list[ImageFile], list[str]]:
+    """The compose and bake files under ``root``, scanned, in path order; what was skipped.
+
+    As in lock's discovery, a file that is a symlink out of the project, or not a regular
+    file, is skipped with a message: the project's commit does not hold what it points to.
+    """
+    real_root = root.resolve()
     scanned: list[ImageFile] = []
+    skipped: list[str] = []
     for current, dirnames, filenames in os.walk(root):
         here = Path(current)
         dirnames[:] = sorted(
@@ -118,10 +126,19 @@ def _build_files(root: Path, excludes: Sequence[str]) -> list[ImageFile]:
             if kind not in BUILD_FILE_KINDS or is_excluded(display, excludes):
                 continue
             assert kind is not None
-            found = scan_file(display, (here / name).read_bytes(), kind)
+            target = (here / name).resolve()
+            if target != real_root and real_root not in target.parents:
+                skipped.append(
+                    f"{display}: skipped, it is a symlink to {target} outside the project"
+                )
+                continue
+            if not target.is_file():
+                skipped.append(f"{display}: skipped, not a regular file")
+                continue
+            found = scan_file(display, target.read_bytes(), kind)
             if found is not None:
                 scanned.append(found)
-    return scanned
+    return scanned, skipped
 
 
 def _display(path: Path, root: Path) -> str:

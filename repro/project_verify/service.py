@@ -21,7 +21,7 @@ from typing import Protocol
 
 from repro.build.model import BuilderStatus
 from repro.errors import EngineError, EnvironmentProblem, InputError, ReproError, VerdictError
-from repro.project import EpochPolicy
+from repro.project import EpochPolicy, repository_root
 from repro.project_verify.images import find_images, select_images
 from repro.project_verify.model import (
     ImageOutcome,
@@ -186,12 +186,18 @@ def verify_project(
     # Every image's inputs are checked before anything is built.
     outcomes: list[ImageOutcome] = []
     jobs: list[_Job] = []
+    holder = repository_root(root) or root
     for image in images:
         if image.invalid is not None:
             outcomes.append(ImageOutcome(image, Verdict.INVALID, error=image.invalid))
             continue
+        verify_options = image_options(options, root, image)
+        outside = outside_the_project(verify_options, holder)
+        if outside is not None:
+            outcomes.append(ImageOutcome(image, Verdict.INVALID, error=outside))
+            continue
         try:
-            plan = plan_verify(image_options(options, root, image), source_control)
+            plan = plan_verify(verify_options, source_control)
         except ReproError as error:
             outcomes.append(_refusal(image, error))
             continue
@@ -232,6 +238,23 @@ def verify_project(
         seconds=round(time.monotonic() - started, 2),
         notes=tuple(notes),
     )
+
+
+def outside_the_project(options: VerifyOptions, holder: Path) -> str | None:
+    """Why ``options`` build something the project's commit does not hold, if they do.
+
+    ``holder`` is the project's repository (its directory outside git). A context or
+    Dockerfile that leads out of it (``..``, an absolute path, a symlink) would build the
+    same host files twice, or another repository's commit, and call that a verification.
+    """
+    paths = (("build context", options.context), ("Dockerfile", options.dockerfile))
+    for what, given in paths:
+        if given is None:  # the context's Dockerfile, checked with the context
+            continue
+        path = given.resolve()
+        if path != holder and holder not in path.parents:
+            return f"its {what} {path} is outside the project's repository {holder}"
+    return None
 
 
 def _refusal(image: ProjectImage, error: ReproError) -> ImageOutcome:

@@ -199,6 +199,19 @@ def test_override_files_are_not_merged_and_say_so(tmp_path: Path) -> None:
     assert "compose.override.yaml: an override file" in found.notes[0]
 
 
+def test_a_compose_file_linked_from_outside_the_project_is_skipped_and_said_so(
+    tmp_path: Path,
+) -> None:
+    outside = write(tmp_path / "outside", {"compose.yaml": "services:\n  x:\n    build: .\n"})
+    root = write(tmp_path / "p", {"Dockerfile": "FROM scratch\n"})
+    (root / "compose.yaml").symlink_to(outside / "compose.yaml")
+    found = find_images(root)
+    assert [i.name for i in found.images] == ["Dockerfile"]
+    assert found.notes == (
+        f"compose.yaml: skipped, it is a symlink to {outside / 'compose.yaml'} outside the project",
+    )
+
+
 def test_excluded_paths_are_left_out(tmp_path: Path) -> None:
     root = write(
         tmp_path,

@@ -202,6 +202,31 @@ def test_inputs_are_checked_first_and_a_bad_image_does_not_stop_the_others(
     assert int(result.verdict.exit_code) == 2
 
 
+def test_a_build_that_leads_out_of_the_repository_is_invalid_and_not_built(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path / "p", ["api"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "Dockerfile").write_text("FROM scratch\n")
+    (root / "linked").symlink_to(elsewhere)
+    (root / "compose.yaml").write_text(
+        "services:\n"
+        "  up:\n    build: {context: ../elsewhere}\n"
+        "  linked:\n    build: {context: linked}\n"
+        f"  absolute:\n    build: {{context: api, dockerfile: {elsewhere / 'Dockerfile'}}}\n"
+    )
+    pool = FakePool()
+    outcomes, result = run(root, pool)
+    for name in ("up", "linked", "absolute"):
+        outcome = outcomes[f"compose.yaml:{name}"]
+        assert outcome.verdict is Verdict.INVALID
+        assert f"outside the project's repository {root}" in (outcome.error or "")
+    # Only the image inside the repository was built (once for A, once for B).
+    assert sorted(c for c, _ in pool.built) == ["api", "api"]
+    assert int(result.verdict.exit_code) == 2
+
+
 def test_names_pick_images_and_an_empty_project_is_an_input_error(tmp_path: Path) -> None:
     root = project(tmp_path / "p")
     outcomes, _ = run(root, FakePool(), names=("web/Dockerfile",))
