@@ -29,12 +29,18 @@ class ProjectConfig:
     signoff_size_budget: str | None = None  # [signoff] size-budget = "200MB"
     # builders = ["default", "repro-b"]: the pool `repro verify --all` builds on
     builders: tuple[str, ...] = ()
+    # [verify] vary / no-vary: the variations `repro verify` applies by default
+    # (names are checked by repro.verify.variations, which knows them)
+    verify_vary: tuple[str, ...] | None = None
+    verify_no_vary: tuple[str, ...] = ()
 
 
-def _str_list(table: Mapping[str, Any], key: str, source: Path) -> tuple[str, ...]:
+def _str_list(
+    table: Mapping[str, Any], key: str, source: Path, prefix: str = ""
+) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InputError(f"{source}: `{key}` must be a list of strings")
+        raise InputError(f"{source}: `{prefix}{key}` must be a list of strings")
     return tuple(value)
 
 
@@ -53,6 +59,7 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
                 f"or remove {registry} from `mirrors`",
             )
     waivers, budget = _signoff(table, source)
+    vary, no_vary = _verify(table, source)
     return ProjectConfig(
         root=source.parent,
         source=source,
@@ -64,6 +71,8 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         signoff_waivers=waivers,
         signoff_size_budget=budget,
         builders=_str_list(table, "builders", source),
+        verify_vary=vary,
+        verify_no_vary=no_vary,
     )
 
 
@@ -77,6 +86,17 @@ def _timeout(table: Mapping[str, Any], source: Path) -> float | None:
             hint="e.g. registry-timeout = 30",
         )
     return float(value)
+
+
+def _verify(
+    table: Mapping[str, Any], source: Path
+) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """``[verify]``: ``vary`` (the variations to apply) and ``no-vary`` (to leave out)."""
+    verify = table.get("verify", {})
+    if not isinstance(verify, dict):
+        raise InputError(f"{source}: `verify` must be a table")
+    vary = _str_list(verify, "vary", source, prefix="verify.") if "vary" in verify else None
+    return vary, _str_list(verify, "no-vary", source, prefix="verify.")
 
 
 def _signoff(table: Mapping[str, Any], source: Path) -> tuple[dict[str, str], str | None]:

@@ -340,6 +340,9 @@ class Release:
     source: str | None = None  # the git remote (credentials stripped)
     attest: tuple[str, ...] = ()  # BuildKit attestations built into the image
     repro: str | None = None  # the repro version that verified it
+    # The variations the verification applied between its builds (umask, tz, ...;
+    # repro.verify.variations); () in releases recorded before repro kept them.
+    variations: tuple[str, ...] = ()
 
     def to_toml(self) -> dict[str, Any]:
         """The ``[[release]]`` table (also the signed predicate): sorted keys, no nulls."""
@@ -369,6 +372,8 @@ class Release:
             table["build"] = [build.to_toml() for build in self.builds]
         if self.attest:
             table["attest"] = list(self.attest)
+        if self.variations:
+            table["variations"] = list(self.variations)
         return {key: value for key, value in sorted(table.items()) if value is not None}
 
 
@@ -499,4 +504,5 @@ def parse_release(raw: object, where: str) -> Release:
         source=table.optional_text("source"),
         attest=tuple(table.texts("attest")),
         repro=table.optional_text("repro"),
+        variations=tuple(table.texts("variations")),
     )

@@ -11,6 +11,7 @@ from repro.errors import InputError
 
 if TYPE_CHECKING:
     from repro.verify.service import VerifyOptions
+    from repro.verify.variations import Variations
 
 GitContextArgument = Annotated[
     Path, typer.Argument(help="Build context (a directory in a git work tree).")
@@ -61,6 +62,42 @@ MaxDiffsOption = Annotated[
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="List every differing file, not N per group.")
 ]
+
+
+VaryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vary",
+        metavar="NAMES",
+        help="Vary only these between A and B: umask, tz, locale, path, time, clock, "
+        "builder (comma-separated, or all). Default: all, or [tool.repro.verify] vary.",
+    ),
+]
+NoVaryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--no-vary",
+        metavar="NAMES",
+        help="Do not vary these (e.g. --no-vary umask when every checkout uses umask 022).",
+    ),
+]
+
+
+def parse_variations(
+    vary: list[str] | None, no_vary: list[str] | None, context: Path
+) -> Variations:
+    """``--vary``/``--no-vary`` over the project's ``[tool.repro.verify]`` default."""
+    from repro.cli import _wiring
+    from repro.verify.variations import choose_variations
+
+    config = _wiring.project_config(context if context.is_dir() else None)
+    return choose_variations(
+        vary,
+        no_vary or (),
+        config_vary=config.verify_vary,
+        config_no_vary=config.verify_no_vary,
+        config_source=str(config.source) if config.source else "the configuration",
+    )
 
 
 def parse_build_args(pairs: list[str] | None) -> dict[str, str]:

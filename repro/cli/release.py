@@ -16,11 +16,14 @@ from repro.cli._options import (
     GitContextArgument,
     JsonOption,
     MaxDiffsOption,
+    NoVaryOption,
     PlatformsOption,
     SbomGeneratorOption,
     TargetOption,
+    VaryOption,
     VerboseOption,
     build_options,
+    parse_variations,
 )
 from repro.render.console import stderr, stdout
 
@@ -52,6 +55,8 @@ def release(
     sbom_generator: SbomGeneratorOption = None,
     max_diffs: MaxDiffsOption = 50,
     verbose: VerboseOption = False,
+    vary: VaryOption = None,
+    no_vary: NoVaryOption = None,
 ) -> None:
     """Verify, then record the release in repro.lock (and push, sign and publish it).
 
@@ -65,7 +70,15 @@ def release(
     from repro.render.release import release_summary
 
     options = build_options(
-        context, file, target, platform, build_arg, builder, attest, sbom_generator
+        context,
+        file,
+        target,
+        platform,
+        build_arg,
+        builder,
+        attest,
+        sbom_generator,
+        variations=parse_variations(vary, no_vary, context),
     )
     key = _keys.signing_key(sign) if sign is not None else None  # before anything is built
     request = ReleaseRequest(version, options, push=push, sign_key=key, replace=replace)

@@ -15,13 +15,16 @@ from repro.cli._options import (
     EpochOption,
     GitContextArgument,
     MaxDiffsOption,
+    NoVaryOption,
     PlatformsOption,
     SbomGeneratorOption,
     TargetOption,
+    VaryOption,
     VerboseOption,
     build_options,
     parse_attest,
     parse_build_args,
+    parse_variations,
 )
 from repro.errors import InputError
 from repro.render.console import stderr, stdout
@@ -88,6 +91,16 @@ def verify(
         str,
         typer.Option("--format", help="text or json (json: as --json)."),
     ] = "text",
+    vary: VaryOption = None,
+    no_vary: NoVaryOption = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest",
+            help="Print the Dockerfile change that fixes what differs, as a unified diff "
+            "for `git apply` (the report goes to stderr).",
+        ),
+    ] = False,
 ) -> None:
     """Build twice, independently, and prove the images are bit-identical (or explain why not).
 
@@ -106,8 +119,24 @@ def verify(
         )
     if json_output:
         output_format = "json"
+    if suggest and output_format == "json":
+        raise InputError(
+            "--suggest prints a diff and --json a record: choose one",
+            hint="the record holds the diff too, under suggested_change",
+        )
     if all_images or image:
         project.refuse_single_image_options(file, target, platform)
+        given = [
+            flag
+            for flag, value in (("--suggest", suggest), ("--vary", vary), ("--no-vary", no_vary))
+            if value
+        ]
+        if given:
+            raise InputError(
+                f"{', '.join(given)} cannot be combined with --all or --image yet: they apply "
+                "to the verification of one image",
+                hint="Verify that image alone with `repro verify CONTEXT -f FILE`.",
+            )
         from repro.project import parse_epoch
         from repro.project_verify.service import ProjectOptions
 
@@ -133,7 +162,7 @@ def verify(
     from repro.errors import ExitCode
     from repro.project import parse_epoch
     from repro.render.progress import build_progress
-    from repro.render.verify import verification_json, verification_summary
+    from repro.render.verify import suggestion_diff, verification_json, verification_summary
     from repro.verify.service import verify as run_verify
 
     policy = parse_epoch(epoch)
@@ -151,6 +180,7 @@ def verify(
         allow_dirty=allow_dirty,
         require_locked=require_locked,
         rewrite_timestamp=not no_rewrite_timestamp,
+        variations=parse_variations(vary, no_vary, context),
     )
     with build_progress(stderr()) as (on_log, on_phase):
         result = run_verify(
@@ -162,6 +192,12 @@ def verify(
         )
     if output_format == "json":
         stdout().out(verification_json(result), end="")
+    elif suggest:
+        # stdout is the patch alone, so that `repro verify --suggest > fix.diff` applies.
+        stderr().print(
+            verification_summary(result, max_diffs=max_diffs, verbose=verbose), soft_wrap=False
+        )
+        stdout().out(suggestion_diff(result), end="")
     else:
         stdout().print(verification_summary(result, max_diffs=max_diffs, verbose=verbose))
     if not result.identical:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from repro.oci.history import clean_created_by, run_build_args
 from repro.oci.model import (
     AREA_CONFIG,
     AREA_FILE,
@@ -41,6 +42,9 @@ class CauseContext:
     base_layers: frozenset[tuple[str, int]] = frozenset()
     # platform -> SOURCE_DATE_EPOCH, where both configs record the same `created` time.
     epochs: Mapping[str, int] = field(default_factory=dict)
+    # (platform, layer index) pairs made by a RUN whose build arguments differ between
+    # the builds (BuildKit records them in the history: ``RUN |1 TZ=UTC ...``).
+    arg_layers: frozenset[tuple[str, int]] = frozenset()
 
 
 EMPTY_CONTEXT = CauseContext()
@@ -222,6 +226,29 @@ def _is_entry_order(diff: Difference, _: CauseContext) -> bool:
     return diff.area == AREA_FILE and diff.field == "order"
 
 
+BUILD_ARG_ID = "build-arg"
+_HISTORY_CREATED_BY = re.compile(r"history\[\d+\]\.created_by")
+
+
+def _is_varied_build_arg(diff: Difference, context: CauseContext) -> bool:
+    """A RUN given other build-argument values in each build: its history entry, and
+    what it wrote."""
+    if diff.area == AREA_FILE and diff.layer is not None:
+        return (diff.platform, diff.layer) in context.arg_layers
+    if diff.area != AREA_CONFIG or _HISTORY_CREATED_BY.fullmatch(diff.path) is None:
+        return False
+    a, b = diff.value_a, diff.value_b
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    args_a, args_b = run_build_args(a), run_build_args(b)
+    return (
+        args_a is not None
+        and args_b is not None
+        and args_a != args_b
+        and clean_created_by(a) == clean_created_by(b)
+    )
+
+
 # A RUN that captures the clock or randomness writes different bytes on every build.
 _CLOCK = re.compile(r"\bdate\b|\btime\.time\(|datetime\.now|\bnow\(\)")
 _RANDOM = re.compile(
@@ -397,6 +424,14 @@ RULES: tuple[CauseRule, ...] = (
         "Output written by parallel jobs (xargs -P, make -j) or in directory order follows "
         "scheduling and CPU count: sort it where it is written (`LC_ALL=C sort -o FILE FILE`).",
         _is_unordered_output,
+    ),
+    CauseRule(
+        BUILD_ARG_ID,
+        "The RUN took a build argument each build set differently",
+        "An ARG without a default takes whatever the builder passes (a CI's TZ or LANG, "
+        "say), and BuildKit records it in the image history: give it a default "
+        "(`ARG TZ=UTC`), or set the value with ENV.",
+        _is_varied_build_arg,
     ),
     CauseRule(
         "clock-in-content",

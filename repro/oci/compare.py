@@ -22,7 +22,13 @@ from repro.oci.blobsource import BlobSource
 from repro.oci.causes import BASE_KEY_PREFIX, CauseContext, classify, volatile_family
 from repro.oci.entrydiff import diff_entry_streams
 from repro.oci.groups import group_differences
-from repro.oci.history import clean_created_by, layer_instructions, layer_of_history_entry
+from repro.oci.history import (
+    clean_created_by,
+    history_for_layers,
+    layer_instructions,
+    layer_of_history_entry,
+    run_build_args,
+)
 from repro.oci.jsondiff import diff_json
 from repro.oci.layerstream import EntrySummary, iter_layer_entries, verify_layer
 from repro.oci.model import (
@@ -109,6 +115,7 @@ def compare_images(
     manifest_digests: dict[str, tuple[str | None, str | None]] = {}
     instructions: dict[str, tuple[str | None, ...]] = {}
     base_layers: set[tuple[str, int]] = set()
+    arg_layers: set[tuple[str, int]] = set()
     epochs: dict[str, int] = {}
     for key in sorted(set(tree_a.images) | set(tree_b.images)):
         image_a, image_b = tree_a.images.get(key), tree_b.images.get(key)
@@ -130,6 +137,7 @@ def compare_images(
         platform_found += layer_found
         jobs += layer_jobs
         base_layers |= unpinned_base_layers(key, image_a, image_b)
+        arg_layers |= varied_arg_layers(key, image_a, image_b)
         epoch = shared_epoch(image_a, image_b)
         if epoch is not None:
             epochs[key] = epoch
@@ -158,7 +166,9 @@ def compare_images(
             )
         )
 
-    context = CauseContext(base_layers=frozenset(base_layers), epochs=epochs)
+    context = CauseContext(
+        base_layers=frozenset(base_layers), epochs=epochs, arg_layers=frozenset(arg_layers)
+    )
     classified = [classify(d, context) for d in found]
     kept = [d for d in classified if not is_ignored(d.path, ignore)]
     differences = sort_differences(kept)
@@ -557,6 +567,29 @@ def pulled_layer_count(image: PlatformImage) -> int:
     """
     marks = [REWRITTEN_TIMESTAMP in layer.annotations for layer in image.layers]
     return marks.index(True) if any(marks) else 0
+
+
+def varied_arg_layers(
+    key: str, image_a: PlatformImage, image_b: PlatformImage
+) -> set[tuple[str, int]]:
+    """Layers made by a RUN that each build gave other build-argument values."""
+
+    def entries(image: PlatformImage) -> list[dict[str, str] | None]:
+        history = image.config_json.get("history")
+        listed = history if isinstance(history, list) else []
+        found: list[dict[str, str] | None] = []
+        for index in history_for_layers(image.config_json, len(image.layers)):
+            entry = listed[index] if index is not None else None
+            created_by = entry.get("created_by") if isinstance(entry, dict) else None
+            found.append(run_build_args(created_by) if isinstance(created_by, str) else None)
+        return found
+
+    args_a, args_b = entries(image_a), entries(image_b)
+    return {
+        (key, position)
+        for position, (a, b) in enumerate(zip(args_a, args_b, strict=False))
+        if a is not None and b is not None and a != b
+    }
 
 
 def unpinned_base_layers(

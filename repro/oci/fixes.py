@@ -15,6 +15,7 @@ import shlex
 from collections.abc import Callable, Iterable, Sequence
 
 from repro.oci.causes import (
+    BUILD_ARG_ID,
     MACHINE_ID_ID,
     NPM_CACHE_ID,
     PACKAGE_MANAGER_STATE_ID,
@@ -58,12 +59,41 @@ GCC_PREFIX_MAP = Edit(
     command_pattern("gcc", r"-ffile-prefix-map"),
 )
 STAGE_EPOCH = Edit(EditKind.ADD_STAGE_ARG, EPOCH_ARG)
+TREE_MODES = "u=rwX,go=rX"  # what a checkout under umask 022 gives files, programs and dirs
 TOUCH_INPUTS = f"find . -exec touch -h -d {EPOCH} {{}} +"
+# GNU tar reads TAR_OPTIONS before its own arguments, so the fix works whatever style
+# (`tar czf`, `tar -c -z -f`) the RUN uses; -z's gzip reads a pipe and stores no time.
+TAR_FIXED_OPTIONS = "--sort=name --mtime=@${SOURCE_DATE_EPOCH}"
+TAR_FIXED = Edit(
+    EditKind.REPLACE_IN_RUN,
+    f'TAR_OPTIONS="{TAR_FIXED_OPTIONS}" tar',
+    # `tar` creating an archive: old-style `tar czf` or a -c/--create flag in the command
+    _WORD_BEFORE
+    + r"(?<!\" )tar"
+    + _WORD_AFTER
+    + r"(?=\s+[A-Za-z]*c[A-Za-z]*\s|[^;&|\n]*?\s(?:-[A-Za-z]*c[A-Za-z]*|--create)(?![\w-]))",
+)
 # Archivers that store their inputs' times (and nothing of the clock's when those are fixed).
 ZIP_ARCHIVERS = (
     _WORD_BEFORE + r"python3?\s+-m\s+zipfile\b",
     command_pattern("zip"),
 )
+
+
+# Build arguments that carry the builder's time zone or locale, and the value a fix gives
+# them as their default: what a build without them gets in most images.
+ENVIRONMENT_ARG_DEFAULTS: dict[str, str] = {
+    "TZ": "UTC",
+    "LANG": "C.UTF-8",
+    "LANGUAGE": "",
+    "LC_ALL": "C.UTF-8",
+    "LC_COLLATE": "C.UTF-8",
+    "LC_CTYPE": "C.UTF-8",
+    "LC_MESSAGES": "C.UTF-8",
+    "LC_MONETARY": "C.UTF-8",
+    "LC_NUMERIC": "C.UTF-8",
+    "LC_TIME": "C.UTF-8",
+}
 
 
 def shell_words(paths: Iterable[str]) -> str:
@@ -122,13 +152,20 @@ def _pyc_fix(cause_id: str, instruction: str | None, paths: Sequence[str]) -> Fi
 
 
 def _archive_fix(cause_id: str, instruction: str | None, paths: Sequence[str]) -> Fix:
-    gz = [p for p in paths if p.endswith(".gz") and not p.endswith(TAR_GZ_SUFFIXES)]
+    tars = [p for p in paths if p.endswith(TAR_GZ_SUFFIXES)]
+    gz = [p for p in paths if p.endswith(".gz") and p not in tars]
     zips = [p for p in paths if p.endswith(ZIP_SUFFIXES)]
     edits: list[Edit] = []
     notes: list[str] = []
-    if gz:
+    if gz or tars:
         edits.append(GZIP_N)
         notes.append("`gzip -n` (no name, no time in the header)")
+    if tars:
+        edits += [STAGE_EPOCH, TAR_FIXED]
+        notes.append(
+            "tar's members in name order at SOURCE_DATE_EPOCH "
+            f'(`TAR_OPTIONS="{TAR_FIXED_OPTIONS}"`, with `ARG {EPOCH_ARG}`)'
+        )
     if zips:
         edits.append(STAGE_EPOCH)
         edits += [
@@ -137,7 +174,7 @@ def _archive_fix(cause_id: str, instruction: str | None, paths: Sequence[str]) -
         notes.append(
             f"`ARG {EPOCH_ARG}` and the inputs' times set to it before zipping (`{TOUCH_INPUTS}`)"
         )
-    if not edits or len(gz) + len(zips) < len(paths):
+    if not edits or len(tars) + len(gz) + len(zips) < len(paths):
         return Fix(cause_id, FixScope.MANUAL, rule_by_id(cause_id).fix, tuple(edits))
     return Fix(
         cause_id, FixScope.DOCKERFILE, "create them with " + " and ".join(notes), tuple(edits)
@@ -201,7 +238,31 @@ def _umask_fix(differences: Sequence[Difference], instruction: str | None) -> Fi
             f"give the copied files one mode whatever the checkout's umask: `COPY --chmod={mode}`",
             (Edit(EditKind.SET_COPY_FLAG, f"--chmod={mode}"),),
         )
+    if modes and _is_copy(instruction):
+        # Files and directories (or executables) need modes of their own: the symbolic
+        # `X` gives each what a umask-022 checkout gives it. BuildKit 0.13's COPY --chmod
+        # takes octal modes only, so the chmod runs in a stage the COPY goes through.
+        return Fix(
+            cause_id,
+            FixScope.DOCKERFILE,
+            "normalise the modes in a stage of their own: COPY there, "
+            f"`RUN chmod -R {TREE_MODES}`, and COPY --from that stage",
+            (Edit(EditKind.COPY_VIA_MODE_STAGE, TREE_MODES),),
+        )
     return Fix(cause_id, FixScope.MANUAL, rule_by_id(cause_id).fix)
+
+
+def _build_arg_fix(cause_id: str, instruction: str | None, paths: Sequence[str]) -> Fix:
+    return Fix(
+        cause_id,
+        FixScope.DOCKERFILE,
+        "give the ARG a default, so that no builder's value reaches the build "
+        "(`ARG TZ=UTC`, `ARG LANG=C.UTF-8`)",
+        tuple(
+            Edit(EditKind.SET_ARG_DEFAULT, f"{name}={value}")
+            for name, value in ENVIRONMENT_ARG_DEFAULTS.items()
+        ),
+    )
 
 
 PathFixer = Callable[[str, str | None, Sequence[str]], Fix]
@@ -217,6 +278,7 @@ _PATH_FIXERS: dict[str, PathFixer] = {
     "embedded-build-path": _build_path_fix,
     "clock-in-content": _clock_fix,
     "unordered-output": _sorted_output_fix,
+    BUILD_ARG_ID: _build_arg_fix,
 }
 _VOLATILE_CAUSES = frozenset(
     {

@@ -10,6 +10,18 @@ from typing import Any
 _BUILD_ARGS = re.compile(r"^RUN \|\d+ (?:\S+=\S* )*")
 _SHELL = "/bin/sh -c "
 _BUILDKIT_SUFFIX = " # buildkit"
+_ARG_COUNT = re.compile(r"^RUN \|(\d+) ")
+
+
+def run_build_args(created_by: str) -> dict[str, str] | None:
+    """The build arguments BuildKit recorded for a RUN (``RUN |2 A=1 B=2 /bin/sh -c ...``),
+    or None for an entry that records none."""
+    text = created_by.strip()
+    match = _ARG_COUNT.match(text)
+    if match is None:
+        return None
+    words = text[match.end() :].split(" ")[: int(match.group(1))]
+    return dict(word.partition("=")[::2] for word in words)
 
 
 def clean_created_by(created_by: str) -> str:

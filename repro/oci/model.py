@@ -175,6 +175,11 @@ class EditKind(StrEnum):
     REPLACE_IN_RUN = "replace-in-run"  # every `pattern` in the RUN becomes `text`
     ADD_STAGE_ARG = "add-stage-arg"  # `ARG <text>` after the stage's FROM, unless declared
     SET_COPY_FLAG = "set-copy-flag"  # `COPY <text> ...` (a flag such as --chmod=0644)
+    # The COPY goes through a stage of its own that runs `chmod -R <text>` on what it
+    # copied, and copies it from there: one fix for files and directories alike.
+    COPY_VIA_MODE_STAGE = "copy-via-mode-stage"
+    # `ARG NAME` (no default) before the instruction becomes `ARG <text>` (NAME=value)
+    SET_ARG_DEFAULT = "set-arg-default"
 
 
 class FixScope(StrEnum):

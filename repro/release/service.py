@@ -237,6 +237,7 @@ def run_release(
         source=source_control.remote_url(root),
         attest=result.attest,
         repro=__version__,
+        variations=tuple(variation.name for variation in result.variations),
     )
     with file_lock(guard_path(lockfile.parent)):
         book = read_book(lockfile)

@@ -8,7 +8,7 @@ text). Platforms whose groups are the same are shown once, under all their names
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 
 from rich.console import Group, RenderableType
@@ -135,12 +135,19 @@ def _fix_text(group: DifferenceGroup) -> Text:
     return Text.assemble(("fix: ", "yellow"), (group.fix.text, style))
 
 
-def _add_group(node: Tree, group: DifferenceGroup, *, verbose: bool) -> None:
+GroupNotes = Callable[[DifferenceGroup], Sequence[RenderableType]]
+
+
+def _add_group(
+    node: Tree, group: DifferenceGroup, *, verbose: bool, notes: GroupNotes | None = None
+) -> None:
     line = Text.assemble(
         (group.cause_id, "bold yellow"), f"  {group.cause_title}. ", _count_text(group)
     )
     group_node = node.add(line)
-    group_node.add(_fix_text(group))
+    fix_node = group_node.add(_fix_text(group))
+    for note in notes(group) if notes is not None else ():
+        fix_node.add(note)
     if verbose:
         for path, diffs in groupby(group.differences, key=lambda d: d.path):
             path_node = group_node.add(Text(path or "(whole)", style="bold"))
@@ -179,9 +186,14 @@ def _platform_label(comparison: Comparison, platforms: Sequence[str]) -> str:
 
 
 def differences_tree(
-    comparison: Comparison, *, max_diffs: int | None = None, verbose: bool = False
+    comparison: Comparison,
+    *,
+    max_diffs: int | None = None,
+    verbose: bool = False,
+    notes: GroupNotes | None = None,
 ) -> RenderableType:
-    """The report: ``max_diffs`` limits the groups shown, ``verbose`` lists every file."""
+    """The report: ``max_diffs`` limits the groups shown, ``verbose`` lists every file;
+    ``notes`` adds lines under a group's fix (verify: the Dockerfile change it makes)."""
     groups = comparison.groups or group_differences(comparison.differences)
     # Digests that change because a layer changed explain nothing: count them only.
     derived = sum(len(g.differences) for g in groups if g.cause_id == DERIVED_CAUSE)
@@ -200,7 +212,7 @@ def differences_tree(
         for layer_label, layer_groups in groupby(by_platform[platforms[0]], key=_layer_label):
             layer_node = platform_node.add(Text(layer_label, style="magenta"))
             for group in layer_groups:
-                _add_group(layer_node, group, verbose=verbose)
+                _add_group(layer_node, group, verbose=verbose, notes=notes)
     parts: list[RenderableType] = [root]
     if derived:
         parts.append(Text(f"({derived} digests that follow from these differences are not listed)"))

@@ -142,6 +142,8 @@ def show_view(view: ReleaseView) -> RenderableType:
     if release.started_at:
         facts.add_row("started at", release.started_at)
     facts.add_row("verified at", release.verified_at)
+    if release.variations:
+        facts.add_row("varied", ", ".join(release.variations))
     parts: list[RenderableType] = [facts, Text("statements", style="bold cyan")]
     parts.append(_statements_table(view))
     parts.extend(_published_parts(view.publications))

@@ -1,7 +1,9 @@
-"""Render a VerifyResult: the verification record (JSON) and the human summary."""
+"""Render a VerifyResult: the verification record (JSON), the human summary and the
+suggested Dockerfile change (a unified diff for `git apply`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.console import Group, RenderableType
@@ -9,13 +11,67 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.jsonout import dumps_stable
-from repro.render.compare import differences_tree, short_digest
+from repro.oci.model import DifferenceGroup, FixScope
+from repro.render.compare import GroupNotes, differences_tree, short_digest
 from repro.verify.model import VerifyResult
+from repro.verify.suggest import SuggestedChange
 
 
 def verification_json(result: VerifyResult) -> str:
     """The verification record (repro.verify.model), as stable JSON."""
     return dumps_stable(result.record().to_json())
+
+
+def suggestion_diff(result: VerifyResult) -> str:
+    """The suggested change as a unified diff (paths from the repository root, as
+    `git apply` takes them); empty when there is nothing to change."""
+    change = result.suggestion
+    return change.unified_diff() if change is not None and change.changed else ""
+
+
+def _variation_rows(result: VerifyResult, facts: Table, *, verbose: bool) -> None:
+    if verbose:
+        for variation in result.variations:
+            facts.add_row(f"vary {variation.name}", f"A {variation.a}; B {variation.b}")
+        for left_out in result.not_varied:
+            facts.add_row(f"not {left_out.name}", left_out.instead)
+        return
+    if result.variations:
+        facts.add_row(
+            "varied",
+            ", ".join(
+                v.name if v.reaches_build else f"{v.name} (checkout only)"
+                for v in result.variations
+            ),
+        )
+    if result.not_varied:
+        facts.add_row("not varied", "; ".join(f"{n.name} ({n.instead})" for n in result.not_varied))
+
+
+def _change_notes(change: SuggestedChange) -> GroupNotes:
+    """Under each fixable group's fix: the Dockerfile lines it becomes, once per change."""
+    shown: set[int] = set()
+
+    def notes(group: DifferenceGroup) -> Sequence[RenderableType]:
+        lines: list[RenderableType] = []
+        for index, suggestion in enumerate(change.suggestions):
+            if group.key not in suggestion.groups:
+                continue
+            where = f"{change.path}:{suggestion.line}"
+            if index in shown:
+                lines.append(Text(f"{where}: in the change shown above", style="dim"))
+                continue
+            shown.add(index)
+            lines.append(
+                Text.assemble((f"{where} becomes: ", "green"), suggestion.replacement.strip())
+            )
+        if group.fix.scope is FixScope.DOCKERFILE:
+            for unresolved in change.unresolved:
+                if unresolved.group == group.key:
+                    lines.append(Text(f"no change made: {unresolved.reason}", style="dim"))
+        return lines
+
+    return notes
 
 
 def verification_summary(
@@ -33,6 +89,7 @@ def verification_summary(
             f"build {build.name}",
             f"{build.source} on {build.builder or 'default'}, {build.seconds}s",
         )
+    _variation_rows(result, facts, verbose=verbose)
     comparison = result.comparison
     facts.add_row("image A", comparison.image_digest_a)
     facts.add_row("image B", comparison.image_digest_b)
@@ -63,5 +120,13 @@ def verification_summary(
         verdict = Text("✔ reproducible: both builds are bit-identical", style="bold green")
     parts: list[RenderableType] = [facts, verdict]
     if not result.identical:
-        parts.append(differences_tree(comparison, max_diffs=max_diffs, verbose=verbose))
+        change = result.suggestion
+        notes = _change_notes(change) if change is not None else None
+        parts.append(
+            differences_tree(comparison, max_diffs=max_diffs, verbose=verbose, notes=notes)
+        )
+        if change is not None and change.changed:
+            parts.append(Text("(`repro verify --suggest` prints the change as a diff)"))
+        if result.suggestion_problem:
+            parts.append(Text(f"no change suggested: {result.suggestion_problem}"))
     return Group(*parts)

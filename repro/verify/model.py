@@ -11,6 +11,16 @@ repro.jsonout) is serialised and parsed here, by VerificationRecord, and nowhere
   manifests            [{"platform", "digest_a", "digest_b"}] sorted by platform
   comparison           the full `repro compare --json` document of A against B
   attest               BuildKit attestations built in (--attest), compared apart
+  variations           [{"name", "a", "b", "reaches_build"}]: what B varied from A
+                       (repro.verify.variations); reaches_build false where only the
+                       checkout varied, which BuildKit does not show the build
+  not_varied           [{"name", "instead"}]: the variations left out, and what both builds had
+  suggested_change     {"path", "diff", "changes": [{"line", "end_line", "original",
+                       "replacement", "causes"}], "unresolved": [{"cause", "layer",
+                       "instruction", "reason"}]}: the Dockerfile change made from the
+                       differences (`repro verify --suggest` prints its diff); null when
+                       the builds are identical
+Records written before variations and suggested_change were kept read as having none.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from repro.errors import InputError
 from repro.jsonout import document
 from repro.oci import Comparison
 from repro.records import Fields
+from repro.verify.suggest import SuggestedChange
 
 KIND = "verification"
 VERDICT_IDENTICAL = "identical"
@@ -40,6 +51,128 @@ class BuildRecord:
 
 
 @dataclass(frozen=True)
+class VariationRecord:
+    """One variation applied: what build A had and what build B had instead."""
+
+    name: str
+    a: str
+    b: str
+    # False where only the checkout varied: BuildKit shows a build neither the checkout's
+    # path nor its TZ or locale (those only through a declared ARG)
+    reaches_build: bool = True
+
+
+@dataclass(frozen=True)
+class NotVaried:
+    """A variation left out, and what both builds had instead."""
+
+    name: str
+    instead: str
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One instruction's suggested replacement, as the record keeps it."""
+
+    line: int
+    end_line: int
+    original: str
+    replacement: str
+    causes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnresolvedRecord:
+    cause: str
+    layer: int | None
+    instruction: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    """The suggested Dockerfile change: the unified diff and each replacement."""
+
+    path: str
+    diff: str
+    changes: tuple[ChangeRecord, ...] = ()
+    unresolved: tuple[UnresolvedRecord, ...] = ()
+
+    @classmethod
+    def of(cls, change: SuggestedChange) -> SuggestionRecord:
+        return cls(
+            path=change.path,
+            diff=change.unified_diff(),
+            changes=tuple(
+                ChangeRecord(s.line, s.end_line, s.original, s.replacement, s.causes)
+                for s in change.suggestions
+            ),
+            unresolved=tuple(
+                UnresolvedRecord(u.cause_id, u.layer, u.instruction, u.reason)
+                for u in change.unresolved
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "diff": self.diff,
+            "changes": [
+                {
+                    "line": c.line,
+                    "end_line": c.end_line,
+                    "original": c.original,
+                    "replacement": c.replacement,
+                    "causes": list(c.causes),
+                }
+                for c in self.changes
+            ],
+            "unresolved": [
+                {
+                    "cause": u.cause,
+                    "layer": u.layer,
+                    "instruction": u.instruction,
+                    "reason": u.reason,
+                }
+                for u in self.unresolved
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: object, source: str) -> SuggestionRecord:
+        fields = Fields(data, source, "the suggested change", hint=REWRITE_HINT)
+        changes = []
+        for entry in fields.tables("changes"):
+            change = Fields(entry, source, "a suggested change", hint=REWRITE_HINT)
+            changes.append(
+                ChangeRecord(
+                    line=change.integer("line"),
+                    end_line=change.integer("end_line"),
+                    original=change.text("original", allow_empty=True),
+                    replacement=change.text("replacement", allow_empty=True),
+                    causes=tuple(change.texts("causes")),
+                )
+            )
+        unresolved = []
+        for entry in fields.tables("unresolved"):
+            item = Fields(entry, source, "an unresolved fix", hint=REWRITE_HINT)
+            unresolved.append(
+                UnresolvedRecord(
+                    cause=item.text("cause"),
+                    layer=item.optional_integer("layer"),
+                    instruction=item.optional_text("instruction"),
+                    reason=item.text("reason"),
+                )
+            )
+        return cls(
+            path=fields.text("path"),
+            diff=fields.text("diff", allow_empty=True),
+            changes=tuple(changes),
+            unresolved=tuple(unresolved),
+        )
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     commit: str
     epoch: int
@@ -51,6 +184,12 @@ class VerifyResult:
     builds: tuple[BuildRecord, BuildRecord]
     comparison: Comparison
     attest: tuple[str, ...] = ()  # BuildKit attestations built in (compared apart)
+    variations: tuple[VariationRecord, ...] = ()
+    not_varied: tuple[NotVaried, ...] = ()
+    # The Dockerfile change made from the differences (None when identical, or when
+    # repro cannot read the Dockerfile: ``suggestion_problem`` says why).
+    suggestion: SuggestedChange | None = None
+    suggestion_problem: str | None = None
 
     @property
     def identical(self) -> bool:
@@ -77,6 +216,9 @@ class VerifyResult:
             ),
             comparison=comparison.to_json_dict(),
             attest=self.attest,
+            variations=self.variations,
+            not_varied=self.not_varied,
+            suggested_change=SuggestionRecord.of(self.suggestion) if self.suggestion else None,
         )
 
 
@@ -105,6 +247,9 @@ class VerificationRecord:
     manifests: tuple[ManifestPair, ...] = ()
     comparison: Mapping[str, Any] = field(default_factory=dict)
     attest: tuple[str, ...] = ()
+    variations: tuple[VariationRecord, ...] = ()
+    not_varied: tuple[NotVaried, ...] = ()
+    suggested_change: SuggestionRecord | None = None
 
     def to_json(self) -> dict[str, Any]:
         return document(
@@ -135,6 +280,14 @@ class VerificationRecord:
                 ],
                 "comparison": dict(self.comparison),
                 "attest": list(self.attest),
+                "variations": [
+                    {"name": v.name, "a": v.a, "b": v.b, "reaches_build": v.reaches_build}
+                    for v in self.variations
+                ],
+                "not_varied": [{"name": n.name, "instead": n.instead} for n in self.not_varied],
+                "suggested_change": (
+                    self.suggested_change.to_json() if self.suggested_change else None
+                ),
             },
         )
 
@@ -172,6 +325,22 @@ class VerificationRecord:
                     pair.optional_text("digest_b"),
                 )
             )
+        variations = []
+        for entry in fields.tables("variations"):
+            variation = Fields(entry, source, "a variation", hint=REWRITE_HINT)
+            reaches = variation.data.get("reaches_build", True)
+            if not isinstance(reaches, bool):
+                raise variation.wrong("reaches_build", "true or false")
+            variations.append(
+                VariationRecord(
+                    variation.text("name"), variation.text("a"), variation.text("b"), reaches
+                )
+            )
+        not_varied = []
+        for entry in fields.tables("not_varied"):
+            left_out = Fields(entry, source, "a variation left out", hint=REWRITE_HINT)
+            not_varied.append(NotVaried(left_out.text("name"), left_out.text("instead")))
+        suggested = fields.data.get("suggested_change")
         return cls(
             identical=verdict == VERDICT_IDENTICAL,
             commit=fields.text("commit"),
@@ -187,4 +356,9 @@ class VerificationRecord:
             manifests=tuple(manifests),
             comparison=fields.table("comparison"),
             attest=tuple(fields.texts("attest")),
+            variations=tuple(variations),
+            not_varied=tuple(not_varied),
+            suggested_change=(
+                None if suggested is None else SuggestionRecord.from_json(suggested, source)
+            ),
         )

@@ -1,11 +1,14 @@
 """`repro verify` as a use case: build twice, independently, and compare the two OCI outputs.
 
 Each build gets its own fresh checkout of the commit: A under umask 022 in UTC, B later,
-in another directory, under umask 002, with another TZ and locale (the variations
-reprotest applies, which a reproducible build must not notice). Neither builds from the
-work tree itself: a work tree keeps file times older than SOURCE_DATE_EPOCH, which
+in another directory, under umask 002, with another TZ and locale, built after A on the
+second builder (the variations of repro.verify.variations, which a reproducible build
+must not notice and a user can turn off one by one). Neither builds from the work tree
+itself: a work tree keeps file times older than SOURCE_DATE_EPOCH, which
 rewrite-timestamp leaves alone (it only clamps newer times), so a build from it would
-depend on when each file was last touched rather than on the commit.
+depend on when each file was last touched rather than on the commit. When the builds
+differ, the Dockerfile change that fixes what was seen comes with the result
+(repro.verify.suggest).
 
 The builds and the checkouts go through the Builder and SourceControl it is given
 (buildx and git in the CLI, fakes in the unit tests); the Protocols are declared here.
@@ -27,9 +30,9 @@ from pathlib import Path
 from typing import Protocol
 
 from repro.build.model import BuildRequest
-from repro.dockerfile import find_references, parse_dockerfile
+from repro.dockerfile import Dockerfile, find_references, parse_dockerfile
 from repro.errors import InputError, VerdictError
-from repro.oci import compare_images, open_image
+from repro.oci import Comparison, compare_images, open_image
 from repro.project import (
     EpochPolicy,
     check_epoch_build_arg,
@@ -37,7 +40,24 @@ from repro.project import (
     repository_root,
     require_repository_root,
 )
-from repro.verify.model import BuildRecord, VerifyResult
+from repro.verify.model import (
+    DEFAULT_BUILDER,
+    BuildRecord,
+    NotVaried,
+    VariationRecord,
+    VerifyResult,
+)
+from repro.verify.suggest import SuggestedChange, suggest_fixes
+from repro.verify.variations import (
+    DEFAULT_VARIATIONS,
+    LOCALE_ARGS,
+    LOCALE_B,
+    TZ_ARGS,
+    TZ_B_ARG,
+    Variations,
+    Vary,
+    environment_args,
+)
 
 LogLine = Callable[[str], None]
 _UMASK_LOCK = threading.Lock()
@@ -84,8 +104,27 @@ class Variation:
         return f"umask {self.umask:03o}, TZ={self.env['TZ']}"
 
 
-VARIATION_A = Variation(0o022, {"TZ": "UTC", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"})
-VARIATION_B = Variation(0o002, {"TZ": "Pacific/Kiritimati", "LC_ALL": "POSIX", "LANG": "POSIX"})
+UMASK_A, UMASK_B = 0o022, 0o002
+TZ_A, TZ_B = "UTC", "Pacific/Kiritimati"
+LOCALE_A = "C.UTF-8"
+VARIATION_A = Variation(UMASK_A, {"TZ": TZ_A, "LC_ALL": LOCALE_A, "LANG": LOCALE_A})
+VARIATION_B = Variation(UMASK_B, {"TZ": TZ_B, "LC_ALL": LOCALE_B, "LANG": LOCALE_B})
+# Where each build's checkout goes in the workspace: B's differs in name and depth.
+SOURCE_A = "A-src"
+SOURCE_B = "elsewhere/B-src"
+# Times that only differ in a later interval of this many seconds cannot agree by chance,
+# to the second or to the two seconds of a zip (DOS) time.
+TIME_RESOLUTION = 2
+
+
+def variation_b(variations: Variations) -> Variation:
+    """B's checkout: A's, with each asked-for variation applied."""
+    locale = LOCALE_B if Vary.LOCALE in variations else LOCALE_A
+    return Variation(
+        UMASK_B if Vary.UMASK in variations else UMASK_A,
+        {"TZ": TZ_B if Vary.TZ in variations else TZ_A, "LC_ALL": locale, "LANG": locale},
+    )
+
 
 LogSink = Callable[[str, str], None]  # (build name, log line)
 
@@ -105,6 +144,7 @@ class VerifyOptions:
     rewrite_timestamp: bool = True
     attest: tuple[str, ...] = ()  # BuildKit attestations to build in, compared apart
     sbom_generator: str | None = None
+    variations: Variations = DEFAULT_VARIATIONS
 
 
 @dataclass(frozen=True)
@@ -199,10 +239,35 @@ def fresh_checkout(
     return git.clone_at(repo, commit, dest, umask=variation.umask, env=env)
 
 
-def _sleep_until_second_after(moment: float) -> None:
-    remaining = math.floor(moment) + 1 - time.time()
+def _wait_for_a_later_interval(moment: float) -> None:
+    """Sleep until the next TIME_RESOLUTION-second interval after ``moment`` begins."""
+    remaining = (math.floor(moment / TIME_RESOLUTION) + 1) * TIME_RESOLUTION - time.time()
     if remaining > 0:
         time.sleep(remaining + 0.01)
+
+
+FileTimes = dict[str, tuple[int, int]]  # relative path -> (atime_ns, mtime_ns)
+
+
+def _file_times(root: Path) -> FileTimes:
+    stat = root.stat()
+    times: FileTimes = {".": (stat.st_atime_ns, stat.st_mtime_ns)}
+    for path in root.rglob("*"):
+        stat = path.lstat()
+        times[str(path.relative_to(root))] = (stat.st_atime_ns, stat.st_mtime_ns)
+    return times
+
+
+def _give_times(root: Path, times: FileTimes) -> None:
+    """Give each file and directory under ``root`` the time its namesake had in ``times``
+    (setting a file's time leaves its directory's alone)."""
+    for path in root.rglob("*"):
+        found = times.get(str(path.relative_to(root)))
+        if found is not None:
+            os.utime(path, ns=found, follow_symlinks=False)
+    own = times.get(".")
+    if own is not None:
+        os.utime(root, ns=own)
 
 
 def _source_text(dirty: bool, variation: Variation) -> str:
@@ -228,6 +293,8 @@ class VerifyPlan:
     commit: str  # "none" outside git
     dirty: bool
     epoch: int
+    parsed: Dockerfile | None = None  # None: repro's parser refused it (BuildKit may not)
+    parse_problem: str | None = None
 
     @property
     def base(self) -> Path:
@@ -258,7 +325,13 @@ def plan_verify(options: VerifyOptions, source_control: SourceControl) -> Verify
     epoch = policy.seconds if policy.seconds is not None else git.commit_epoch(context)
     check_epoch_build_arg(options.build_args, epoch)
     _check_locked(options, dockerfile, data, root or context)
-    return VerifyPlan(options, dockerfile, data, root, commit, dirty, epoch)
+    parsed, problem = None, None
+    try:
+        parsed = parse_dockerfile(data, _relative(dockerfile, root or context))
+    except InputError as exc:
+        # The engine is the judge of what builds: repro only cannot read this one.
+        problem = exc.message
+    return VerifyPlan(options, dockerfile, data, root, commit, dirty, epoch, parsed, problem)
 
 
 def verify(
@@ -274,6 +347,120 @@ def verify(
     return run_verify(
         plan, builder=builder, source_control=source_control, on_log=on_log, on_phase=on_phase
     )
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """How A and B are made under the variations asked for, and what that applies."""
+
+    builder_a: str | None
+    builder_b: str | None
+    checkout_b: Variation
+    source_b: str  # B's checkout, in the workspace
+    build_args_b: Mapping[str, str]
+    sequential: bool  # B is checked out and built after A's build
+    applied: tuple[VariationRecord, ...]
+    not_varied: tuple[NotVaried, ...]
+
+
+def _environment_build_args(plan: VerifyPlan) -> tuple[dict[str, str], list[str], list[str]]:
+    """B's TZ/locale build arguments (the Dockerfile's own ARGs without a default that
+    --build-arg does not set), and which names of each kind it declares."""
+    declared = environment_args(plan.parsed) if plan.parsed else frozenset()
+    declared -= set(plan.options.build_args)
+    variations = plan.options.variations
+    tz = sorted(declared & TZ_ARGS)
+    locale = sorted(declared & LOCALE_ARGS)
+    extra: dict[str, str] = {}
+    if Vary.TZ in variations:
+        extra.update({name: TZ_B_ARG for name in tz})
+    if Vary.LOCALE in variations:
+        extra.update({name: LOCALE_B for name in locale})
+    return extra, tz, locale
+
+
+def _with_args(text: str, names: Sequence[str], value: str) -> str:
+    if not names:
+        return f"{text} (checkout only: the Dockerfile declares no such ARG)"
+    return text + "".join(f", --build-arg {name}={value}" for name in names)
+
+
+def schedule(plan: VerifyPlan) -> _Schedule:
+    """What B varies from A, from the variations asked for and what there is to vary."""
+    variations = plan.options.variations
+    builders: Sequence[str | None] = plan.options.builders or (None,)
+    builder_a = builders[0]
+    builder_b = builders[-1] if Vary.BUILDER in variations else builder_a
+    extra, tz, locale = _environment_build_args(plan)
+    applied: list[VariationRecord] = []
+    left_out: list[NotVaried] = []
+
+    def note(
+        name: Vary, a: str, b: str, instead: str, *, possible: bool = True, reaches: bool = True
+    ) -> None:
+        if name in variations and possible:
+            applied.append(VariationRecord(str(name), a, b, reaches))
+        else:
+            left_out.append(NotVaried(str(name), instead))
+
+    note(Vary.UMASK, f"umask {UMASK_A:03o}", f"umask {UMASK_B:03o}", f"umask {UMASK_A:03o}")
+    note(
+        Vary.TZ,
+        f"TZ={TZ_A}",
+        _with_args(f"TZ={TZ_B}", tz, TZ_B_ARG),
+        f"TZ={TZ_A}",
+        reaches=bool(tz),
+    )
+    note(
+        Vary.LOCALE,
+        f"LC_ALL={LOCALE_A}",
+        _with_args(f"LC_ALL={LOCALE_B}", locale, LOCALE_B),
+        f"LC_ALL={LOCALE_A}",
+        reaches=bool(locale),
+    )
+    note(
+        Vary.PATH,
+        SOURCE_A,
+        SOURCE_B,
+        f"B checked out at A's path ({SOURCE_A}) once A is built",
+        reaches=False,
+    )
+    note(
+        Vary.TIME,
+        "checked out first",
+        f"checked out in a later {TIME_RESOLUTION}-second interval",
+        "B's files carry A's times",
+    )
+    note(
+        Vary.CLOCK,
+        "built first",
+        f"built after A, from a later {TIME_RESOLUTION}-second interval",
+        "A and B built at the same time",
+    )
+    name_a, name_b = builder_a or DEFAULT_BUILDER, builder_b or DEFAULT_BUILDER
+    note(
+        Vary.BUILDER,
+        name_a,
+        name_b,
+        f"both on {name_a}" + ("" if Vary.BUILDER not in variations else " (give --builder twice)"),
+        possible=builder_a != builder_b,
+    )
+    return _Schedule(
+        builder_a=builder_a,
+        builder_b=builder_b,
+        checkout_b=variation_b(variations),
+        source_b=SOURCE_B if Vary.PATH in variations else SOURCE_A,
+        build_args_b={**plan.options.build_args, **extra},
+        sequential=Vary.CLOCK in variations or Vary.PATH not in variations,
+        applied=tuple(applied),
+        not_varied=tuple(left_out),
+    )
+
+
+def _suggestion(plan: VerifyPlan, comparison: Comparison) -> SuggestedChange | None:
+    if comparison.bit_identical or plan.parsed is None:
+        return None
+    return suggest_fixes(plan.parsed, comparison, target=plan.options.target)
 
 
 def run_verify(
@@ -296,17 +483,20 @@ def run_verify(
         plan.epoch,
         plan.base,
     )
-    builders: Sequence[str | None] = options.builders or (None,)
+    variations = options.variations
+    how = schedule(plan)
     workspace = Path(tempfile.mkdtemp(prefix="repro-verify-"))
     try:
 
-        def checkout(name: str, variation: Variation) -> Path:
+        def checkout(name: str, variation: Variation, where: str) -> Path:
             phase(f"checking out {commit[:12]} for build {name} ({variation.describe()})")
-            return _checkout(
-                git, base, root is not None, commit, workspace / f"{name}-src", dirty, variation
-            )
+            dest = workspace / where
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            return _checkout(git, base, root is not None, commit, dest, dirty, variation)
 
-        def request(name: str, source_base: Path, builder_name: str | None) -> BuildRequest:
+        def request(
+            name: str, source_base: Path, builder_name: str | None, args: Mapping[str, str]
+        ) -> BuildRequest:
             return BuildRequest(
                 context=source_base / _relative(context, base),
                 # A Dockerfile outside the repository is the same file for both builds.
@@ -315,7 +505,7 @@ def run_verify(
                 source_date_epoch=epoch,
                 target=options.target,
                 platforms=options.platforms,
-                build_args=options.build_args,
+                build_args=args,
                 rewrite_timestamp=options.rewrite_timestamp,
                 builder=builder_name,
                 attest=options.attest,
@@ -327,27 +517,39 @@ def run_verify(
             builder.build(req, on_log=(lambda line: on_log(name, line)) if on_log else None)
             return round(time.monotonic() - started, 2)
 
-        req_a = request("A", checkout("A", VARIATION_A), builders[0])
+        source_a = checkout("A", VARIATION_A, SOURCE_A)
         a_checked_out = time.time()
+        times_a = _file_times(source_a) if Vary.TIME not in variations else None
+        req_a = request("A", source_a, how.builder_a, options.build_args)
 
-        def prepare_b() -> BuildRequest:
-            # B's files must carry other times than A's: check out in a later second.
-            _sleep_until_second_after(a_checked_out)
-            return request("B", checkout("B", VARIATION_B), builders[-1])
+        def prepare_b(a_built: float | None) -> BuildRequest:
+            if Vary.TIME in variations:
+                # B's files must carry other times than A's, even to two seconds.
+                _wait_for_a_later_interval(a_checked_out)
+            if a_built is not None:
+                _wait_for_a_later_interval(a_built)
+            if how.source_b == SOURCE_A:
+                shutil.rmtree(source_a)
+            source_b = checkout("B", how.checkout_b, how.source_b)
+            if times_a is not None:
+                _give_times(source_b, times_a)
+            return request("B", source_b, how.builder_b, how.build_args_b)
 
-        if len(builders) > 1:
-            phase(f"building A on {builders[0]} and B on {builders[-1]} concurrently")
+        on_a = f" on {how.builder_a}" if how.builder_a else ""
+        on_b = f" on {how.builder_b}" if how.builder_b else ""
+        if how.sequential:
+            phase(f"building A{on_a}")
+            seconds_a = run("A", req_a)
+            req_b = prepare_b(time.time() if Vary.CLOCK in variations else None)
+            phase(f"building B{on_b}, after A")
+            seconds = (seconds_a, run("B", req_b))
+        else:
+            phase(f"building A{on_a} and B{on_b} at the same time")
             with ThreadPoolExecutor(max_workers=2) as pool:
                 future_a = pool.submit(run, "A", req_a)
-                req_b = prepare_b()  # while A builds
+                req_b = prepare_b(None)  # while A builds
                 future_b = pool.submit(run, "B", req_b)
                 seconds = (future_a.result(), future_b.result())
-        else:
-            phase("building A")
-            seconds_a = run("A", req_a)
-            req_b = prepare_b()
-            phase("building B")
-            seconds = (seconds_a, run("B", req_b))
 
         phase("comparing A and B")
         comparison = compare_images(
@@ -369,9 +571,13 @@ def run_verify(
         platforms=options.platforms,
         target=options.target,
         builds=(
-            BuildRecord("A", builders[0], _source_text(dirty, VARIATION_A), seconds[0]),
-            BuildRecord("B", builders[-1], _source_text(dirty, VARIATION_B), seconds[1]),
+            BuildRecord("A", how.builder_a, _source_text(dirty, VARIATION_A), seconds[0]),
+            BuildRecord("B", how.builder_b, _source_text(dirty, how.checkout_b), seconds[1]),
         ),
         comparison=comparison,
         attest=options.attest,
+        variations=how.applied,
+        not_varied=how.not_varied,
+        suggestion=_suggestion(plan, comparison),
+        suggestion_problem=None if comparison.bit_identical else plan.parse_problem,
     )

@@ -15,6 +15,7 @@ each other) and nothing else of repro; `repro verify --suggest` is to print its 
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ _RUN_EDITS = frozenset(
 )
 _PATTERN_EDITS = frozenset({EditKind.INSERT_BEFORE_IN_RUN, EditKind.REPLACE_IN_RUN})
 _LAYER_COMMANDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
+GroupKey = tuple[str, int | None, str | None, str]  # DifferenceGroup.key
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Suggestion:
     original: str
     replacement: str
     causes: tuple[str, ...]
+    groups: tuple[GroupKey, ...] = ()  # the groups of differences it fixes
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Unresolved:
     layer: int | None
     instruction: str | None
     reason: str
+    group: GroupKey | None = None
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,13 @@ def history_text(instruction: Instruction) -> str:
 class _Plan:
     dockerfile: Dockerfile
     all_stages: list[Stage]
-    edits: dict[int, list[tuple[Edit, str]]] = field(default_factory=dict)  # instruction
-    # stage index -> ARG name -> the causes that want it
-    args: dict[int, dict[str, set[str]]] = field(default_factory=dict)
+    edits: dict[int, list[tuple[Edit, GroupKey]]] = field(default_factory=dict)  # instruction
+    # stage index -> ARG name -> the groups that want it
+    args: dict[int, dict[str, set[GroupKey]]] = field(default_factory=dict)
+    # stage index -> the COPYs of it to send through a mode stage: (instruction, group, mode)
+    mode_copies: dict[int, list[tuple[int, GroupKey, str]]] = field(default_factory=dict)
+    # ARG instruction -> NAME -> (NAME=default, the groups that want it)
+    arg_defaults: dict[int, dict[str, tuple[str, set[GroupKey]]]] = field(default_factory=dict)
     unresolved: list[Unresolved] = field(default_factory=list)
 
     def stage_of(self, index: int) -> Stage:
@@ -242,6 +250,16 @@ def _place(plan: _Plan, group: DifferenceGroup, index: int) -> None:
         elif source is not None:
             # The files were made in that stage (or one it is built FROM): declare it there.
             arg_stages = stage_chain(plan.all_stages[: source.index + 1], source.name or None)
+    default_edits = [e for e in edits if e.kind is EditKind.SET_ARG_DEFAULT]
+    if default_edits and not _place_arg_defaults(plan, group, target, default_edits):
+        plan.unresolved.append(
+            _unresolved(
+                group,
+                f"the stage of line {plan.instruction(target).line} declares none of "
+                "these ARGs without a default",
+            )
+        )
+        return
     target_text = plan.instruction(target).arguments.text
     pattern_edits = [e for e in edits if e.kind in _PATTERN_EDITS]
     found = [e for e in pattern_edits if re.search(e.pattern, target_text)]
@@ -255,11 +273,18 @@ def _place(plan: _Plan, group: DifferenceGroup, index: int) -> None:
     for edit in edits:
         if edit.kind is EditKind.ADD_STAGE_ARG:
             for stage in arg_stages:
-                plan.args.setdefault(stage.index, {}).setdefault(edit.text, set()).add(
-                    group.cause_id
-                )
+                plan.args.setdefault(stage.index, {}).setdefault(edit.text, set()).add(group.key)
         elif edit.kind in _PATTERN_EDITS and edit not in found:
             continue  # an alternative for another tool
+        elif edit.kind is EditKind.SET_ARG_DEFAULT:
+            continue  # placed above, on the ARG that declares it
+        elif edit.kind is EditKind.COPY_VIA_MODE_STAGE:
+            problem = _mode_stage_problem(plan, target)
+            if problem is not None:
+                plan.unresolved.append(_unresolved(group, problem))
+                return
+            copies = plan.mode_copies.setdefault(plan.stage_of(target).index, [])
+            copies.append((target, group.key, edit.text))
         elif edit.kind is EditKind.SET_COPY_FLAG and plan.instruction(target).command not in (
             "COPY",
             "ADD",
@@ -269,11 +294,51 @@ def _place(plan: _Plan, group: DifferenceGroup, index: int) -> None:
             )
             return
         else:
-            plan.edits.setdefault(target, []).append((edit, group.cause_id))
+            plan.edits.setdefault(target, []).append((edit, group.key))
+
+
+def _undefaulted_arg(plan: _Plan, index: int, name: str) -> int | None:
+    """The ARG of ``index``'s stage, before it, that declares ``name`` without a default."""
+    stage = plan.stage_of(index)
+    for position in range(index - 1, stage.start, -1):
+        instruction = plan.instruction(position)
+        if instruction.command != "ARG":
+            continue
+        for word in instruction.arguments.text.split():
+            declared, equals, _ = word.partition("=")
+            if declared == name:
+                return None if equals else position
+    return None
+
+
+def _place_arg_defaults(
+    plan: _Plan, group: DifferenceGroup, index: int, edits: Sequence[Edit]
+) -> bool:
+    placed = False
+    for edit in edits:
+        name = edit.text.partition("=")[0]
+        declaration = _undefaulted_arg(plan, index, name)
+        if declaration is None:
+            continue
+        wanted = plan.arg_defaults.setdefault(declaration, {})
+        wanted.setdefault(name, (edit.text, set()))[1].add(group.key)
+        placed = True
+    return placed
+
+
+def _with_defaults(plan: _Plan, index: int, defaults: Mapping[str, str]) -> str:
+    instruction = plan.instruction(index)
+    data = plan.dockerfile.data
+    split = max(instruction.arguments.span().start, instruction.span.start)
+    head = data[instruction.span.start : split].decode("utf-8", "surrogateescape")
+    text = data[split : instruction.span.end].decode("utf-8", "surrogateescape")
+    for name, declaration in defaults.items():
+        text = re.sub(rf"(?<!\S){re.escape(name)}(?!\S)", declaration, text, count=1)
+    return head + text
 
 
 def _unresolved(group: DifferenceGroup, reason: str) -> Unresolved:
-    return Unresolved(group.cause_id, group.layer, group.instruction, reason)
+    return Unresolved(group.cause_id, group.layer, group.instruction, reason, group.key)
 
 
 def _declares(plan: _Plan, stage: Stage, name: str) -> bool:
@@ -334,6 +399,141 @@ def _edited(plan: _Plan, index: int, edits: Sequence[Edit]) -> str:
     return head + text
 
 
+MODE_STAGE = "repro-modes"
+MODE_ROOT = "/repro-modes"
+_NUMERIC_STAGE = re.compile(r"\bfrom=(\d+)\b", re.IGNORECASE)
+
+
+def _copy_words(instruction: Instruction) -> list[str] | None:
+    """A COPY's sources and destination, when plainly written (no JSON, heredoc or $)."""
+    text = instruction.arguments.text.strip()
+    if instruction.heredocs or text.startswith("[") or any(c in text for c in "$\"'"):
+        return None
+    words = text.split()
+    return words if len(words) >= 2 else None
+
+
+def _workdir_before(plan: _Plan, index: int) -> str | None:
+    """The absolute WORKDIR in force at ``index``, as far as this Dockerfile says."""
+    stage = plan.stage_of(index)
+    chain = stage_chain(plan.all_stages[: stage.index + 1], stage.name or None)
+    workdir: str | None = None
+    for member in chain:
+        end = index if member is stage else member.end
+        for position in range(member.start + 1, end):
+            instruction = plan.instruction(position)
+            if instruction.command != "WORKDIR":
+                continue
+            value = instruction.arguments.text.strip()
+            if "$" in value:
+                return None
+            if value.startswith("/"):
+                workdir = value
+            elif workdir is not None:
+                workdir = posixpath.join(workdir, value)
+    return workdir
+
+
+def _absolute_destination(plan: _Plan, index: int, dest: str) -> str | None:
+    if dest.startswith("/"):
+        return dest
+    workdir = _workdir_before(plan, index)
+    if workdir is None:
+        return None
+    joined = posixpath.normpath(posixpath.join(workdir, dest))
+    # `.` and `dir/` name a directory, into which COPY puts what it copies.
+    if dest.endswith("/") or dest in (".", "./"):
+        joined = joined.rstrip("/") + "/"
+    return joined
+
+
+def _mode_stage_problem(plan: _Plan, index: int) -> str | None:
+    """Why the COPY at ``index`` cannot go through a mode stage, or None."""
+    instruction = plan.instruction(index)
+    line = instruction.line
+    if instruction.command not in ("COPY", "ADD"):
+        return f"line {line} is no COPY"
+    if instruction.flags_named("from"):
+        return f"line {line} copies from another stage or image: normalise the modes there"
+    if instruction.flags_named("chmod"):
+        return f"line {line} already sets --chmod"
+    words = _copy_words(instruction)
+    if words is None:
+        return f"line {line} is not a plain COPY of sources to a destination"
+    if _absolute_destination(plan, index, words[-1]) is None:
+        return f"line {line} copies to a relative destination under an unknown WORKDIR"
+    stage = plan.stage_of(index)
+    if stage.base.lower() == "scratch":
+        return f"the stage of line {line} is FROM scratch: it has no chmod to run"
+    for other in plan.dockerfile.instructions:
+        for match in _NUMERIC_STAGE.finditer(other.span.slice(plan.dockerfile.data).decode()):
+            if int(match.group(1)) >= stage.index:
+                return (
+                    f"line {other.line} names a stage by number ({match.group(0)}), which "
+                    "a new stage would renumber"
+                )
+    return None
+
+
+def _mode_stage_name(plan: _Plan) -> str:
+    taken = {stage.name.lower() for stage in plan.all_stages if stage.name}
+    name, number = MODE_STAGE, 1
+    while name in taken:
+        number += 1
+        name = f"{MODE_STAGE}-{number}"
+    return name
+
+
+def _flag_text(plan: _Plan, instruction: Instruction, names: frozenset[str]) -> list[str]:
+    data = plan.dockerfile.data
+    return [
+        flag.span.slice(data).decode("utf-8", "surrogateescape")
+        for flag in instruction.flags
+        if flag.name in names
+    ]
+
+
+_SOURCE_FLAGS = frozenset({"exclude", "parents", "keep-git-dir", "checksum"})
+_DESTINATION_FLAGS = frozenset({"chown", "link"})
+
+
+def _mode_stage(
+    plan: _Plan, stage: Stage, copies: Sequence[tuple[int, GroupKey, str]], name: str
+) -> tuple[str, dict[int, str]]:
+    """The stage to insert before ``stage`` and each COPY's replacement."""
+    from_instruction = plan.instruction(stage.start)
+    from_flags = " ".join(
+        f.span.slice(plan.dockerfile.data).decode("utf-8", "surrogateescape")
+        for f in from_instruction.flags
+    )
+    lines = [" ".join(part for part in ("FROM", from_flags, stage.base, "AS", name) if part)]
+    replacements: dict[int, str] = {}
+    modes: list[str] = []
+    for index, _key, mode in copies:
+        instruction = plan.instruction(index)
+        words = _copy_words(instruction)
+        assert words is not None  # checked by _mode_stage_problem
+        destination = _absolute_destination(plan, index, words[-1])
+        assert destination is not None
+        staged = MODE_ROOT + destination
+        source_flags = _flag_text(plan, instruction, _SOURCE_FLAGS)
+        lines.append(" ".join([instruction.keyword, *source_flags, *words[:-1], staged]))
+        destination_flags = _flag_text(plan, instruction, _DESTINATION_FLAGS)
+        keyword = "COPY" if instruction.keyword.isupper() else "copy"
+        replacements[index] = " ".join(
+            [keyword, f"--from={name}", *destination_flags, staged, words[-1]]
+        )
+        if mode not in modes:
+            modes.append(mode)
+    lines.extend(f"RUN chmod -R {mode} {MODE_ROOT}" for mode in modes)
+    return "\n".join(lines) + "\n\n", replacements
+
+
+def _key_order(key: GroupKey) -> tuple[str, int, str, str]:
+    platform, layer, instruction, cause = key
+    return (platform, -1 if layer is None else layer, instruction or "", cause)
+
+
 def suggest_fixes(
     dockerfile: Dockerfile, comparison: Comparison, *, target: str | None = None
 ) -> SuggestedChange:
@@ -357,34 +557,74 @@ def suggest_fixes(
         _place(plan, group, index)
     replacements: list[tuple[Span, bytes]] = []
     suggestions: list[Suggestion] = []
+    staged: dict[int, tuple[str, tuple[GroupKey, ...]]] = {}  # instruction -> new text
+    before: dict[int, tuple[str, tuple[GroupKey, ...]]] = {}  # stage -> a stage before it
+    for stage_index, copies in sorted(plan.mode_copies.items()):
+        stage = plan.all_stages[stage_index]
+        text, new_copies = _mode_stage(plan, stage, copies, _mode_stage_name(plan))
+        keys = tuple(dict.fromkeys(key for _, key, _ in copies))
+        before[stage_index] = (text, keys)
+        for index, new in new_copies.items():
+            staged[index] = (new, tuple(key for i, key, _ in copies if i == index))
+    for index, (new, keys) in sorted(staged.items()):
+        instruction = plan.instruction(index)
+        original = instruction.span.slice(dockerfile.data).decode("utf-8", "surrogateescape")
+        replacements.append((instruction.span, new.encode("utf-8", "surrogateescape")))
+        causes = tuple(dict.fromkeys(key[3] for key in keys))
+        suggestions.append(
+            Suggestion(instruction.line, instruction.end_line, original, new, causes, keys)
+        )
+    for index, defaults in sorted(plan.arg_defaults.items()):
+        instruction = plan.instruction(index)
+        original = instruction.span.slice(dockerfile.data).decode("utf-8", "surrogateescape")
+        new = _with_defaults(plan, index, {n: d for n, (d, _) in defaults.items()})
+        replacements.append((instruction.span, new.encode("utf-8", "surrogateescape")))
+        keys = tuple(sorted({k for _, ks in defaults.values() for k in ks}, key=_key_order))
+        suggestions.append(
+            Suggestion(
+                instruction.line,
+                instruction.end_line,
+                original,
+                new,
+                tuple(dict.fromkeys(k[3] for k in keys)),
+                keys,
+            )
+        )
     for index in sorted(plan.edits):
         instruction = plan.instruction(index)
         original = instruction.span.slice(dockerfile.data).decode("utf-8", "surrogateescape")
         new = _edited(plan, index, [edit for edit, _ in plan.edits[index]])
         if new != original:
             replacements.append((instruction.span, new.encode("utf-8", "surrogateescape")))
-            causes = tuple(dict.fromkeys(cause for _, cause in plan.edits[index]))
+            keys = tuple(dict.fromkeys(key for _, key in plan.edits[index]))
+            causes = tuple(dict.fromkeys(key[3] for key in keys))
             suggestions.append(
-                Suggestion(instruction.line, instruction.end_line, original, new, causes)
+                Suggestion(instruction.line, instruction.end_line, original, new, causes, keys)
             )
-    for stage_index, names in sorted(plan.args.items()):
+    for stage_index in sorted(set(plan.args) | set(before)):
         stage = plan.all_stages[stage_index]
+        names = plan.args.get(stage_index, {})
         missing = [n for n in sorted(names) if not _declares(plan, stage, n)]
-        if not missing:
+        inserted, before_keys = before.get(stage_index, ("", ()))
+        if not missing and not inserted:
             continue
-        arg_causes = tuple(sorted({cause for name in missing for cause in names[name]}))
+        stage_keys = sorted(
+            {*before_keys, *(key for name in missing for key in names[name])},
+            key=_key_order,
+        )
         from_instruction = plan.instruction(stage.start)
-        end = from_instruction.span.end
         lines = "".join(f"\nARG {name}" for name in missing)
-        replacements.append((Span(end, end), lines.encode()))
         original = from_instruction.span.slice(dockerfile.data).decode("utf-8", "surrogateescape")
+        new = inserted + original + lines
+        replacements.append((from_instruction.span, new.encode("utf-8", "surrogateescape")))
         suggestions.append(
             Suggestion(
                 from_instruction.line,
                 from_instruction.end_line,
                 original,
-                original + lines,
-                arg_causes,
+                new,
+                tuple(sorted({key[3] for key in stage_keys})),
+                tuple(stage_keys),
             )
         )
     updated = rewrite(dockerfile.data, replacements) if replacements else dockerfile.data

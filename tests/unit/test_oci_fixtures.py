@@ -83,6 +83,7 @@ EXPECTED: dict[str, Expected] = {
         "embedded-build-path", f"{_BUSYBOX_RUN} mkdir -p /tmp", "/build-info"
     ),
     "build-host": Expected("build-host", f"{_BUSYBOX_RUN} mkdir -p /etc", "/etc/build-host"),
+    "build-arg": Expected("build-arg", f"{_BUSYBOX_RUN} mkdir -p /etc", "/etc/timezone"),
 }
 # Which pair shows a cause, where it is not the pair of that name.
 PAIR_OF = {"temp-files": "embedded-build-path"}

@@ -130,16 +130,100 @@ def test_words_inside_paths_and_longer_words_are_not_commands() -> None:
     assert "echo date -d" in change.updated.decode()  # the one `date` run as a command
 
 
-def test_mixed_modes_in_one_copy_are_left_to_the_text() -> None:
-    copy = "COPY app /app"
-    groups = _comparison(
-        _diff(1, copy, "/app/run.sh", "mode", a="0755", b="0775"),
-        _diff(1, copy, "/app/conf.ini", "mode", a="0644", b="0664"),
+def _tree_modes(instruction: str, layer: int = 2) -> Comparison:
+    return _comparison(
+        _diff(layer, instruction, "/srv/app/run.sh", "mode", a="0755", b="0775"),
+        _diff(layer, instruction, "/srv/app/conf.ini", "mode", a="0644", b="0664"),
+        _diff(layer, instruction, "/srv/app/static", "mode", a="0755", b="0775"),
     )
+
+
+def test_mixed_modes_in_one_copy_go_through_a_stage_that_normalises_them() -> None:
+    dockerfile = f"{BASE} AS app\nWORKDIR /srv\nCOPY --chown=1000 --link app ./app\n"
+    groups = _tree_modes("COPY app ./app")
     [group] = groups.groups
-    assert group.fix.scope is FixScope.MANUAL and not group.fix.edits
-    change = suggest_fixes(parse_dockerfile(f"{BASE}\n{copy}\n".encode(), "D"), groups)
-    assert not change.changed
+    assert group.fix.scope is FixScope.DOCKERFILE
+    change = suggest_fixes(parse_dockerfile(dockerfile.encode(), "D"), groups)
+    assert not change.unresolved
+    assert change.updated.decode() == (
+        f"{BASE} AS repro-modes\n"
+        "COPY app /repro-modes/srv/app\n"
+        "RUN chmod -R u=rwX,go=rX /repro-modes\n\n"
+        f"{BASE} AS app\nWORKDIR /srv\n"
+        "COPY --from=repro-modes --chown=1000 --link /repro-modes/srv/app ./app\n"
+    )
+    # Both lines it changes serve the one group: the report shows each once, under it.
+    assert [s.line for s in change.suggestions] == [1, 3]
+    assert all(s.groups == (group.key,) for s in change.suggestions)
+
+
+def test_a_mode_stage_and_the_epoch_arg_share_the_stage_line() -> None:
+    copy, run = "COPY app /srv/app", "RUN python3 -m compileall -q /srv/app"
+    groups = _comparison(
+        *_tree_modes(copy, layer=1).differences,
+        _diff(2, run, "/srv/app/__pycache__/a.cpython-311.pyc"),
+    )
+    change = suggest_fixes(parse_dockerfile(f"{BASE}\n{copy}\n{run}\n".encode(), "D"), groups)
+    [from_line, copy_line] = change.suggestions
+    assert from_line.line == 1 and from_line.replacement.endswith(f"{BASE}\nARG SOURCE_DATE_EPOCH")
+    assert from_line.replacement.startswith(f"{BASE} AS repro-modes\nCOPY app /repro-modes/srv/app")
+    assert set(from_line.causes) == {"checkout-umask", "pyc-timestamp"}
+    assert copy_line.replacement == "COPY --from=repro-modes /repro-modes/srv/app /srv/app"
+
+
+def test_a_copy_no_mode_stage_can_serve_is_unresolved_with_why() -> None:
+    copy = "COPY app /srv/app"  # as the image history records it: no flags
+    cases = [
+        ("FROM scratch\nCOPY app /srv/app\n", copy, "FROM scratch"),
+        (f"{BASE}\nCOPY app srv/app\n", "COPY app srv/app", "unknown WORKDIR"),
+        (f"{BASE} AS app\nCOPY app /srv/app\nFROM app\nCOPY --from=0 /x /x\n", copy, "by number"),
+        (f"{BASE}\nCOPY --chmod=644 app /srv/app\n", copy, "already sets --chmod"),
+    ]
+    for dockerfile, recorded, reason in cases:
+        layers: tuple[str | None, ...] = (None, recorded)
+        if "--from=0" in dockerfile:
+            layers = (None, recorded, "COPY /x /x")
+        comparison = _comparison(*_tree_modes(recorded, layer=1).differences, instructions=layers)
+        change = suggest_fixes(parse_dockerfile(dockerfile.encode(), "D"), comparison)
+        assert not change.changed, dockerfile
+        [unresolved] = change.unresolved
+        assert reason in unresolved.reason, (dockerfile, unresolved.reason)
+
+
+def test_a_tar_gz_gets_fixed_member_order_and_times() -> None:
+    run = "RUN cd /srv && gzip -k notes.txt && tar -czf /srv/notes.tar.gz notes.txt"
+    groups = _comparison(_diff(1, run, "/srv/notes.tar.gz"), _diff(1, run, "/srv/notes.txt.gz"))
+    updated = _suggest(f"{BASE}\n{run}\n", groups)
+    assert updated == (
+        f"{BASE}\nARG SOURCE_DATE_EPOCH\n"
+        "RUN cd /srv && gzip -n -k notes.txt && "
+        'TAR_OPTIONS="--sort=name --mtime=@${SOURCE_DATE_EPOCH}" tar -czf /srv/notes.tar.gz '
+        "notes.txt\n"
+    )
+
+
+def test_a_build_argument_without_a_default_gets_one() -> None:
+    run = 'RUN echo "$TZ" > /etc/timezone'
+    created_by = 'RUN |1 TZ={} /bin/sh -c echo "$TZ" > /etc/timezone # buildkit'
+    history = Difference(
+        "linux/amd64",
+        "config",
+        1,
+        run,
+        "history[3].created_by",
+        "created_by",
+        "changed",
+        created_by.format(""),
+        created_by.format("<+14>-14"),
+    )
+    groups = _comparison(classify(history))
+    [group] = groups.groups
+    assert group.cause_id == "build-arg"
+    assert _suggest(f"{BASE}\nARG TZ LANG=C\n{run}\n", groups) == (
+        f"{BASE}\nARG TZ=UTC LANG=C\n{run}\n"
+    )
+    change = suggest_fixes(parse_dockerfile(f"{BASE}\nARG TZ=UTC\n{run}\n".encode(), "D"), groups)
+    assert not change.changed and "declares none of these ARGs" in change.unresolved[0].reason
 
 
 def test_a_layer_no_instruction_made_is_unresolved_and_says_so() -> None:
