@@ -129,6 +129,25 @@ def variation_b(variations: Variations) -> Variation:
 LogSink = Callable[[str, str], None]  # (build name, log line)
 
 
+class Clock(Protocol):
+    """The wall clock the variations time B by (a fake in the unit tests)."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+SYSTEM_CLOCK = SystemClock()
+
+
 @dataclass(frozen=True)
 class VerifyOptions:
     context: Path
@@ -239,11 +258,11 @@ def fresh_checkout(
     return git.clone_at(repo, commit, dest, umask=variation.umask, env=env)
 
 
-def _wait_for_a_later_interval(moment: float) -> None:
+def _wait_for_a_later_interval(clock: Clock, moment: float) -> None:
     """Sleep until the next TIME_RESOLUTION-second interval after ``moment`` begins."""
-    remaining = (math.floor(moment / TIME_RESOLUTION) + 1) * TIME_RESOLUTION - time.time()
+    remaining = (math.floor(moment / TIME_RESOLUTION) + 1) * TIME_RESOLUTION - clock.now()
     if remaining > 0:
-        time.sleep(remaining + 0.01)
+        clock.sleep(remaining + 0.01)
 
 
 FileTimes = dict[str, tuple[int, int]]  # relative path -> (atime_ns, mtime_ns)
@@ -341,11 +360,17 @@ def verify(
     source_control: SourceControl,
     on_log: LogSink | None = None,
     on_phase: Callable[[str], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> VerifyResult:
     """Build ``options.context`` twice, independently, and compare. Raises on bad input."""
     plan = plan_verify(options, source_control)
     return run_verify(
-        plan, builder=builder, source_control=source_control, on_log=on_log, on_phase=on_phase
+        plan,
+        builder=builder,
+        source_control=source_control,
+        on_log=on_log,
+        on_phase=on_phase,
+        clock=clock,
     )
 
 
@@ -470,6 +495,7 @@ def run_verify(
     source_control: SourceControl,
     on_log: LogSink | None = None,
     on_phase: Callable[[str], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> VerifyResult:
     """Check out twice, build twice (A and B), compare; ``plan`` says what."""
     git = source_control
@@ -518,16 +544,16 @@ def run_verify(
             return round(time.monotonic() - started, 2)
 
         source_a = checkout("A", VARIATION_A, SOURCE_A)
-        a_checked_out = time.time()
+        a_checked_out = clock.now()
         times_a = _file_times(source_a) if Vary.TIME not in variations else None
         req_a = request("A", source_a, how.builder_a, options.build_args)
 
         def prepare_b(a_built: float | None) -> BuildRequest:
             if Vary.TIME in variations:
                 # B's files must carry other times than A's, even to two seconds.
-                _wait_for_a_later_interval(a_checked_out)
+                _wait_for_a_later_interval(clock, a_checked_out)
             if a_built is not None:
-                _wait_for_a_later_interval(a_built)
+                _wait_for_a_later_interval(clock, a_built)
             if how.source_b == SOURCE_A:
                 shutil.rmtree(source_a)
             source_b = checkout("B", how.checkout_b, how.source_b)
@@ -540,7 +566,7 @@ def run_verify(
         if how.sequential:
             phase(f"building A{on_a}")
             seconds_a = run("A", req_a)
-            req_b = prepare_b(time.time() if Vary.CLOCK in variations else None)
+            req_b = prepare_b(clock.now() if Vary.CLOCK in variations else None)
             phase(f"building B{on_b}, after A")
             seconds = (seconds_a, run("B", req_b))
         else:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from repro.dockerfile import Dockerfile, Instruction, Span, rewrite
+from repro.oci.fixes import REMOVE_COMMAND, shell_words
 from repro.oci.groups import group_differences
 from repro.oci.model import Comparison, DifferenceGroup, Edit, EditKind, FixScope
 
@@ -370,6 +372,18 @@ def _set_flag(text: str, keyword: str, flag: str) -> str:
     return text[: len(keyword)] + f" {flag}" + text[len(keyword) :]
 
 
+def _merge_removals(edits: Sequence[Edit]) -> list[Edit]:
+    """Several causes' `&& rm -rf ...` on one RUN as one command, each path once."""
+    prefix = REMOVE_COMMAND + " "
+    removals = [e for e in edits if e.kind is EditKind.APPEND_TO_RUN and e.text.startswith(prefix)]
+    if len(removals) < 2:
+        return list(edits)
+    paths = sorted({p for e in removals for p in shlex.split(e.text.removeprefix(prefix))})
+    merged = Edit(EditKind.APPEND_TO_RUN, prefix + shell_words(paths))
+    kept = [e for e in edits if e not in removals]
+    return [*kept, merged]
+
+
 def _edited(plan: _Plan, index: int, edits: Sequence[Edit]) -> str:
     instruction = plan.instruction(index)
     data = plan.dockerfile.data
@@ -384,7 +398,7 @@ def _edited(plan: _Plan, index: int, edits: Sequence[Edit]) -> str:
         EditKind.SET_COPY_FLAG: 2,
         EditKind.APPEND_TO_RUN: 3,
     }
-    for edit in sorted(unique, key=lambda e: order.get(e.kind, 9)):
+    for edit in sorted(_merge_removals(unique), key=lambda e: order.get(e.kind, 9)):
         if edit.kind is EditKind.REPLACE_IN_RUN:
             # Literal replacement text: `$PWD` and backslashes are no group references.
             text = re.sub(edit.pattern, edit.text.replace("\\", "\\\\"), text)

@@ -118,7 +118,9 @@ def choose_variations(
     ``vary``, else all), less the configuration's ``no-vary`` and the command line's."""
     wanted_cli = parse_names(vary, "--vary") if vary else None
     dropped_cli = parse_names(no_vary, "--no-vary")
-    both = wanted_cli & dropped_cli if wanted_cli is not None else frozenset()
+    # `--vary all --no-vary clock` says what it means; `--vary tz --no-vary tz` does not.
+    named = parse_names([w for w in _split(vary or ()) if w != ALL_NAME], "--vary")
+    both = named & dropped_cli
     if both:
         names = ", ".join(v for v in ORDER if v in both)
         raise InputError(f"--vary and --no-vary both name {names}")

@@ -76,3 +76,23 @@ def test_a_build_arg_epoch_that_disagrees_with_epoch_is_exit_2(tmp_path: Path) -
         assert result.exit_code == 2, result.output
         assert "SOURCE_DATE_EPOCH=1 disagrees" in result.output
     assert not (tmp_path / "repro.lock").exists()
+
+
+def test_suggest_and_json_together_are_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = runner.invoke(app, ["verify", str(tmp_path), "--suggest", "--json"])
+    assert result.exit_code == 2, result.output
+    assert "choose one" in result.output
+
+
+def test_an_unknown_variation_is_exit_2_with_the_names_repro_knows(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    result = runner.invoke(app, ["verify", str(tmp_path), "--no-vary", "umsk"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "unknown variation `umsk`" in text and "did you mean `umask`" in text
+    (tmp_path / "repro.toml").write_text('[verify]\nvary = ["tz", "cpus"]\n')
+    for command in (["verify", str(tmp_path)], ["release", "1.0.0", str(tmp_path)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "verify.vary: unknown variation `cpus`" in " ".join(result.output.split())

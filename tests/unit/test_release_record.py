@@ -100,6 +100,17 @@ def test_the_facts_of_the_run_round_trip_and_are_absent_from_older_records() -> 
         releases_of(parse_lockfile(bad), bad)
 
 
+def test_the_variations_a_release_was_verified_with_are_kept_and_optional() -> None:
+    varied = make("2.0.0", [(1, "ADD x /")], variations=("umask", "tz", "clock"))
+    text = dump_lockfile(with_release(Lockfile(), varied))
+    assert 'variations = [\n    "umask",\n    "tz",\n    "clock",\n]' in text
+    assert releases_of(parse_lockfile(text), text)["2.0.0"] == varied
+    # Releases recorded before repro kept variations read as having none, and stay as written.
+    old = dump_lockfile(with_release(Lockfile(), make("1.0.0", [(1, "ADD x /")])))
+    assert "variations" not in old
+    assert releases_of(parse_lockfile(old), old)["1.0.0"].variations == ()
+
+
 def test_replacing_a_release_keeps_one_entry() -> None:
     lock = with_release(Lockfile(), make("1.0", [(1, "ADD x /")]))
     lock = with_release(lock, make("1.0", [(2, "ADD y /")]))

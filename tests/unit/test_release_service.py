@@ -75,6 +75,8 @@ def test_release_records_the_verified_image_and_pushes_it(tmp_path: Path) -> Non
     assert release.source == "https://git.example/team/app"
     assert release.started_at is not None and release.started_at <= release.verified_at
     assert release.repro is not None and release.attest == ()
+    # One builder: everything but the builder was varied, and the record says so.
+    assert release.variations == ("umask", "tz", "locale", "path", "time", "clock")
     # What the registry serves for the tag is the recorded, verified image.
     assert store.get_manifest("team/app", "1.4.0").digest == release.digest
     assert [ref for _, ref in store.pushed_archives] == [f"{IMAGE}:1.4.0"]
