@@ -20,7 +20,9 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> FakePool:
     fake = FakePool()
     monkeypatch.setattr(_wiring, "builder", lambda: fake)
     monkeypatch.setattr(_wiring, "source_control", FakeSourceControl)
-    monkeypatch.setattr("repro.verify.service._sleep_until_second_after", lambda _t: None)
+    monkeypatch.setattr(
+        "repro.verify.service._wait_for_a_later_interval", lambda _clock, _moment: None
+    )
     monkeypatch.setenv("COLUMNS", "100")
     return fake
 
@@ -110,6 +112,12 @@ def test_every_builder_down_is_exit_3_naming_each(tmp_path: Path, pool: FakePool
         (["--all", "--format", "yaml"], "--format must be one of text, json"),
         (["--all", "--jobs", "0"], "--jobs must be at least 1"),
         (["--image", "db"], "the project builds no image named 'db'"),
+        (
+            ["--all", "--suggest", "--no-vary", "umask"],
+            "--suggest, --no-vary cannot be combined with --all or --image yet",
+        ),
+        (["--image", "api", "--vary", "tz"], "--vary cannot be combined with --all or --image"),
+        (["--all", "--suggest", "--json"], "--suggest prints a diff and --json a record"),
     ],
 )
 def test_usage_errors_are_exit_2_before_any_build(

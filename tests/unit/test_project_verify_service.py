@@ -27,7 +27,9 @@ from tests.unit.fakes import COMMIT, DEAD, FakePool, FakeSourceControl
 def _no_second_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     # B's checkout waits for the next second (its files must carry other times); the
     # fakes do not look at times.
-    monkeypatch.setattr("repro.verify.service._sleep_until_second_after", lambda _t: None)
+    monkeypatch.setattr(
+        "repro.verify.service._wait_for_a_later_interval", lambda _clock, _moment: None
+    )
 
 
 @dataclass
