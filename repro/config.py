@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from repro.errors import InputError
+from repro.records import decode_text, load_toml
 
 CONFIG_FILES = ("repro.toml", "pyproject.toml")
 
@@ -120,10 +120,7 @@ def _signoff(table: Mapping[str, Any], source: Path) -> tuple[dict[str, str], st
 
 
 def _table_from(path: Path) -> Mapping[str, Any] | None:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from exc
+    data = load_toml(decode_text(path.read_bytes(), str(path)), str(path))
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("repro") if isinstance(tool, dict) else None

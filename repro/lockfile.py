@@ -25,7 +25,6 @@ written back unchanged, so other commands can keep their records in the same fil
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ import tomli_w
 
 from repro.dockerfile import ImageRef
 from repro.errors import LockfileError
-from repro.records import Fields
+from repro.records import Fields, decode_text, load_toml
 
 LOCKFILE_NAME = "repro.lock"
 LOCK_SCHEMA_VERSION = 1
@@ -107,13 +106,12 @@ def dump_lockfile(lock: Lockfile) -> str:
 
 
 def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LockfileError(
-            f"{path}: not valid TOML: {exc}",
-            hint="fix the file, or delete it and run `repro lock` to write a new one",
-        ) from exc
+    data = load_toml(
+        text,
+        path,
+        error=LockfileError,
+        hint="fix the file, or delete it and run `repro lock` to write a new one",
+    )
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise LockfileError(f"{path}:1: `schema_version` is missing or not an integer")
@@ -180,10 +178,7 @@ def read_lockfile_text(path: Path) -> str | None:
         return None
     if not data.strip():
         return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LockfileError(f"{path}: not UTF-8 text") from exc
+    return decode_text(data, str(path), error=LockfileError)
 
 
 def read_lockfile(path: Path) -> Lockfile | None:
@@ -488,7 +483,7 @@ def parse_release(raw: object, where: str) -> Release:
         context=table.text("context"),
         dockerfile=table.text("dockerfile"),
         dockerfile_sha256=sha,
-        source_date_epoch=table.integer("source_date_epoch"),
+        source_date_epoch=table.epoch("source_date_epoch"),
         build_args=dict(sorted(args.items())),
         target=table.optional_text("target"),
         platforms=tuple(platforms),

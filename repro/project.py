@@ -18,6 +18,7 @@ from pathlib import Path
 
 from repro.errors import InputError
 from repro.lockfile import LOCKFILE_NAME
+from repro.records import MAX_EPOCH
 
 # -- the project and its repository -------------------------------------------------------
 
@@ -144,11 +145,12 @@ def parse_epoch(text: str) -> EpochPolicy:
     value = text.strip()
     if value == EPOCH_FROM_GIT:
         return EpochPolicy()
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= 20 and int(value) <= MAX_EPOCH:
         return EpochPolicy(int(value))
     raise InputError(
         f"--epoch must be a number of seconds or {EPOCH_FROM_GIT!r}, not {text!r}",
-        hint="e.g. --epoch 1700000000, or --epoch git for the commit time",
+        hint=f"e.g. --epoch 1700000000 (at most {MAX_EPOCH}, the end of the year 9999), "
+        "or --epoch git for the commit time",
     )
 
 

@@ -7,9 +7,40 @@ the file, the entry and the key, never a KeyError.
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
-from repro.errors import InputError
+from repro.errors import InputError, ReproError
+from repro.jsonout import check_nesting
+
+
+def decode_text(data: bytes, where: str, *, error: type[ReproError] = InputError) -> str:
+    """``data`` as UTF-8 text; ``error`` naming ``where`` when it is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def load_toml(
+    text: str, where: str, *, error: type[ReproError] = InputError, hint: str | None = None
+) -> dict[str, Any]:
+    """A TOML document read from an untrusted file: ``error`` (with ``hint``) naming
+    ``where`` when it is not TOML, nests too deeply or holds a number Python refuses."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise error(f"{where}: not valid TOML: nested too deeply", hint=hint) from None
+    except ValueError as exc:  # TOMLDecodeError, and integers of thousands of digits
+        raise error(f"{where}: not valid TOML: {exc}", hint=hint) from exc
+    check_nesting(data, where, error=error, hint=hint)
+    return data
+
+
+# Sizes and counts fit in 63 bits (what TOML and Go readers of these records accept);
+# an epoch must be a date Python can print: at most 9999-12-31T23:59:59Z.
+MAX_INTEGER = 2**63 - 1
+MAX_EPOCH = 253_402_300_799
 
 
 class Fields:
@@ -46,15 +77,22 @@ class Fields:
     def optional_text(self, key: str) -> str | None:
         return None if self.data.get(key) is None else self.text(key, allow_empty=True)
 
-    def integer(self, key: str) -> int:
-        """A non-negative integer (sizes, counts, epochs)."""
+    def integer(self, key: str, *, maximum: int = MAX_INTEGER) -> int:
+        """A non-negative integer (sizes, counts) no larger than ``maximum``."""
         value = self.data.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self.wrong(key, "a non-negative integer")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
+            raise self.wrong(key, f"an integer from 0 to {maximum}")
         return value
 
     def optional_integer(self, key: str) -> int | None:
         return None if self.data.get(key) is None else self.integer(key)
+
+    def epoch(self, key: str) -> int:
+        """Seconds since 1970 that a date can be made of (up to the year 9999)."""
+        return self.integer(key, maximum=MAX_EPOCH)
+
+    def optional_epoch(self, key: str) -> int | None:
+        return None if self.data.get(key) is None else self.epoch(key)
 
     def number(self, key: str) -> float:
         value = self.data.get(key)

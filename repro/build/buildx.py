@@ -6,6 +6,7 @@ dataclasses and ReproErrors, never python-on-whales objects or exceptions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections import deque
@@ -18,8 +19,11 @@ from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run
 
 from repro.build.model import BuilderStatus, BuildRequest
+from repro.dockerfile import parse_dockerfile
+from repro.dockerfile.secrets import secret_values
 from repro.environment import BuilderFacts, EngineFacts
-from repro.errors import BuildFailed, EngineError
+from repro.errors import BuildFailed, EngineError, ReproError
+from repro.masking import Masker, secret_arguments
 
 ENGINE_FIX = (
     "Start the engine with ./scripts/setup (it installs and starts dockerd with the "
@@ -107,7 +111,9 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
     """Build ``request`` into an OCI tar at ``request.dest``.
 
     Build log lines go to ``on_log`` as they arrive; a failure raises BuildFailed naming
-    the failing step, with the tail of the log.
+    the failing step, with the tail of the log. Both are masked first: BuildKit prints
+    ARG and ENV values expanded into its step names, so the values the Dockerfile and the
+    build arguments give to secret-named variables are masked wherever they appear.
     """
     output = {"type": "oci", "dest": str(request.dest)}
     if request.rewrite_timestamp:
@@ -116,6 +122,7 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
     # refuses a --build-arg SOURCE_DATE_EPOCH that disagrees before anything is built).
     build_args = {**request.build_args, "SOURCE_DATE_EPOCH": str(request.source_date_epoch)}
     client, builder = _client_for_builder(request.builder, request.host)
+    masker = _masker(request)
     recent: deque[str] = deque(maxlen=200)
     try:
         # Streaming plain progress is the only mode in which python-on-whales keeps
@@ -135,12 +142,12 @@ def build_oci(request: BuildRequest, on_log: Callable[[str], None] | None = None
             stream_logs=True,
         )
         for line in cast(Iterator[str], stream):
-            text = line.rstrip("\n")
+            text = masker.text(line.rstrip("\n"))
             recent.append(text)
             if on_log is not None:
                 on_log(text)
     except DockerException as exc:
-        log = "\n".join(recent) or (exc.stderr or str(exc))
+        log = "\n".join(recent) or masker.text(exc.stderr or str(exc))
         failing = next(
             (ln for ln in reversed(log.splitlines()) if ln.startswith("ERROR:")),
             "the build failed",
@@ -218,6 +225,15 @@ def builder_statuses(names: Sequence[str]) -> tuple[BuilderStatus, ...]:
     client = _client()
     listed = _listed_builders(client)
     return tuple(_status(name, listed.get(name), client) for name in names)
+
+
+def _masker(request: BuildRequest) -> Masker:
+    """A Masker for this build's secret ARG/ENV values and secret build arguments."""
+    known = list(secret_arguments(request.build_args))
+    dockerfile = request.dockerfile or request.context / "Dockerfile"
+    with contextlib.suppress(OSError, ReproError):  # the build reports a broken Dockerfile
+        known += secret_values(parse_dockerfile(dockerfile.read_bytes(), str(dockerfile)))
+    return Masker(known)
 
 
 class Buildx:

@@ -18,10 +18,11 @@ from typer.exceptions import TyperException
 from repro import __version__
 from repro.cli import compare, doctor, lock, release, signoff, verify
 from repro.errors import ExitCode, ReproError
+from repro.interrupt import INTERRUPTED, INTERRUPTED_MESSAGE, announce, exit_interrupted
 from repro.render.console import render_error, render_internal_error, stderr, stdout
 
 _DEBUG_KEY = "repro.debug"
-INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+_announced: list[bool] = []  # the one line was printed (Ctrl-C inside a command)
 
 
 class ReproGroup(TyperGroup):
@@ -37,7 +38,10 @@ class ReproGroup(TyperGroup):
             render_error(error)
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
-            stderr().print("interrupted", markup=False, highlight=False)
+            # Every finally block below has run: temp dirs removed, atomic writes undone.
+            _traceback_if_debug(ctx)
+            stderr().print(INTERRUPTED_MESSAGE, markup=False, highlight=False)
+            _announced.append(True)
             raise typer.Exit(INTERRUPTED) from None
         except Exception as error:
             debug = _traceback_if_debug(ctx)
@@ -105,4 +109,13 @@ app.command("signoff")(signoff.signoff)
 
 
 def main() -> None:
-    app()
+    """The entry point. Typer turns a Ctrl-C outside a command (while it parses) into a
+    silent exit 130: that one is announced here, so every interruption says so."""
+    try:
+        app()
+    except (SystemExit, KeyboardInterrupt) as done:
+        if isinstance(done, SystemExit) and done.code != INTERRUPTED:
+            raise
+        if not _announced:
+            announce()
+        exit_interrupted()

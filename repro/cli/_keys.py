@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from repro.errors import InputError
+from repro.fsutil import read_regular_file
 from repro.release import keys
 
 PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 (the variable's name, not a password)
@@ -41,13 +42,14 @@ def password(*, confirm: bool = False, what: str = "the private key") -> bytes:
     return answer.encode("utf-8")
 
 
+# A PEM key is a few hundred bytes; a FIFO or a device given as a key must not be read on.
+MAX_KEY_BYTES = 1 << 20
+
+
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{path} not found", hint="create a key pair with `repro keygen`") from exc
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc.strerror}") from exc
+    if not path.exists():
+        raise InputError(f"{path} not found", hint="create a key pair with `repro keygen`")
+    return read_regular_file(path, limit=MAX_KEY_BYTES)
 
 
 def signing_key(path: Path) -> keys.SigningKey:

@@ -31,8 +31,19 @@ def compare(
     platform: Annotated[
         str | None, typer.Option("--platform", help="Compare only this platform (os/arch).")
     ] = None,
+    trust_digests: Annotated[
+        bool,
+        typer.Option(
+            "--trust-digests",
+            help="Do not read blobs whose digests are equal on both sides (faster; a blob "
+            "corrupted under its own digest goes unseen). The report says so.",
+        ),
+    ] = False,
 ) -> None:
     """Compare two images byte for byte and explain every difference.
+
+    Every blob of both images is read and checked against its digest, equal ones too,
+    unless --trust-digests. Values that look secret are shown masked.
 
     Exit 0 identical, 1 differs, 2 bad input (missing, corrupted or truncated image),
     3 registry unreachable. An existing path wins over a registry reference.
@@ -45,7 +56,13 @@ def compare(
 
     opener = _wiring.image_opener(_wiring.project_config())
     source_a, source_b = opener.open(image_a), opener.open(image_b)
-    comparison = compare_images(source_a, source_b, platform=platform, ignore=tuple(ignore or ()))
+    comparison = compare_images(
+        source_a,
+        source_b,
+        platform=platform,
+        ignore=tuple(ignore or ()),
+        trust_digests=trust_digests,
+    )
     if json_output:
         stdout().out(dumps_stable(comparison.to_json_dict()), end="")
     else:

@@ -233,10 +233,19 @@ def keygen(
     for path in (private_path, public_path):
         if path.exists():
             raise InputError(f"{path} already exists; not overwriting a key")
+    if not out.parent.is_dir():
+        raise InputError(
+            f"cannot write {private_path}: the directory {out.parent} does not exist",
+            hint="create the directory first, or give another --out",
+        )
     secret = _keys.password(confirm=True, what=f"the new key {private_path}")
     key = keys.generate(chosen)
     atomic_write_bytes(private_path, keys.private_pem(key, secret), mode=0o600)
-    atomic_write_bytes(public_path, keys.public_pem(key.public_key()), mode=0o644)
+    try:
+        atomic_write_bytes(public_path, keys.public_pem(key.public_key()), mode=0o644)
+    except BaseException:
+        private_path.unlink()  # a private key without its public half is no key pair
+        raise
     out_console = stdout()
     out_console.print(
         f"private key: {private_path} (mode 0600, {keys.SIGSTORE_PEM_TYPE}, "

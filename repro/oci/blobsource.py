@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from repro.errors import InputError
+from repro.jsonout import MAX_JSON_BYTES, load_object
 from repro.oci.digests import CHUNK_SIZE, HashingReader, check_digest
 
 # Manifests, indexes and configs are small; a bigger one is not a real image document.
-MAX_DOCUMENT_BYTES = 32 << 20
+MAX_DOCUMENT_BYTES = MAX_JSON_BYTES
 
 
 @runtime_checkable
@@ -75,13 +75,7 @@ def read_verified(source: BlobSource, digest: str, *, declared_size: int | None 
 
 
 def parse_json_document(data: bytes, *, what: str) -> dict[str, Any]:
-    try:
-        document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{what} is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise InputError(f"{what} is not a JSON object")
-    return document
+    return load_object(data, what, error=InputError, max_bytes=MAX_DOCUMENT_BYTES)
 
 
 def read_json_blob(

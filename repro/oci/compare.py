@@ -1,25 +1,32 @@
-"""compare_images: top-down, stopping as early as the digests allow.
+"""compare_images: top-down; the digests say where to look, every blob is still read.
 
-index digest equal -> identical without reading anything else. Otherwise per platform:
-manifest digest equal -> identical; else manifest fields, config JSON, then layers paired
-by position: equal diffID -> compression only; different diffID -> stream both tars
-(noting, as the entries pass, the volatile files each differing layer holds). The
-classified differences are then grouped by layer and cause, each group with its fix.
+Per platform: manifest digest equal -> identical; else manifest fields, config JSON, then
+layers paired by position: equal diffID -> compression only; different diffID -> stream
+both tars (noting, as the entries pass, the volatile files each differing layer holds).
+Every other blob of both sides (equal layers, attestations) is read and checked against
+its digest beside that work (repro.oci.integrity), so a blob corrupted under its own
+name is an error, not "identical". With ``trust_digests`` equal digests are taken on
+trust: an equal index or image digest is identical without reading anything else, and
+equal layers are not read. The classified differences are then grouped by layer and
+cause, each group with its fix; values that look secret are masked (repro.masking).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from repro.errors import InputError
+from repro.masking import mask_json, mask_text
 from repro.oci.blobsource import BlobSource
 from repro.oci.causes import BASE_KEY_PREFIX, CauseContext, classify, volatile_family
+from repro.oci.digests import cancel_reads_on
 from repro.oci.entrydiff import diff_entry_streams
 from repro.oci.groups import group_differences
 from repro.oci.history import (
@@ -29,6 +36,7 @@ from repro.oci.history import (
     layer_of_history_entry,
     run_build_args,
 )
+from repro.oci.integrity import BlobsRead, VerifyJob, interleave, total, verification_jobs
 from repro.oci.jsondiff import diff_json
 from repro.oci.layerstream import EntrySummary, iter_layer_entries, verify_layer
 from repro.oci.model import (
@@ -38,7 +46,9 @@ from repro.oci.model import (
     AREA_LAYER,
     AREA_MANIFEST,
     AttestationRef,
+    BlobsChecked,
     Comparison,
+    ContentEvidence,
     Difference,
     LayerInventory,
     PlatformComparison,
@@ -61,6 +71,7 @@ class LayerResult:
 
 
 LayerJob = Callable[[], LayerResult]
+T = TypeVar("T")
 
 
 def compare_images(
@@ -71,6 +82,7 @@ def compare_images(
     ignore: Sequence[str] = (),
     max_workers: int = 4,
     attestations_apart: bool = False,
+    trust_digests: bool = False,
 ) -> Comparison:
     """Compare image ``a`` with image ``b`` and explain every difference.
 
@@ -78,21 +90,23 @@ def compare_images(
     drop differences whose path (file path or JSON path) matches; ``max_workers`` layer
     pairs are streamed at once. ``attestations_apart``: BuildKit's attestation manifests
     (provenance, SBOM; their timestamps and builder ids differ from build to build) are
-    listed, not compared, and the differences are the image's alone. Raises InputError
-    for unreadable or corrupted images.
+    listed, not compared, and the differences are the image's alone. ``trust_digests``
+    skips reading blobs whose digests are equal on both sides. Raises InputError for
+    unreadable or corrupted images.
     """
     index_digest_a, index_a = read_index(a)
     index_digest_b, index_b = read_index(b)
     image_digest_a = top_image_digest(index_digest_a, index_a, a.location)
     image_digest_b = top_image_digest(index_digest_b, index_b, b.location)
-    if index_digest_a == index_digest_b or image_digest_a == image_digest_b:
-        # Equal digests mean equal bytes below: list the platforms from A's manifests and
-        # configs (small documents), never read a layer.
-        same = resolve_tree(a, platform=platform).images
+    if trust_digests and (index_digest_a == index_digest_b or image_digest_a == image_digest_b):
+        # Equal digests taken to mean equal bytes below: list the platforms from A's
+        # manifests and configs (small documents), never read a layer.
+        tree = resolve_tree(a, platform=platform)
         platforms = tuple(
             PlatformComparison(key, image.manifest.digest, image.manifest.digest, ())
-            for key, image in sorted(same.items())
+            for key, image in sorted(tree.images.items())
         )
+        count, size = total(tree.documents)
         return Comparison(
             index_digest_a,
             index_digest_b,
@@ -101,6 +115,7 @@ def compare_images(
             platforms,
             (),
             attestations_apart=attestations_apart,
+            blobs=BlobsChecked(trust_digests=True, count_a=count, bytes_a=size),
         )
 
     tree_a = resolve_tree(a, platform=platform)
@@ -112,6 +127,8 @@ def compare_images(
     # With attestations apart, differing attestation manifests explain differing indexes.
     attested_apart = attestations_apart and _attested(tree_a) != _attested(tree_b)
     jobs: list[LayerJob] = []
+    streamed_a: dict[str, int] = {}  # the layers the jobs read, per side
+    streamed_b: dict[str, int] = {}
     manifest_digests: dict[str, tuple[str | None, str | None]] = {}
     instructions: dict[str, tuple[str | None, ...]] = {}
     base_layers: set[tuple[str, int]] = set()
@@ -136,6 +153,10 @@ def compare_images(
         layer_found, layer_jobs = layer_differences(a, b, key, image_a, image_b)
         platform_found += layer_found
         jobs += layer_jobs
+        for layer_a, layer_b in zip(image_a.layers, image_b.layers, strict=False):
+            if layer_a.digest != layer_b.digest:
+                streamed_a[layer_a.digest] = layer_a.size
+                streamed_b[layer_b.digest] = layer_b.size
         base_layers |= unpinned_base_layers(key, image_a, image_b)
         arg_layers |= varied_arg_layers(key, image_a, image_b)
         epoch = shared_epoch(image_a, image_b)
@@ -156,10 +177,19 @@ def compare_images(
                 )
             )
         found += platform_found
-    results = run_layer_jobs(jobs, max_workers)
+    read_a: BlobsRead = {**tree_a.documents, **streamed_a}
+    read_b: BlobsRead = {**tree_b.documents, **streamed_b}
+    checks: list[tuple[BlobsRead, VerifyJob]] = []
+    if not trust_digests:
+        jobs_a = verification_jobs(a, tree_a, already_read=frozenset(read_a))
+        jobs_b = verification_jobs(b, tree_b, already_read=frozenset(read_b))
+        checks = list(interleave([(read_a, j) for j in jobs_a], [(read_b, j) for j in jobs_b]))
+    results, checked = run_layer_jobs(jobs, max_workers, checks=[job for _, job in checks])
+    for (side, _job), blobs in zip(checks, checked, strict=True):
+        side.update(blobs)
     inventory = [item for result in results for item in result.inventory]
     found += [diff for result in results for diff in result.differences]
-    if not found and not attested_apart:
+    if not found and not attested_apart and image_digest_a != image_digest_b:
         found.append(
             Difference(
                 "", AREA_INDEX, None, None, "", "digest", "changed", image_digest_a, image_digest_b
@@ -171,7 +201,7 @@ def compare_images(
     )
     classified = [classify(d, context) for d in found]
     kept = [d for d in classified if not is_ignored(d.path, ignore)]
-    differences = sort_differences(kept)
+    differences, masked = mask_differences(sort_differences(kept))
     platforms = tuple(
         PlatformComparison(
             key,
@@ -194,7 +224,39 @@ def compare_images(
         ignored_count=len(classified) - len(kept),
         groups=group_differences(differences, inventory),
         attestations_apart=attestations_apart,
+        blobs=BlobsChecked(trust_digests, *total(read_a), *total(read_b)),
+        masked_values=masked,
     )
+
+
+def mask_differences(differences: Sequence[Difference]) -> tuple[tuple[Difference, ...], int]:
+    """The differences with secret-looking values masked (their values, the instruction
+    and the content evidence), and how many had one."""
+    masked: list[Difference] = []
+    count = 0
+    for diff in differences:
+        shown = replace(
+            diff,
+            instruction=mask_text(diff.instruction) if diff.instruction else diff.instruction,
+            value_a=mask_json(diff.value_a),
+            value_b=mask_json(diff.value_b),
+            evidence=_masked_evidence(diff.evidence) if diff.evidence else diff.evidence,
+        )
+        count += shown != diff
+        masked.append(shown)
+    return tuple(masked), count
+
+
+def _masked_evidence(evidence: ContentEvidence) -> ContentEvidence:
+    """Evidence whose bytes show a secret shows the masked text instead (its hex would
+    spell the secret the text masks)."""
+
+    def window(data: bytes) -> bytes:
+        text = data.decode("latin-1")
+        shown = mask_text(text)
+        return data if shown == text else shown.encode("utf-8")
+
+    return replace(evidence, window_a=window(evidence.window_a), window_b=window(evidence.window_b))
 
 
 def shared_epoch(image_a: PlatformImage, image_b: PlatformImage) -> int | None:
@@ -529,19 +591,44 @@ def compare_layer_streams(
     return LayerResult(found, inventory)
 
 
-def run_layer_jobs(jobs: Sequence[LayerJob], max_workers: int) -> list[LayerResult]:
-    if not jobs:
-        return []
-    found: list[LayerResult] = []
+def run_layer_jobs(
+    jobs: Sequence[LayerJob],
+    max_workers: int,
+    *,
+    checks: Sequence[Callable[[], BlobsRead]] = (),
+) -> tuple[list[LayerResult], list[BlobsRead]]:
+    """Run the layer jobs, then the blob checks, ``max_workers`` at a time: their results,
+    and what each check read (in the order given)."""
+    if not jobs and not checks:
+        return [], []
+    stop = threading.Event()
+
+    def cancellable(job: Callable[[], T]) -> Callable[[], T]:
+        def run() -> T:
+            cancel_reads_on(stop)
+            return job()
+
+        return run
+
     pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="repro-layer")
     try:
-        futures: list[Future[LayerResult]] = [pool.submit(job) for job in jobs]
-        for future in futures:
-            found.append(future.result())
+        futures: list[Future[LayerResult]] = [pool.submit(cancellable(j)) for j in jobs]
+        checked: list[Future[BlobsRead]] = [pool.submit(cancellable(c)) for c in checks]
+        every: list[Future[Any]] = [*futures, *checked]
+        wait(every, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in every if f.done() and f.exception() is not None), None)
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]  # not None: just checked
+        found = [future.result() for future in futures]
+        read = [future.result() for future in checked]
+    except BaseException:
+        # A failure or Ctrl-C: start nothing still queued, and stop the reads under way
+        # at their next chunk, so the pool is empty in moments, not after every layer.
+        stop.set()
+        raise
     finally:
-        # On a failure, do not start the layers still queued.
         pool.shutdown(wait=True, cancel_futures=True)
-    return found
+    return found, read
 
 
 def _base_metadata(image: PlatformImage) -> dict[str, Any]:

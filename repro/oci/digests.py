@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
 from repro.errors import InputError
@@ -15,6 +17,25 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 1 << 20
 # Only sha256 is accepted: digests come from untrusted JSON and become file names.
 _DIGEST_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+class ReadCancelled(Exception):
+    """A read stopped because the work it was for was abandoned (another job failed, or
+    the user pressed Ctrl-C); never reported, the failure that caused it is."""
+
+
+_cancel: ContextVar[threading.Event | None] = ContextVar("repro_oci_cancel", default=None)
+
+
+def cancel_reads_on(event: threading.Event) -> None:
+    """From now on, reads in this thread raise ReadCancelled once ``event`` is set."""
+    _cancel.set(event)
+
+
+def check_interrupted() -> None:
+    event = _cancel.get()
+    if event is not None and event.is_set():
+        raise ReadCancelled
 
 
 class Readable(Protocol):
@@ -68,13 +89,22 @@ class HashingReader(io.RawIOBase):
 
     def readinto(self, buffer: WriteableBuffer, /) -> int:
         view = memoryview(buffer).cast("B")
-        if self._at_end or len(view) == 0:
+        if len(view) == 0:
             return 0
-        data = self._inner.read(len(view))
+        data = self._next(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def _next(self, size: int) -> bytes:
+        """Up to ``size`` bytes from ``inner``, hashed and counted; b"" at the (checked) end."""
+        if self._at_end:
+            return b""
+        check_interrupted()
+        data = self._inner.read(size)
         if not data:
             self._at_end = True
             self._check_complete()
-            return 0
+            return b""
         self._count += len(data)
         if self._expected_size is not None and self._count > self._expected_size:
             raise InputError(
@@ -82,8 +112,7 @@ class HashingReader(io.RawIOBase):
                 hint="the image is corrupted; export it again",
             )
         self._hash.update(data)
-        view[: len(data)] = data
-        return len(data)
+        return data
 
     def close(self) -> None:
         if not self.closed:
@@ -102,7 +131,7 @@ class HashingReader(io.RawIOBase):
 
     def finish(self) -> str:
         """Read whatever is left, verify, and return the digest of everything read."""
-        while self.readinto(bytearray(CHUNK_SIZE)):
+        while self._next(CHUNK_SIZE):
             pass
         return self.digest
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from repro.errors import InputError
+from repro.jsonout import MAX_JSON_BYTES
 from repro.oci.digests import digest_hex
 
 
@@ -25,12 +26,17 @@ class OciLayoutDir:
         return str(self.path)
 
     def index_bytes(self) -> bytes:
-        return (self.path / "index.json").read_bytes()
+        index = self.path / "index.json"
+        size = index.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise InputError(f"{index} is too large for an image index ({size} bytes)")
+        return index.read_bytes()
 
     def _blob_path(self, digest: str) -> Path:
         blob = self.path / "blobs" / "sha256" / digest_hex(digest)
-        if not blob.is_file():
-            raise InputError(f"blob {digest} is missing from {self.path}")
+        if not blob.is_file():  # is_file follows symlinks: a link to /dev/zero is no blob
+            kind = "is not a regular file in" if blob.exists() else "is missing from"
+            raise InputError(f"blob {digest} {kind} {self.path}")
         return blob
 
     def open_blob(self, digest: str) -> BinaryIO:

@@ -16,9 +16,14 @@ JSON schema (kind "oci-comparison", schema_version COMPARISON_SCHEMA_VERSION):
   groups             [DifferenceGroup.to_json_dict()]: the differences of one layer and one
                      cause, with the fix made from what was seen there
   counts             {"total", "ignored", "by_cause": {cause_id: n}, "by_area": {area: n}}
+  blobs              {"trust_digests": bool, "a": {"count", "bytes"}, "b": {...}}: the blobs
+                     of each side read and checked against their digests (with
+                     trust_digests, blobs whose digests are equal on both sides are not read)
+  masked_values      how many differences had values that look secret, shown masked as
+                     sha256:<8 hex>…(N chars) (repro.masking)
 
-Version 2 added groups, each platform's layer_instructions, and size, evidence and group
-to each difference.
+Version 2 added groups, each platform's layer_instructions, size, evidence and group to
+each difference, blobs and masked_values.
 """
 
 from __future__ import annotations
@@ -311,6 +316,24 @@ class AttestationRef:
 
 
 @dataclass(frozen=True)
+class BlobsChecked:
+    """What compare read of each side and checked against its digest."""
+
+    trust_digests: bool = False  # --trust-digests: equal digests were taken on trust
+    count_a: int = 0
+    bytes_a: int = 0
+    count_b: int = 0
+    bytes_b: int = 0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "trust_digests": self.trust_digests,
+            "a": {"count": self.count_a, "bytes": self.bytes_a},
+            "b": {"count": self.count_b, "bytes": self.bytes_b},
+        }
+
+
+@dataclass(frozen=True)
 class Comparison:
     index_digest_a: str
     index_digest_b: str
@@ -324,6 +347,8 @@ class Comparison:
     groups: tuple[DifferenceGroup, ...] = ()  # the differences by layer and cause, in order
     # BuildKit's attestation manifests were listed, not compared (compare_images).
     attestations_apart: bool = False
+    blobs: BlobsChecked = BlobsChecked()
+    masked_values: int = 0
 
     @property
     def bit_identical(self) -> bool:
@@ -378,6 +403,8 @@ class Comparison:
                     "by_cause": self.counts_by_cause,
                     "by_area": self.counts_by_area,
                 },
+                "blobs": self.blobs.to_json_dict(),
+                "masked_values": self.masked_values,
             },
             schema_version=COMPARISON_SCHEMA_VERSION,
         )

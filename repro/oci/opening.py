@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import tarfile
 from pathlib import Path
 
@@ -18,11 +19,26 @@ def open_image(path: Path | str) -> BlobSource:
     (newer `docker save` writes both; the OCI index keeps the real manifests).
     """
     path = Path(path)
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode  # stat, not open: opening a FIFO would block
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(mode):
         return OciLayoutDir(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist")
-    if not tarfile.is_tarfile(path):
+    if not stat.S_ISREG(mode):
+        raise InputError(
+            f"{path} is {_file_kind(mode)}, not an image file or directory",
+            hint="repro reads an image tar by seeking to each blob, which a stream cannot "
+            "do: write it to a file first (e.g. `docker save -o image.tar IMAGE`, or "
+            "`cat > image.tar`) and pass that file",
+        )
+    try:
+        is_tar = tarfile.is_tarfile(path)
+    except OSError as exc:
+        raise InputError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if not is_tar:
         raise InputError(
             f"{path} is neither an OCI layout directory nor a tar file",
             hint="export with `docker buildx build --output type=oci,dest=image.tar` "
@@ -41,6 +57,18 @@ def open_image(path: Path | str) -> BlobSource:
             hint="the image file is incomplete; export it again",
         )
     raise InputError(f"{path} holds neither index.json nor manifest.json: not an image tar")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def _member_label(name: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from repro.errors import InputError
-from repro.jsonout import canonical_json
+from repro.jsonout import canonical_json, load_json
 from repro.oci import mediatypes
 from repro.oci.digests import buffered, check_digest, digest_hex, sha256_digest
 from repro.oci.layerstream import forget_members
@@ -152,7 +151,9 @@ class DockerArchiveTar:
         self._tar = members if members is not None else TarMemberIndex(self.path)
         self._files_by_digest: dict[str, str] = {}
         self._synthesised: dict[str, bytes] = {}
-        entries = _load_json(self._tar.read("manifest.json", what="manifest.json"), self.path)
+        entries = _load_json(
+            self._tar.read("manifest.json", what="manifest.json"), self.path, "manifest.json"
+        )
         if not isinstance(entries, list) or not entries:
             raise InputError(f"{self.path}: manifest.json lists no images")
         descriptors = [self._synthesise(entry) for entry in entries]
@@ -189,10 +190,14 @@ class DockerArchiveTar:
         config_bytes = self._tar.read(config_name, what=config_name)
         config_digest = sha256_digest(config_bytes)
         self._files_by_digest[config_digest] = config_name
-        config = _load_json(config_bytes, self.path)
-        diff_ids = config.get("rootfs", {}).get("diff_ids", []) if isinstance(config, dict) else []
+        config = _load_json(config_bytes, self.path, config_name)
+        rootfs = config.get("rootfs") if isinstance(config, dict) else None
+        diff_ids = rootfs.get("diff_ids", []) if isinstance(rootfs, dict) else []
+        listed = entry.get("Layers") or []
+        if not isinstance(listed, list):
+            raise InputError(f"{self.path}: manifest.json `Layers` is not a list")
         layers = []
-        for position, raw_name in enumerate(entry.get("Layers") or []):
+        for position, raw_name in enumerate(listed):
             name = _member_name(str(raw_name))
             digest = self._layer_digest(name, diff_ids, position)
             self._files_by_digest[digest] = name
@@ -229,8 +234,5 @@ class DockerArchiveTar:
         raise InputError(f"{self.path}: layer {name} has no diffID in its config")
 
 
-def _load_json(data: bytes, path: Path) -> Any:
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: malformed JSON in the docker save archive: {exc}") from exc
+def _load_json(data: bytes, path: Path, member: str) -> Any:
+    return load_json(data, f"{member} in the docker save archive {path}")

@@ -33,6 +33,7 @@ class Attestation:
 
     digest: str
     refers_to: str | None
+    size: int | None = None  # as its descriptor states
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class ImageTree:
     image_index: Mapping[str, Any] | None  # the first index document below index.json
     images: Mapping[str, PlatformImage]
     attestations: tuple[Attestation, ...]
+    # digest -> size of every document read (and so verified) below index.json: nested
+    # indexes, manifests and configs
+    documents: Mapping[str, int] = field(default_factory=dict)
 
 
 def read_index(source: BlobSource) -> tuple[str, dict[str, Any]]:
@@ -123,6 +127,7 @@ def resolve_tree(source: BlobSource, *, platform: str | None = None) -> ImageTre
         image_index=walker.image_index,
         images=walker.images,
         attestations=tuple(walker.attestations),
+        documents=dict(walker.documents),
     )
 
 
@@ -133,6 +138,7 @@ class _Walker:
         self.images: dict[str, PlatformImage] = {}
         self.attestations: list[Attestation] = []
         self.image_index: dict[str, Any] | None = None
+        self.documents: dict[str, int] = {}
 
     def walk_index(self, index: Mapping[str, Any], *, depth: int) -> None:
         if depth > MAX_INDEX_DEPTH:
@@ -144,7 +150,7 @@ class _Walker:
             descriptor = parse_descriptor(raw, where=self.source.location)
             if is_attestation(descriptor):
                 refers_to = descriptor.annotations.get("vnd.docker.reference.digest")
-                self.attestations.append(Attestation(descriptor.digest, refers_to))
+                self.attestations.append(Attestation(descriptor.digest, refers_to, descriptor.size))
                 continue
             if descriptor.platform is not None and not platform_matches(
                 descriptor.platform, self.platform
@@ -154,6 +160,7 @@ class _Walker:
 
     def _walk_descriptor(self, descriptor: Descriptor, *, depth: int) -> None:
         document = read_json_blob(self.source, descriptor.digest, declared_size=descriptor.size)
+        self.documents[descriptor.digest] = descriptor.size
         kind = mediatypes.document_kind(document, descriptor.media_type or None)
         if kind == "index":
             if self.image_index is None:
@@ -171,6 +178,7 @@ class _Walker:
             raise InputError(f"{where}: no layers list")
         layers = tuple(parse_descriptor(layer, where=where) for layer in raw_layers)
         config_json = read_json_blob(self.source, config.digest, declared_size=config.size)
+        self.documents[config.digest] = config.size
         platform = descriptor.platform or platform_string(config_json) or "unknown"
         if not platform_matches(platform, self.platform):
             return

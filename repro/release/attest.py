@@ -40,6 +40,7 @@ from typing import Any
 
 from repro.errors import InputError, VerdictError
 from repro.jsonout import canonical_json, go_json, load_object
+from repro.masking import is_secret_key, mask_value
 from repro.oci.mediatypes import IN_TOTO, SIGSTORE_BUNDLE_V03
 from repro.release import keys
 from repro.release.keys import SigningKey, VerifyingKey
@@ -133,7 +134,7 @@ def _b64decode(text: object, what: str) -> bytes:
 
 def parse_envelope(data: bytes, where: str = "the envelope") -> Envelope:
     """A DSSE envelope; anything malformed is a negative verdict (exit 1), not a crash."""
-    document = load_object(data, where)
+    document = load_object(data, where)  # malformed or hostile: a negative verdict
     payload_type = document.get("payloadType")
     if not isinstance(payload_type, str):
         raise VerdictError(f"{where} has no payloadType")
@@ -390,11 +391,9 @@ def statement_mismatches(payload: bytes, digest: str, predicate: Mapping[str, An
     table. An empty list means the statement says exactly what repro.lock says.
     """
     try:
-        statement = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return [f"the signed payload is not JSON: {exc}"]
-    if not isinstance(statement, dict):
-        return ["the signed payload is not an in-toto statement"]
+        statement = load_object(payload, "the signed payload")
+    except VerdictError as exc:
+        return [exc.message]
     problems: list[str] = []
     if statement.get("_type") not in STATEMENT_TYPES:
         problems.append(f"_type is {statement.get('_type')!r}, not {STATEMENT_TYPE!r}")
@@ -438,6 +437,8 @@ def json_mismatches(signed: Any, recorded: Any, path: str) -> list[str]:
         return found
     if signed == recorded:
         return []
+    if is_secret_key(path.rsplit(".", 1)[-1]):  # a secret build argument: never shown
+        signed, recorded = (mask_value(v) if isinstance(v, str) else v for v in (signed, recorded))
     return [f"{path}: signed {_show(signed)}, repro.lock has {_show(recorded)}"]
 
 

@@ -19,8 +19,8 @@ from repro.build.model import BuildRequest
 from repro.dockerfile import ImageRef, parse_image_ref
 from repro.environment import EngineFacts, buildkit_version
 from repro.errors import GitError, InputError, VerdictError
-from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock
-from repro.jsonout import dumps_stable, load_object
+from repro.fsutil import atomic_write_bytes, atomic_write_text, file_lock, read_regular_file
+from repro.jsonout import MAX_JSON_BYTES, dumps_stable, load_object
 from repro.lockfile import (
     Lockfile,
     Release,
@@ -369,7 +369,7 @@ def _signoff_statement(
     path = signoff_path(lockfile, release.version)
     if not path.is_file():
         return None
-    data = path.read_bytes()
+    data = _read(path)
     where = str(path)
     document = load_object(data, where)
     if "payloadType" in document:
@@ -418,12 +418,7 @@ def sign_release(lockfile: Path, version: str, key: SigningKey) -> SignOutcome:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputError(f"{path} not found") from exc
-    except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc.strerror}") from exc
+    return read_regular_file(path, limit=MAX_JSON_BYTES)
 
 
 @dataclass(frozen=True)
@@ -472,7 +467,7 @@ def check_release(
             f"release {version} is not signed: {path} does not exist",
             hint=f"sign it with `repro sign {version} --key KEY`",
         )
-    envelope = attest.parse_envelope(path.read_bytes(), str(path))
+    envelope = attest.parse_envelope(_read(path), str(path))
     attest.verify_envelope(envelope, pubkey)
     problems = attest.statement_mismatches(envelope.payload, release.digest, release.to_toml())
     return ReleaseCheck(release, str(path), attest.key_id(pubkey), tuple(problems))
@@ -582,7 +577,7 @@ def _publish(
 def read_publications(path: Path, version: str) -> Publications:
     if not path.is_file():
         return Publications(version)
-    return Publications.from_json(load_object(path.read_bytes(), str(path)), str(path))
+    return Publications.from_json(load_object(_read(path), str(path)), str(path))
 
 
 # -- sign-off reports stored with a release ----------------------------------------------
@@ -732,7 +727,7 @@ def _status(
     if not path.is_file():
         return StatementStatus(name, predicate_type, path, False, None, None)
     try:
-        envelope = attest.parse_envelope(path.read_bytes(), str(path))
+        envelope = attest.parse_envelope(_read(path), str(path))
     except VerdictError as error:
         return StatementStatus(
             name, predicate_type, path, True, None, False if pubkey else None, (error.message,)

@@ -213,7 +213,7 @@ def differences_tree(
             layer_node = platform_node.add(Text(layer_label, style="magenta"))
             for group in layer_groups:
                 _add_group(layer_node, group, verbose=verbose, notes=notes)
-    parts: list[RenderableType] = [root]
+    parts: list[RenderableType] = [root, *checked_lines(comparison)]
     if derived:
         parts.append(Text(f"({derived} digests that follow from these differences are not listed)"))
     if rest:
@@ -222,3 +222,35 @@ def differences_tree(
             Text(f"… and {rest} more {noun} of differences (raise --max-diffs or use --json)")
         )
     return Group(*parts)
+
+
+def checked_lines(comparison: Comparison) -> list[Text]:
+    """What was read to reach the verdict, and whether anything shown is masked."""
+    blobs = comparison.blobs
+    if blobs.trust_digests:
+        lines = [
+            Text(
+                "digests trusted (--trust-digests): blobs with the same digest on both sides "
+                "were not read",
+                style="yellow",
+            )
+        ]
+    else:
+        lines = [
+            Text(
+                f"every blob read and checked against its digest: A {blobs.count_a} blobs "
+                f"({human_bytes(blobs.bytes_a)}), B {blobs.count_b} blobs "
+                f"({human_bytes(blobs.bytes_b)})",
+                style="dim",
+            )
+        ]
+    if comparison.masked_values:
+        noun = "difference shows" if comparison.masked_values == 1 else "differences show"
+        lines.append(
+            Text(
+                f"masked: {comparison.masked_values} {noun} values that look secret as "
+                "sha256:<8 hex>…(length)",
+                style="yellow",
+            )
+        )
+    return lines

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from repro.errors import ReproError
+from repro.masking import mask_text
 
 
 def _no_color() -> bool:
@@ -25,7 +26,7 @@ def stderr() -> Console:
 def render_internal_error(error: BaseException, *, debug: bool) -> None:
     """An unexpected exception: its type and first line, and that it is a bug."""
     console = stderr()
-    lines = str(error).strip().splitlines()
+    lines = mask_text(str(error)).strip().splitlines()
     detail = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
     console.print(f"[bold red]error:[/] {escape(detail)}", markup=True, highlight=False)
     advice = (
@@ -37,10 +38,13 @@ def render_internal_error(error: BaseException, *, debug: bool) -> None:
 
 
 def render_error(error: ReproError) -> None:
+    """The message, the build log's tail if any, and the hint; secrets masked."""
     console = stderr()
-    console.print(f"[bold red]error:[/] {escape(error.message)}", markup=True, highlight=False)
+    message = mask_text(error.message)
+    console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     log_tail = getattr(error, "log_tail", "")
     if log_tail:
-        console.print(log_tail, markup=False, highlight=False)
+        console.print(mask_text(log_tail), markup=False, highlight=False)
     if error.hint:
-        console.print(f"[bold]hint:[/] {escape(error.hint)}", markup=True, highlight=False)
+        hint = mask_text(error.hint)
+        console.print(f"[bold]hint:[/] {escape(hint)}", markup=True, highlight=False)

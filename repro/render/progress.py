@@ -9,8 +9,10 @@ from contextlib import contextmanager
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.markup import escape
 from rich.text import Text
 
+from repro.masking import mask_text
 from repro.project_verify.model import ImageOutcome, ProjectImage
 
 VERDICT_STYLE = {"identical": "bold green", "differs": "bold red", "failed": "bold red"}
@@ -31,7 +33,7 @@ def build_progress(
         with lock:
             if status is not None:
                 status.update(text)
-            console.print(f"[bold]==>[/] {text}", highlight=False)
+            console.print(f"[bold]==>[/] {escape(mask_text(text))}", highlight=False)
 
     def on_log(build: str, line: str) -> None:
         match = _STEP.match(line)
@@ -42,7 +44,8 @@ def build_progress(
             if key in seen:  # plain progress repeats a step's header when its output resumes
                 return
             seen.add(key)
-            text = f"[{build}] {match['step']}: {match['what']}"
+            # The builder masks the values it knows; the patterns catch the rest.
+            text = mask_text(f"[{build}] {match['step']}: {match['what']}")
             if status is not None:
                 status.update(text)
             else:

@@ -13,6 +13,7 @@ from rich.text import Text
 from repro.jsonout import document, dumps_stable
 from repro.release import attest, slsa
 from repro.release.publish import Publications
+from repro.masking import mask_json, mask_mapping, mask_text
 from repro.release.record import DigestHit, ReleaseDiff
 from repro.release.service import (
     PublishOutcome,
@@ -85,7 +86,7 @@ def _status_text(status: StatementStatus, root: Path) -> str:
     elif status.verified:
         detail = "verifies, and matches repro.lock"
     else:
-        detail = "DOES NOT VERIFY: " + "; ".join(status.problems)
+        detail = "DOES NOT VERIFY: " + mask_text("; ".join(status.problems))
     where = status.path.relative_to(root) if status.path.is_relative_to(root) else status.path
     return f"{signer}\n{detail}\n{where}"
 
@@ -130,7 +131,7 @@ def show_view(view: ReleaseView) -> RenderableType:
     facts.add_row("SOURCE_DATE_EPOCH", _epoch(release.source_date_epoch))
     facts.add_row("dockerfile", f"{release.dockerfile} (sha256:{release.dockerfile_sha256[:12]}…)")
     facts.add_row("context", release.context)
-    args = ", ".join(f"{k}={v}" for k, v in release.build_args.items())
+    args = ", ".join(f"{k}={v}" for k, v in mask_mapping(release.build_args).items())
     facts.add_row("build args", args or "none")
     facts.add_row("target", release.target or "(last stage)")
     facts.add_row("platforms", ", ".join(release.platforms) or "(builder default)")
@@ -169,7 +170,7 @@ def show_view(view: ReleaseView) -> RenderableType:
                 str(position),
                 short_digest(layer.digest),
                 human_bytes(layer.size),
-                layer.instruction or "(unknown)",
+                mask_text(layer.instruction or "(unknown)"),
             )
         parts.append(table)
     return Group(*parts)
@@ -183,7 +184,7 @@ def _status_json(status: StatementStatus) -> dict[str, Any]:
         "present": status.present,
         "keyid": status.keyid,
         "verified": status.verified,
-        "problems": list(status.problems),
+        "problems": [mask_text(problem) for problem in status.problems],
     }
 
 
@@ -192,7 +193,7 @@ def show_json(view: ReleaseView) -> str:
         document(
             "release",
             {
-                "release": view.release.to_toml(),
+                "release": mask_json(view.release.to_toml()),
                 "signature": _status_json(view.signature),
                 "statements": [_status_json(status) for status in view.statements],
                 "published": view.publications.to_json()["published"],
@@ -213,7 +214,7 @@ def which_view(hits: tuple[DigestHit, ...]) -> RenderableType:
             hit.platform or "(all)",
             what,
             short_digest(hit.digest),
-            hit.instruction or "",
+            mask_text(hit.instruction or ""),
         )
     return Group(Text(hits[0].digest, style="bold"), table)
 
@@ -230,7 +231,7 @@ def which_json(hits: tuple[DigestHit, ...]) -> str:
                         "platform": h.platform,
                         "kind": h.kind,
                         "layer": h.layer,
-                        "instruction": h.instruction,
+                        "instruction": mask_text(h.instruction) if h.instruction else None,
                     }
                     for h in hits
                 ],
@@ -276,7 +277,9 @@ def diff_view(diff: ReleaseDiff) -> RenderableType:
                 detail = f"{short_digest(layer.digest if layer else None)}"
                 if layer:
                     detail += f", {human_bytes(layer.size)}"
-            parts.append(Text(f"  {change.kind:<8} layer {change.position}  {instruction}"))
+            parts.append(
+                Text(f"  {change.kind:<8} layer {change.position}  {mask_text(instruction)}")
+            )
             parts.append(Text(f"           {detail}"))
         parts.append(
             Text(f"  {platform.unchanged} layer{'' if platform.unchanged == 1 else 's'} unchanged")
@@ -286,7 +289,7 @@ def diff_view(diff: ReleaseDiff) -> RenderableType:
 
 def diff_json(diff: ReleaseDiff) -> str:
     def layer(value: Any) -> dict[str, Any] | None:
-        return None if value is None else value.to_toml()
+        return None if value is None else mask_json(value.to_toml())
 
     return dumps_stable(
         document(
@@ -342,7 +345,7 @@ def rebuild_view(
         )
         return Group(*parts)
     parts.append(Text(f"✘ differs: the rebuild of {release.version} does not match"))
-    parts.extend(Text(f"  {problem}") for problem in outcome.problems)
+    parts.extend(Text(f"  {mask_text(problem)}") for problem in outcome.problems)
     if outcome.comparison is not None:
         parts.append(Text(f"A = {outcome.against}, B = the rebuild", style="bold"))
         parts.append(differences_tree(outcome.comparison, max_diffs=max_diffs, verbose=verbose))
@@ -367,7 +370,7 @@ def check_view(check: ReleaseCheck) -> RenderableType:
             ),
         )
     lines = [Text("✘ the signed statement does not match repro.lock:", style="bold red")]
-    lines.extend(Text(f"  {problem}") for problem in check.problems)
+    lines.extend(Text(f"  {mask_text(problem)}") for problem in check.problems)
     return Group(facts, *lines)
 
 

@@ -80,6 +80,11 @@ def signoff_markdown(report: SignoffReport) -> str:
         f"- checks: {tally['pass']} passed, {tally['fail']} failed, {tally['warn']} warnings, "
         f"{tally['skip']} skipped, {tally['waived']} waived"
     )
+    if report.masked_values:
+        lines.append(
+            f"- masked: {report.masked_values} values that look secret are shown as "
+            "`sha256:<8 hex>…(length)`, in every format of this report"
+        )
     lines += ["", "| | Check | Status | Evidence | Fix |", "|---|---|---|---|---|"]
     for check in report.checks:
         status = check.status.value + (" (waived)" if check.waived else "")

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from repro.jsonout import dumps_stable
 from repro.oci.model import DifferenceGroup, FixScope
-from repro.render.compare import GroupNotes, differences_tree, short_digest
+from repro.render.compare import GroupNotes, checked_lines, differences_tree, short_digest
 from repro.verify.model import VerifyResult
 from repro.verify.suggest import SuggestedChange
 
@@ -129,4 +129,6 @@ def verification_summary(
             parts.append(Text("(`repro verify --suggest` prints the change as a diff)"))
         if result.suggestion_problem:
             parts.append(Text(f"no change suggested: {result.suggestion_problem}"))
+    else:
+        parts.extend(checked_lines(comparison))
     return Group(*parts)

@@ -57,7 +57,7 @@ def evaluate(
     for check_id in allow:
         reasons.setdefault(check_id, ALLOWED_REASON)
     results = apply_waivers(run_checks(ctx), reasons)
-    return SignoffReport(
+    report = SignoffReport(
         dockerfile=dockerfile,
         context=context,
         image=image,
@@ -68,6 +68,7 @@ def evaluate(
         checks=results,
         sizes=tuple(facts.size for facts in ctx.images),
     )
+    return report.masked()
 
 
 def verification_from_record(record: VerificationRecord, source: str) -> Verification:

@@ -15,7 +15,8 @@ here, by SignoffReport.to_json and SignoffReport.from_json:
                        "efficiency", "layers": [{"index", "digest", "instruction",
                        "compressed_bytes", "uncompressed_bytes", "file_count", "wasted_bytes"}],
                        "wasted_files": [{"path", "layer", "bytes", "reason"}]}]
-Secrets in evidence are masked (all but 4 characters) before they get here.
+  masked_values      how many values that look secret the report shows masked, as
+                     sha256:<8 hex>…(N chars) (repro.masking; SignoffReport.masked)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from repro.errors import InputError
 from repro.jsonout import document
+from repro.masking import count_masked, mask_text
 from repro.records import Fields
 
 KIND = "signoff"
@@ -203,6 +205,38 @@ class SignoffReport:
     size_budget: int | None
     checks: tuple[CheckResult, ...]
     sizes: tuple[PlatformSize, ...] = field(default_factory=tuple)
+    masked_values: int = 0
+
+    def masked(self) -> SignoffReport:
+        """This report with every value that looks secret masked, in every field that can
+        carry image or build data (evidence, summaries, layer instructions), and counted:
+        every format and the signed predicate are made from the result."""
+        checks = tuple(
+            replace(
+                check,
+                summary=mask_text(check.summary),
+                evidence=tuple(mask_text(item) for item in check.evidence),
+            )
+            for check in self.checks
+        )
+        sizes = tuple(
+            replace(
+                size,
+                layers=tuple(
+                    replace(layer, instruction=mask_text(layer.instruction))
+                    if layer.instruction
+                    else layer
+                    for layer in size.layers
+                ),
+            )
+            for size in self.sizes
+        )
+        shown = [
+            *(text for check in checks for text in (check.summary, *check.evidence)),
+            *(layer.instruction or "" for size in sizes for layer in size.layers),
+        ]
+        count = sum(count_masked(text) for text in shown)
+        return replace(self, checks=checks, sizes=sizes, masked_values=count)
 
     @property
     def passed(self) -> bool:
@@ -232,6 +266,7 @@ class SignoffReport:
                 "counts": self.counts(),
                 "checks": [check.to_json() for check in self.checks],
                 "size": [size.to_json() for size in self.sizes],
+                "masked_values": self.masked_values,
             },
         )
 
@@ -247,8 +282,9 @@ class SignoffReport:
             image=fields.text("image"),
             image_digest=fields.text("image_digest"),
             commit=fields.optional_text("commit"),
-            source_date_epoch=fields.optional_integer("source_date_epoch"),
+            source_date_epoch=fields.optional_epoch("source_date_epoch"),
             size_budget=fields.optional_integer("size_budget_bytes"),
             checks=tuple(CheckResult.from_json(entry, source) for entry in fields.tables("checks")),
             sizes=tuple(PlatformSize.from_json(entry, source) for entry in fields.tables("size")),
+            masked_values=fields.integer("masked_values") if "masked_values" in data else 0,
         )

@@ -12,28 +12,22 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-KEEP = 4  # characters of a secret a report may show
-
-
-def mask(value: str) -> str:
-    """All but the first 4 characters replaced: ``ghp_************``."""
-    if len(value) <= KEEP:
-        return "*" * len(value)
-    return value[:KEEP] + "*" * min(len(value) - KEEP, 16)
+from repro.masking import AWS_ACCESS_KEY_ID, GITHUB_TOKEN
+from repro.masking import mask_value as mask
 
 
 @dataclass(frozen=True)
 class Finding:
     kind: str  # what it looks like: "private key (PEM)", "GitHub token", ...
-    masked: str  # the value with all but 4 characters hidden
+    masked: str  # the value as repro.masking shows it: sha256:<8 hex>…(N chars)
 
 
 _PEM = re.compile(
     rb"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY)-----\s*([A-Za-z0-9+/=]{4,})?"
 )
 _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
-    ("AWS access key id", re.compile(r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b")),
+    ("GitHub token", GITHUB_TOKEN),
+    ("AWS access key id", AWS_ACCESS_KEY_ID),
 )
 _AWS_SECRET = re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*['\"]?([A-Za-z0-9/+=]{20,})")
 _GCP_KEY = re.compile(r'"type"\s*:\s*"service_account"')

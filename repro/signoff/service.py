@@ -9,7 +9,6 @@ comes from the caller.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -22,6 +21,8 @@ from repro.build.model import BuildRequest
 from repro.config import ProjectConfig
 from repro.dockerfile import Dockerfile, parse_dockerfile
 from repro.errors import InputError
+from repro.fsutil import read_regular_file
+from repro.jsonout import MAX_JSON_BYTES, load_json
 from repro.lockfile import LOCKFILE_NAME, Lockfile, parse_lockfile, read_lockfile_text, releases_of
 from repro.oci import open_image
 from repro.oci.blobsource import ImageOpener
@@ -136,10 +137,8 @@ def _verification(
     commit: str | None,
 ) -> Verification | None:
     if options.verification is not None:
-        try:
-            data = json.loads(options.verification.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{options.verification}: not a readable JSON record: {exc}") from exc
+        raw = read_regular_file(options.verification, limit=MAX_JSON_BYTES)
+        data = load_json(raw, str(options.verification))
         record = VerificationRecord.from_json(data, str(options.verification))
         return verification_from_record(record, str(options.verification))
     if lockfile is None or lock_path is None or commit is None:

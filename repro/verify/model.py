@@ -6,6 +6,8 @@ repro.jsonout) is serialised and parsed here, by VerificationRecord, and nowhere
   commit               the commit both builds checked out ("none" outside git)
   source_date_epoch    the epoch both builds used
   dockerfile, dockerfile_sha256, build_args, target, platforms   what was built
+  masked_build_args    the build arguments whose values look secret: build_args shows them
+                       as sha256:<8 hex>…(N chars) (repro.masking)
   builds               [{"name", "builder", "source", "seconds"}] for A and B
   image_digest_a/b     the image digest of each build
   manifests            [{"platform", "digest_a", "digest_b"}] sorted by platform
@@ -31,6 +33,7 @@ from typing import Any
 
 from repro.errors import InputError
 from repro.jsonout import document
+from repro.masking import mask_mapping, masked_keys
 from repro.oci import Comparison
 from repro.records import Fields
 from repro.verify.suggest import SuggestedChange
@@ -204,7 +207,8 @@ class VerifyResult:
             source_date_epoch=self.epoch,
             dockerfile=self.dockerfile,
             dockerfile_sha256=self.dockerfile_sha256,
-            build_args=dict(self.build_args),
+            build_args=mask_mapping(self.build_args),
+            masked_build_args=tuple(masked_keys(self.build_args)),
             target=self.target,
             platforms=self.platforms,
             builds=self.builds,
@@ -239,6 +243,7 @@ class VerificationRecord:
     dockerfile: str | None = None
     dockerfile_sha256: str | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
+    masked_build_args: tuple[str, ...] = ()
     target: str | None = None
     platforms: tuple[str, ...] = ()
     builds: tuple[BuildRecord, ...] = ()
@@ -261,6 +266,7 @@ class VerificationRecord:
                 "dockerfile": self.dockerfile,
                 "dockerfile_sha256": self.dockerfile_sha256,
                 "build_args": dict(self.build_args),
+                "masked_build_args": list(self.masked_build_args),
                 "target": self.target,
                 "platforms": list(self.platforms),
                 "builds": [
@@ -344,10 +350,11 @@ class VerificationRecord:
         return cls(
             identical=verdict == VERDICT_IDENTICAL,
             commit=fields.text("commit"),
-            source_date_epoch=fields.optional_integer("source_date_epoch"),
+            source_date_epoch=fields.optional_epoch("source_date_epoch"),
             dockerfile=fields.optional_text("dockerfile"),
             dockerfile_sha256=fields.optional_text("dockerfile_sha256"),
             build_args=fields.string_table("build_args"),
+            masked_build_args=tuple(fields.texts("masked_build_args")),
             target=fields.optional_text("target"),
             platforms=tuple(fields.texts("platforms")),
             builds=tuple(builds),

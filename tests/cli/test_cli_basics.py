@@ -8,6 +8,7 @@ from typer.testing import CliRunner, Result
 from repro import __version__
 from repro.cli import app
 from repro.errors import EnvironmentProblem, InputError, VerdictError
+from tests.cli.expect import usage_error
 
 runner = CliRunner()
 
@@ -28,13 +29,12 @@ def test_help_lists_commands_and_exit_codes() -> None:
 
 def test_unknown_command_is_a_usage_error() -> None:
     result = runner.invoke(app, ["no-such-command"])
-    assert result.exit_code == 2
+    usage_error(result, "No such command 'no-such-command'")
 
 
 def test_an_unknown_option_is_a_usage_error() -> None:
     result = runner.invoke(app, ["doctor", "--no-such-option"])
-    assert result.exit_code == 2
-    assert "No such option" in result.output
+    usage_error(result, "No such option: --no-such-option")
 
 
 @pytest.mark.parametrize(
@@ -116,4 +116,4 @@ def test_an_unexpected_exception_is_a_bug_with_exit_4_and_no_traceback() -> None
 def test_ctrl_c_exits_130_with_one_line() -> None:
     result = _run_raising(KeyboardInterrupt())
     assert result.exit_code == 130
-    assert result.output.strip() == "interrupted"
+    assert result.output.strip() == "interrupted (Ctrl-C): stopped; nothing is left half-written"

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from repro.cli import app
+from tests.cli.expect import input_error
 
 runner = CliRunner()
 
@@ -66,11 +67,20 @@ def test_check_json_is_stable(project: Path) -> None:
 
 
 def test_usage_errors_exit_2(project: Path) -> None:
-    assert runner.invoke(app, ["lock"]).exit_code == 2  # no Dockerfiles here
+    input_error(runner.invoke(app, ["lock"]), "no Dockerfiles found in")
     (project / "Dockerfile").write_text("FROM localhost:5000/a:1\n")
-    assert runner.invoke(app, ["lock", "--check", "--update"]).exit_code == 2
-    assert runner.invoke(app, ["lock", "missing/Dockerfile"]).exit_code == 2
-    assert runner.invoke(app, ["lock", "--update", "NOT A REF"]).exit_code == 2
+    input_error(
+        runner.invoke(app, ["lock", "--check", "--update"]),
+        "--check changes nothing; it cannot be combined with --update",
+    )
+    input_error(
+        runner.invoke(app, ["lock", "missing/Dockerfile"]),
+        "missing/Dockerfile: no such file or directory",
+    )
+    input_error(
+        runner.invoke(app, ["lock", "--update", "NOT A REF"]),
+        "--update NOT A REF: neither an existing path nor an image reference",
+    )
 
 
 def test_symlink_outside_the_project_is_skipped(

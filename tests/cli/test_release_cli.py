@@ -22,6 +22,7 @@ from repro.lockfile import (
     with_release,
 )
 from repro.release import keys
+from tests.cli.expect import input_error
 
 runner = CliRunner()
 
@@ -122,7 +123,7 @@ def test_keygen_sign_verify_and_tamper(project: Path, monkeypatch: pytest.Monkey
     assert "algorithm:   ecdsa-p256" in keygen.output
     assert private.splitlines()[1] not in keygen.output
     assert "correct horse" not in keygen.output
-    assert runner.invoke(app, ["keygen", "--out", "k"]).exit_code == 2  # no overwrite
+    input_error(runner.invoke(app, ["keygen", "--out", "k"]), "k.key already exists")
 
     unsigned = runner.invoke(app, ["verify-release", "1.3.0", "--pubkey", "k.pub"])
     assert unsigned.exit_code == 1 and "not signed" in unsigned.output
@@ -152,8 +153,13 @@ def test_keygen_sign_verify_and_tamper(project: Path, monkeypatch: pytest.Monkey
     tampered = runner.invoke(app, ["verify-release", "1.3.0", "--pubkey", "k.pub"])
     assert tampered.exit_code == 1 and "does not verify" in tampered.output
 
-    assert runner.invoke(app, ["sign", "1.3.0", "--key", "k.pub"]).exit_code == 2
-    assert runner.invoke(app, ["sign", "1.3.0", "--key", "nope.key"]).exit_code == 2
+    input_error(
+        runner.invoke(app, ["sign", "1.3.0", "--key", "k.pub"]),
+        "k.pub is not an unencrypted PEM private key",
+    )
+    input_error(
+        runner.invoke(app, ["sign", "1.3.0", "--key", "nope.key"]), "nope.key does not exist"
+    )
 
 
 def test_keygen_needs_a_password_source_and_keeps_ed25519(
@@ -221,7 +227,10 @@ def test_release_of_a_recorded_version_is_refused_before_any_build(project: Path
     result = runner.invoke(app, ["release", "1.3.0", str(project)])
     assert result.exit_code == 2
     assert "already recorded" in result.output and "--replace" in result.output
-    assert runner.invoke(app, ["release", "../evil", str(project)]).exit_code == 2
+    input_error(
+        runner.invoke(app, ["release", "../evil", str(project)]),
+        "'../evil' is not a usable release version",
+    )
     bad_push = runner.invoke(app, ["release", "2.0", str(project), "--push", "r.io/a@" + d(1)])
     assert bad_push.exit_code == 2 and "registry/repository:tag" in bad_push.output
     bad_attest = runner.invoke(app, ["release", "2.0", str(project), "--attest", "provenance,x"])

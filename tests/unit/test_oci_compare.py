@@ -37,12 +37,12 @@ def _with_file(name: str, content: bytes, **header: object) -> LayerFiles:
     return {**APP, name: (content, header)}
 
 
-def test_identical_images_take_the_fast_path(tmp_path: Path) -> None:
+def test_identical_images_with_trusted_digests_take_the_fast_path(tmp_path: Path) -> None:
     write_image(tmp_path / "a", [BASE, APP])
     write_image(tmp_path / "b", [BASE, APP])
     a = CountingSource(OciLayoutDir(tmp_path / "a"))
     b = CountingSource(OciLayoutDir(tmp_path / "b"))
-    result = compare_images(a, b)
+    result = compare_images(a, b, trust_digests=True)
     assert result.verdict == "identical"
     assert result.bit_identical
     assert result.differences == ()
@@ -54,6 +54,26 @@ def test_identical_images_take_the_fast_path(tmp_path: Path) -> None:
     [platform] = result.platforms
     assert platform.identical
     assert platform.manifest_digest_a == tree.images[platform.platform].manifest.digest
+    assert result.blobs.trust_digests
+    assert (result.blobs.count_a, result.blobs.count_b) == (2, 0)  # manifest and config
+
+
+def test_identical_images_are_read_whole_on_both_sides(tmp_path: Path) -> None:
+    write_image(tmp_path / "a", [BASE, APP])
+    write_image(tmp_path / "b", [BASE, APP])
+    a = CountingSource(OciLayoutDir(tmp_path / "a"))
+    b = CountingSource(OciLayoutDir(tmp_path / "b"))
+    result = compare_images(a, b)
+    assert result.verdict == "identical" and result.bit_identical
+    tree = resolve_tree(OciLayoutDir(tmp_path / "a"))
+    [image] = tree.images.values()
+    every_blob = [image.manifest.digest, image.config.digest, *(x.digest for x in image.layers)]
+    # Each blob of each side opened exactly once: hashed, never taken on trust.
+    assert sorted(a.opened) == sorted(every_blob) == sorted(b.opened)
+    size = sum(tree.documents.values()) + sum(layer.size for layer in image.layers)
+    assert not result.blobs.trust_digests
+    assert (result.blobs.count_a, result.blobs.bytes_a) == (4, size)
+    assert (result.blobs.count_b, result.blobs.bytes_b) == (4, size)
 
 
 def test_one_file_content_differs(tmp_path: Path) -> None:

@@ -125,11 +125,39 @@ def test_pair_names_its_cause_and_instruction(name: str) -> None:
     assert "unclassified" not in comparison.counts_by_cause
 
 
-def test_identical_pair_is_identical_without_reading_layers() -> None:
+def _flip(path: Path, offset: int, bits: int) -> None:
+    """XOR the byte at ``offset`` of ``path`` with ``bits``, in place."""
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ bits]))
+
+
+def test_identical_pair_is_identical_once_every_blob_is_read() -> None:
     comparison = compare_pair("identical")
     assert comparison.verdict == "identical"
     assert comparison.bit_identical
     assert [p.platform for p in comparison.platforms] == ["linux/amd64"]
+    blobs = comparison.blobs
+    assert (blobs.count_a, blobs.bytes_a) == (blobs.count_b, blobs.bytes_b)
+    assert blobs.count_a >= 3 and not blobs.trust_digests  # manifest, config, layers
+
+
+def test_a_layer_corrupted_under_its_own_digest_is_not_identical(tmp_path: Path) -> None:
+    copy = tmp_path / "b.tar"
+    shutil.copyfile(FIXTURES / "identical" / "b.tar", copy)
+    layer = _layer_member(copy)
+    _flip(copy, layer.offset_data + layer.size - 1, 0x01)  # same size, same name, other bytes
+    with pytest.raises(InputError) as caught:
+        compare_images(open_image(FIXTURES / "identical" / "a.tar"), open_image(copy))
+    digest = "sha256:" + layer.name.rsplit("/", 1)[1]
+    assert f"blob {digest} in {copy} is corrupted" in caught.value.message
+    # Trusting digests is a choice the caller makes, and the result says so.
+    trusted = compare_images(
+        open_image(FIXTURES / "identical" / "a.tar"), open_image(copy), trust_digests=True
+    )
+    assert trusted.verdict == "identical" and trusted.blobs.trust_digests
 
 
 def test_json_of_two_runs_is_the_same() -> None:
@@ -150,11 +178,7 @@ def test_corrupted_layer_blob_is_named(tmp_path: Path) -> None:
     copy = tmp_path / "b.tar"
     shutil.copyfile(FIXTURES / "compression-only" / "b.tar", copy)
     layer = _layer_member(copy)
-    with copy.open("r+b") as handle:
-        handle.seek(layer.offset_data + layer.size // 2)
-        byte = handle.read(1)
-        handle.seek(-1, 1)
-        handle.write(bytes([byte[0] ^ 0xFF]))
+    _flip(copy, layer.offset_data + layer.size // 2, 0xFF)
     with pytest.raises(InputError) as caught:
         compare_images(open_image(FIXTURES / "compression-only" / "a.tar"), open_image(copy))
     digest = "sha256:" + layer.name.rsplit("/", 1)[1]

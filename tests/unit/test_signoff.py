@@ -18,6 +18,7 @@ from repro.lockfile import (
     releases_of,
     with_release,
 )
+from repro.masking import mask_value as mask
 from repro.oci import open_image
 from repro.oci.layerwalk import entry_from_info
 from repro.render.signoff import signoff_json, signoff_markdown
@@ -45,7 +46,7 @@ from repro.signoff.checks import (
 )
 from repro.signoff.facts import FinalFile, ImageFacts
 from repro.signoff.model import PlatformSize
-from repro.signoff.secrets import mask, scan_content, scan_text
+from repro.signoff.secrets import scan_content, scan_text
 from repro.signoff.units import human_bytes, parse_size
 from repro.verify.model import VerificationRecord
 from tests.unit.oci_factory import write_image
@@ -147,9 +148,9 @@ def test_a_deleted_key_is_a_secret_that_still_ships(
 # --- secrets ---
 
 
-def test_mask_keeps_four_characters() -> None:
-    assert mask("ghp_abcdefghijklmnop") == "ghp_" + "*" * 16
-    assert mask("abc") == "***"
+def test_findings_are_masked_as_a_short_hash_and_a_length() -> None:
+    assert mask("ghp_abcdefghijklmnop") == "sha256:7ddfcc93…(20 chars)"
+    assert mask("abc") == "sha256:ba7816bf…(3 chars)"
 
 
 def test_scan_text_finds_tokens_and_assignments_but_not_comments_or_examples() -> None:
@@ -163,7 +164,8 @@ def test_scan_text_finds_tokens_and_assignments_but_not_comments_or_examples() -
 
 def test_scan_content_finds_pem_keys_even_in_binaries() -> None:
     (finding,) = scan_content("/x.bin", b"\0\0" + FAKE_KEY)
-    assert finding.kind.startswith("private key") and finding.masked.startswith("RkFL")
+    assert finding.kind.startswith("private key") and finding.masked.startswith("sha256:")
+    assert "RkFL" not in finding.masked
 
 
 def test_secrets_in_env_labels_and_history_are_reported_masked() -> None:
