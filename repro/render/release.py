@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from repro.jsonout import document, dumps_stable
+from repro.masking import mask_json, mask_mapping, mask_text
 from repro.release import attest, slsa
 from repro.release.publish import Publications
-from repro.masking import mask_json, mask_mapping, mask_text
 from repro.release.record import DigestHit, ReleaseDiff
 from repro.release.service import (
     PublishOutcome,

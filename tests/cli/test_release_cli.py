@@ -155,11 +155,9 @@ def test_keygen_sign_verify_and_tamper(project: Path, monkeypatch: pytest.Monkey
 
     input_error(
         runner.invoke(app, ["sign", "1.3.0", "--key", "k.pub"]),
-        "k.pub is not an unencrypted PEM private key",
+        "k.pub holds a PUBLIC KEY, not a private key",
     )
-    input_error(
-        runner.invoke(app, ["sign", "1.3.0", "--key", "nope.key"]), "nope.key does not exist"
-    )
+    input_error(runner.invoke(app, ["sign", "1.3.0", "--key", "nope.key"]), "nope.key not found")
 
 
 def test_keygen_needs_a_password_source_and_keeps_ed25519(

@@ -65,7 +65,8 @@ def repro_command(*args: str) -> list[str]:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
+    # COSIGN_PASSWORD: keys made and read without a terminal (empty, as cosign allows).
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb", "COSIGN_PASSWORD": ""}
     env.pop("FORCE_COLOR", None)
     return {**env, **extra}
 
