@@ -142,7 +142,8 @@ def compare_images(
         )
         built = image_a or image_b
         if built is not None:
-            instructions[key] = tuple(layer_instructions(built.config_json, len(built.layers)))
+            shown = layer_instructions(built.config_json, len(built.layers))
+            instructions[key] = tuple(mask_text(step) if step else step for step in shown)
         if image_a is None or image_b is None:
             continue  # reported by index_differences
         if image_a.manifest.digest == image_b.manifest.digest:

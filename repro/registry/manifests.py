@@ -11,13 +11,13 @@ body nested deeper than a manifest ever is, is the registry's fault: a RegistryE
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from repro.errors import RegistryError
+from repro.jsonout import load_json
 from repro.oci.mediatypes import (
     INDEX_TYPES,
     MANIFEST_TYPES,
@@ -114,36 +114,19 @@ def validate_manifest(body: bytes, content_type: str, where: str) -> ManifestDoc
 
 
 def _load(body: bytes, where: str) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except RecursionError as exc:
-        raise RegistryError(f"{where}: the manifest is nested too deeply to be one") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{where}: the manifest is not valid JSON ({exc})") from exc
+    # The size was bounded by the read (bodies.py); the limit here only has to let it in.
+    document = load_json(
+        body,
+        f"{where}: the manifest",
+        error=RegistryError,
+        max_bytes=len(body),
+        max_nesting=MAX_DEPTH,
+    )
     if not isinstance(document, dict):
         raise RegistryError(
             f"{where}: the manifest is a JSON {type(document).__name__}, not an object"
         )
-    if _depth(document) > MAX_DEPTH:
-        raise RegistryError(f"{where}: the manifest nests deeper than {MAX_DEPTH} levels")
     return document
-
-
-def _depth(value: object) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def _check_annotations(value: object, where: str) -> None:

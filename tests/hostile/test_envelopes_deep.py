@@ -55,7 +55,9 @@ def test_an_envelope_past_the_read_cap_is_refused_unread(release_project: Path) 
 
 def test_a_signed_payload_nested_100k_deep_is_caught(release_project: Path) -> None:
     envelope_path = _signed(release_project)
-    key = attest.load_private_key((release_project / "k.key").read_bytes(), "k.key")
+    key = attest.load_private_key(
+        (release_project / "k.key").read_bytes(), "k.key", b""
+    )  # keygen ran with COSIGN_PASSWORD empty
     envelope_path.write_bytes(attest.sign(nested(100_000).encode(), key).dumps())
     outcome = run("verify-release", "1.0.0", "--pubkey", "k.pub", cwd=release_project)
     assert outcome.code == 1, outcome.explain()

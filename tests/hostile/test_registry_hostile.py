@@ -13,11 +13,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.hostile.crafted import Outcome
 from tests.support.fake_registry import (
     FAKE_CREDENTIALS,
     TAG_MANIFEST,
@@ -34,19 +34,7 @@ DEADLINE = 4  # REPRO_REGISTRY_TIMEOUT for these runs: small, to keep CI fast
 WRONG_PASSWORD = "not-the-fake-password-0451"
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def repro(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
+def repro(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Outcome:
     environment = {
         **os.environ,
         "NO_COLOR": "1",
@@ -60,7 +48,7 @@ def repro(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: flo
     done = subprocess.run(
         [REPRO, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=timeout
     )
-    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+    return Outcome(args, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
 
 def project(tmp_path: Path, *references: str) -> Path:
@@ -76,7 +64,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()}
 
 
-def assert_refused(run: Run, code: int, *phrases: str, within: float = DEADLINE + 8) -> None:
+def assert_refused(run: Outcome, code: int, *phrases: str, within: float = DEADLINE + 8) -> None:
     assert run.code == code, run.output
     assert "Traceback" not in run.output, run.output
     assert run.stderr.startswith("error: "), run.output
@@ -220,7 +208,7 @@ def test_ctrl_c_exits_130_at_once_while_a_registry_hangs(
     stdout, stderr = process.communicate(timeout=10)
     assert time.monotonic() - started < 3
     assert process.returncode == 130, stdout + stderr
-    assert stderr.strip() == "interrupted"
+    assert stderr.strip() == "interrupted (Ctrl-C): stopped; nothing is left half-written"
     assert snapshot(root) == before
 
 

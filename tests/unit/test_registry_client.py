@@ -133,7 +133,7 @@ def _index_with(**changes: object) -> bytes:
         (_index_with(manifests=[{"digest": "sha256:12"}]), "mediaType is missing"),
         (_index_with(schemaVersion=1), "schemaVersion is 1"),
         (b"<html>login</html>", "not valid JSON"),
-        (b'{"a":' * 40 + b"1" + b"}" * 40, "nests deeper than 32"),
+        (b'{"a":' * 40 + b"1" + b"}" * 40, r"nested too deeply \(more than 32 levels\)"),
         (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
