@@ -164,7 +164,7 @@ def run_credential_helper(suffix: str, server: str) -> HelperAnswer | None:
         )
     try:
         payload = json.loads(proc.stdout)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise EnvironmentProblem(
             f"the credential helper docker-credential-{suffix} answered something that is not JSON"
         ) from exc
@@ -319,6 +319,8 @@ def _load_json_file(found: AuthFile) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(f"{found.path}: nested too deeply ({found.kind})") from None
     except ValueError as exc:
         raise InputError(
             f"{found.path}: not valid JSON ({found.kind}): {exc}",

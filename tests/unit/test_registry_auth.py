@@ -406,7 +406,7 @@ def test_the_auth_files_and_their_order() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{", "not valid JSON"), ("[]", "not a JSON object"),
+    [("{", "not valid JSON"), ("[]", "not a JSON object"), ("[" * 100_000, "nested too deeply"),
      ('{"auths": {"reg.example": {"auth": "%%%"}}}', "not base64"),
      ('{"auths": {"reg.example": {"auth": "bm9jb2xvbg=="}}}', "no ':'")],
 )  # fmt: skip
