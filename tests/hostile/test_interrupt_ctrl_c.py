@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.hostile.crafted import Outcome, clean_env, interrupt
 from tests.hostile.fixtures import Pair
 
@@ -40,36 +42,15 @@ def test_ctrl_c_while_compare_verifies_equal_blobs(sparse_image: Path) -> None:
     _assert_interrupted(outcome)
 
 
-def test_ctrl_c_during_a_verify_build_leaves_no_workspace(build_project: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["verify", ".", "--allow-dirty"], ["signoff", ".", "--epoch", "0"]],
+    ids=["verify", "signoff"],
+)
+def test_ctrl_c_during_a_build_leaves_no_workspace(build_project: Path, command: list[str]) -> None:
     dockerfile = build_project / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "RUN sleep 60\n")
     tmp, env = _private_tmp(build_project.parent)
-    outcome = interrupt(
-        "verify",
-        ".",
-        "--allow-dirty",
-        cwd=build_project,
-        after=0,
-        when_output="RUN sleep 60",
-        env=env,
-    )
-    _assert_interrupted(outcome)
-    assert list(tmp.iterdir()) == []
-
-
-def test_ctrl_c_during_a_signoff_build_leaves_no_workspace(build_project: Path) -> None:
-    dockerfile = build_project / "Dockerfile"
-    dockerfile.write_text(dockerfile.read_text() + "RUN sleep 60\n")
-    tmp, env = _private_tmp(build_project.parent)
-    outcome = interrupt(
-        "signoff",
-        ".",
-        "--epoch",
-        "0",
-        cwd=build_project,
-        after=0,
-        when_output="RUN sleep 60",
-        env=env,
-    )
+    outcome = interrupt(*command, cwd=build_project, after=0, when_output="RUN sleep 60", env=env)
     _assert_interrupted(outcome)
     assert list(tmp.iterdir()) == []
