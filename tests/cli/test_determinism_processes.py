@@ -64,6 +64,11 @@ def _side(tag: str) -> tuple[LayerFiles, LayerFiles]:
         "app/": (b"", DIR),
         "app/one.txt": (b"same\n", {"mtime": 1700000000 + int(tag)}),
         "app/two.txt": (b"same\n", {"mode": 0o644 if tag == "1" else 0o664}),
+        # Several fields of one entry differ at once: their order must not follow a set's.
+        "app/three.txt": (
+            b"same\n",
+            {"mtime": 1700000000 + int(tag), "mode": 0o600 + int(tag), "uid": int(tag)},
+        ),
         "app/list.txt": (b"a\nb\nc\n" if tag == "1" else b"c\nb\na\n", {}),
         "app/__pycache__/m.cpython-311.pyc": (
             b"\xa7\x0d\x0d\x0a\0\0\0\0" + bytes([int(tag)]) * 4 + b"\0\0\0\0code",
