@@ -1,4 +1,17 @@
-"""Fixtures every suite may use: the real registries and the test servers in tests/support."""
+"""Fixtures every suite may use: the real registries and the test servers in tests/support.
+
+pytest-randomly shuffles the unit and cli tests on every run (it prints the seed; rerun an
+order with ``--randomly-seed=N``), so an order dependency between them shows up. The engine
+and registry tests (integration, hostile) keep their written order: they share one live
+engine and registry, where a reorder costs CI time and tells nothing about repro.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
 
 from tests.support.fixtures import (  # noqa: F401  (pytest finds fixtures by name)
     _token_issuer_session,
@@ -10,3 +23,23 @@ from tests.support.fixtures import (  # noqa: F401  (pytest finds fixtures by na
     token_issuer,
     token_registry,
 )
+
+TESTS = Path(__file__).resolve().parent
+ORDER_KEPT = frozenset({"integration", "hostile"})
+
+
+def _order_kept(item: pytest.Item) -> bool:
+    try:
+        return item.path.resolve().relative_to(TESTS).parts[0] in ORDER_KEPT
+    except ValueError:
+        return False
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # around pytest-randomly's shuffle
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Generator[None, None, None]:
+    written = list(items)
+    result = yield
+    kept = {id(item) for item in written if _order_kept(item)}
+    shuffled = [item for item in items if id(item) not in kept]
+    items[:] = shuffled + [item for item in written if id(item) in kept]
+    return result
