@@ -93,35 +93,55 @@ def test_pinned_keeps_original_spelling(text: str, pinned: str) -> None:
     assert parse_image_ref(text).pinned(DIGEST) == pinned
 
 
-def test_pinned_rejects_a_malformed_digest() -> None:
-    with pytest.raises(InputError):
+HINT = "write it as [registry[:port]/]name[:tag][@sha256:<digest>]"
+
+
+def test_pinned_rejects_a_malformed_digest_naming_the_reference() -> None:
+    with pytest.raises(InputError) as raised:
         parse_image_ref("python:3.11").pinned("sha256:abc")
+    assert raised.value.message == (
+        "invalid image reference 'python:3.11': digest 'sha256:abc' is not algorithm:hex"
+    )
+    assert raised.value.hint == HINT
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reason"),
     [
-        "",
-        "Python:3.11",
-        "docker.io/Library/python",
-        "python:",
-        "python:-bad",
-        "python:" + "x" * 129,
-        "python@sha256:short",
-        "python@sha256:" + "A" * 64,
-        "python@" + "a" * 64,
-        "a" * 64,
-        "/python",
-        "python/",
-        "py thon",
-        "python:3.11:extra",
-        "-python",
-        "pyt--.hon",
-        "bad_host:5000/app",
-        "example.com:port/app",
-        "x/" + "a" * 260,
+        ("", "it is empty"),
+        ("Python:3.11", "repository name 'Python' must be lowercase"),
+        ("docker.io/Library/python", "repository name 'Library/python' must be lowercase"),
+        ("python:", "tag '' is not valid"),
+        ("python:-bad", "tag '-bad' is not valid"),
+        ("python:" + "x" * 128, None),  # 128 characters is the longest tag
+        ("python:" + "x" * 129, f"tag '{'x' * 129}' is not valid"),
+        ("python@sha256:short", "digest 'sha256:short' is not algorithm:hex"),
+        ("python@sha256:" + "A" * 64, "a sha256 digest needs 64 lower-case hex digits"),
+        ("python@sha256:" + "a" * 63, "a sha256 digest needs 64 lower-case hex digits"),
+        ("python@sha256:" + "a" * 65, "a sha256 digest needs 64 lower-case hex digits"),
+        ("python@sha512:" + "a" * 64, "a sha512 digest needs 128 lower-case hex digits"),
+        ("python@sha384:" + "a" * 64, "a sha384 digest needs 96 lower-case hex digits"),
+        ("python@" + "a" * 64, f"digest '{'a' * 64}' is not algorithm:hex"),
+        ("a" * 64, "a 64-character hexadecimal string is an image ID, not a name"),
+        ("a" * 63, None),  # one short of an image ID: a name
+        ("/python", "repository name '/python' is not valid"),
+        ("python/", "repository name 'python/' is not valid"),
+        ("py thon", "repository name 'py thon' is not valid"),
+        ("python:3.11:extra", "repository name 'python:3.11' is not valid"),
+        ("-python", "repository name '-python' is not valid"),
+        ("pyt--.hon", "repository name 'pyt--.hon' is not valid"),
+        ("bad_host:5000/app", "registry 'bad_host:5000' is not a valid host[:port]"),
+        ("example.com:port/app", "registry 'example.com:port' is not a valid host[:port]"),
+        ("x/" + "a" * 260, "the name is longer than 255 characters"),
+        ("r.io/" + "a" * 250, None),  # exactly 255 characters
+        ("r.io/" + "a" * 251, "the name is longer than 255 characters"),
     ],
 )
-def test_invalid_references_raise_input_error(text: str) -> None:
-    with pytest.raises(InputError):
+def test_invalid_references_raise_input_error_saying_why(text: str, reason: str | None) -> None:
+    if reason is None:
+        assert parse_image_ref(text).original == text
+        return
+    with pytest.raises(InputError) as raised:
         parse_image_ref(text)
+    assert raised.value.message == f"invalid image reference {text!r}: {reason}"
+    assert raised.value.hint == HINT

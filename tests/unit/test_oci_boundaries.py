@@ -6,12 +6,20 @@ from __future__ import annotations
 import io
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from repro.errors import InputError
 from repro.oci import Comparison, Difference, OciLayoutDir, compare_images
-from repro.oci.digests import CHUNK_SIZE, HashingReader, check_digest, digest_hex, sha256_digest
+from repro.oci.digests import (
+    CHUNK_SIZE,
+    HashingReader,
+    buffered,
+    check_digest,
+    digest_hex,
+    sha256_digest,
+)
 from tests.unit.oci_factory import LayerFiles, write_image
 
 BASE: LayerFiles = {"etc/": (b"", {"type": tarfile.DIRTYPE, "mode": 0o755})}
@@ -153,3 +161,61 @@ def test_check_digest_and_digest_hex_accept_a_well_formed_digest() -> None:
     assert digest_hex(VALID_DIGEST) == "0123456789abcdef" * 4
     with pytest.raises(InputError, match=r"^blob: unsupported or malformed digest"):
         digest_hex(VALID_DIGEST + "0")
+
+
+def test_a_hashing_reader_without_a_label_calls_what_it_reads_a_blob() -> None:
+    reader = HashingReader(io.BytesIO(b"abc"), expected_size=4)
+    with pytest.raises(InputError, match=r"^blob is truncated: 3 of 4 bytes$"):
+        reader.finish()
+
+
+class _RecordingRaw(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.asked: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any, /) -> int:
+        self.asked.append(len(buffer))
+        return self._data.readinto(buffer)
+
+
+def test_buffered_reads_its_source_a_chunk_at_a_time() -> None:
+    raw = _RecordingRaw(_content(3 * CHUNK_SIZE))
+    reader = buffered(raw)
+    assert reader.read(10) == _content(10)
+    assert raw.asked == [CHUNK_SIZE]  # one big read, not many 8 KiB ones
+
+
+class _CountingSource:
+    """A source that says it has ended once, then (wrongly) has more: a reader that asks
+    again after the end would see it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._answers = [data, b"", b"late"]
+        self.reads = 0
+
+    def read(self, size: int, /) -> bytes:
+        self.reads += 1
+        return self._answers.pop(0) if self._answers else b""
+
+
+def test_a_hashing_reader_does_not_read_its_source_after_the_end() -> None:
+    source = _CountingSource(b"abc")
+    reader = HashingReader(source, expected_digest=sha256_digest(b"abc"), expected_size=3)
+    assert reader.finish() == sha256_digest(b"abc")
+    reads = source.reads
+    assert reader.readinto(bytearray(8)) == 0
+    assert source.reads == reads and reader.bytes_read == 3
+
+
+def test_a_hashing_reader_fills_a_one_byte_buffer_and_skips_an_empty_one() -> None:
+    source = _CountingSource(b"a")
+    reader = HashingReader(source)
+    assert reader.readinto(bytearray(0)) == 0
+    assert source.reads == 0  # nothing asked for, nothing read
+    one = bytearray(1)
+    assert reader.readinto(one) == 1 and one == b"a"
+    assert reader.digest == sha256_digest(b"a")
