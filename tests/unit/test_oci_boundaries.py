@@ -219,3 +219,19 @@ def test_a_hashing_reader_fills_a_one_byte_buffer_and_skips_an_empty_one() -> No
     one = bytearray(1)
     assert reader.readinto(one) == 1 and one == b"a"
     assert reader.digest == sha256_digest(b"a")
+
+
+def test_each_hashing_reader_refusal_says_what_to_do() -> None:
+    data = _content(10)
+    cases = [
+        (HashingReader(io.BytesIO(data), expected_size=11), "the image file is incomplete"),
+        (HashingReader(io.BytesIO(data), expected_size=9), "the image is corrupted"),
+        (
+            HashingReader(io.BytesIO(data), expected_digest=sha256_digest(b"other")),
+            "the image file was modified or damaged",
+        ),
+    ]
+    for reader, hint in cases:
+        with pytest.raises(InputError) as raised:
+            reader.finish()
+        assert raised.value.hint == f"{hint}; export it again"
