@@ -235,3 +235,32 @@ def test_each_hashing_reader_refusal_says_what_to_do() -> None:
         with pytest.raises(InputError) as raised:
             reader.finish()
         assert raised.value.hint == f"{hint}; export it again"
+
+
+class _ClosableSource(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__(b"abc")
+        self.closes = 0
+
+    def close(self) -> None:
+        self.closes += 1
+        super().close()
+
+
+def test_closing_a_hashing_reader_closes_its_source_once() -> None:
+    source = _ClosableSource()
+    reader = HashingReader(source)
+    reader.close()
+    assert reader.closed and source.closes == 1
+    reader.close()
+    assert source.closes == 1
+
+
+def test_a_source_without_close_is_fine() -> None:
+    class Bare:
+        def read(self, size: int, /) -> bytes:
+            return b""
+
+    reader = HashingReader(Bare())
+    reader.close()
+    assert reader.closed
