@@ -126,7 +126,7 @@ def document(score: Score, *, seconds: int, scope: Mapping[str, object]) -> dict
             "tool": "mutmut",
             "scope": dict(scope),
             "mutants": len(score.statuses),
-            "by_status": dict(sorted(counts.items())),
+            "mutmut_verdicts": dict(sorted(counts.items())),  # equivalent ones included
             "equivalent": dict(sorted(score.equivalent.items())),
             "killed": score.killed,
             "survived": len(score.survivors),
