@@ -33,6 +33,44 @@ class ProjectConfig:
     # (names are checked by repro.verify.variations, which knows them)
     verify_vary: tuple[str, ...] | None = None
     verify_no_vary: tuple[str, ...] = ()
+    # `repro lock --check` accepts these unpinnable references: the text as written
+    # (``${BASE}``) or a glob of the files whose unpinnable references are accepted
+    allow_unpinnable: tuple[str, ...] = ()
+
+
+# Every key repro reads; anything else is a mistake that would be ignored in silence
+# (a misspelled `mirrors` would bypass the mirror), so it is an error with a suggestion.
+KNOWN_KEYS = frozenset(
+    {
+        "registries",
+        "mirrors",
+        "insecure-registries",
+        "ca-files",
+        "registry-timeout",
+        "signoff",
+        "allow-unpinnable",
+        "builders",
+        "verify",
+    }
+)
+KNOWN_SIGNOFF_KEYS = frozenset({"waivers", "size-budget"})
+KNOWN_VERIFY_KEYS = frozenset({"vary", "no-vary"})
+
+
+def _refuse_unknown(
+    table: Mapping[str, Any], known: frozenset[str], source: Path, prefix: str = ""
+) -> None:
+    import difflib
+
+    for key in sorted(table):
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        suggestion = f"did you mean `{prefix}{close[0]}`? " if close else ""
+        raise InputError(
+            f"{source}: unknown key `{prefix}{key}`",
+            hint=f"{suggestion}repro reads: {', '.join(prefix + k for k in sorted(known))}",
+        )
 
 
 def _str_list(
@@ -46,6 +84,7 @@ def _str_list(
 
 def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
     """Build a ProjectConfig from the ``[tool.repro]`` (or repro.toml top-level) table."""
+    _refuse_unknown(table, KNOWN_KEYS, source)
     mirrors = table.get("mirrors", {})
     if not isinstance(mirrors, dict) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in mirrors.items()
@@ -73,6 +112,7 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         builders=_str_list(table, "builders", source),
         verify_vary=vary,
         verify_no_vary=no_vary,
+        allow_unpinnable=_str_list(table, "allow-unpinnable", source),
     )
 
 
@@ -95,6 +135,7 @@ def _verify(
     verify = table.get("verify", {})
     if not isinstance(verify, dict):
         raise InputError(f"{source}: `verify` must be a table")
+    _refuse_unknown(verify, KNOWN_VERIFY_KEYS, source, prefix="verify.")
     vary = _str_list(verify, "vary", source, prefix="verify.") if "vary" in verify else None
     return vary, _str_list(verify, "no-vary", source, prefix="verify.")
 
@@ -104,6 +145,7 @@ def _signoff(table: Mapping[str, Any], source: Path) -> tuple[dict[str, str], st
     signoff = table.get("signoff", {})
     if not isinstance(signoff, dict):
         raise InputError(f"{source}: `signoff` must be a table")
+    _refuse_unknown(signoff, KNOWN_SIGNOFF_KEYS, source, prefix="signoff.")
     waivers = signoff.get("waivers", {})
     if not isinstance(waivers, dict) or not all(
         isinstance(key, str) and isinstance(value, str) and value.strip()

@@ -7,6 +7,7 @@ registry clients.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from repro.build.buildx import Buildx, probe_engine
@@ -20,10 +21,12 @@ from repro.project import ImageArgument, image_argument
 from repro.registry.client import (
     ClientSettings,
     RegistrySession,
+    RequestCounter,
     hosts_of,
     timeout_from_environment,
 )
 from repro.registry.image import open_registry_image
+from repro.registry.model import ManifestKey
 from repro.registry.referrers import ArtifactRegistry
 from repro.registry.resolver import ImageResolver
 from repro.registry.skopeo import push_oci_archive
@@ -56,6 +59,26 @@ def registry_session(config: ProjectConfig) -> RegistrySession:
 
 def image_resolver(config: ProjectConfig) -> ImageResolver:
     return ImageResolver(mirrors=config.mirrors, session=registry_session(config))
+
+
+class TagDigests:
+    """`--outdated` and `--check --online`: what each tag serves now, one manifest
+    request per unique tag (the resolver's GET, hashed), nothing else fetched."""
+
+    def __init__(self, config: ProjectConfig) -> None:
+        self._resolver = image_resolver(config)
+
+    @property
+    def counter(self) -> RequestCounter:
+        return self._resolver.counter
+
+    def served_digests(self, keys: Sequence[ManifestKey]) -> dict[ManifestKey, str]:
+        resolved = self._resolver.resolve_all(keys)
+        return {key: resolution.digest for key, resolution in resolved.items()}
+
+
+def tag_digests(config: ProjectConfig) -> TagDigests:
+    return TagDigests(config)
 
 
 def artifact_registry(config: ProjectConfig) -> ArtifactRegistry:

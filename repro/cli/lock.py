@@ -1,30 +1,54 @@
-"""`repro lock`: pin every base reference by digest and keep repro.lock."""
+"""`repro lock`: pin every base reference by digest and keep repro.lock.
+
+``--check`` is hermetic: it reads the files and repro.lock and nothing else, so this
+path imports neither the registry client nor rich (unless a terminal wants a table).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from repro.cli._options import (
-    JsonOption,
-)
-from repro.render.console import stderr, stdout
+from repro.cli._options import FormatOption, JsonOption, SummaryOption
+
+if TYPE_CHECKING:
+    from repro.config import ProjectConfig
+    from repro.lock.service import CheckOutcome, LockOutcome, LockRequest
 
 
 def lock(
     arguments: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[PATH...]",
+            metavar="[PATH]...",
             help="Dockerfiles or directories (default: the current directory). With "
             "--update, arguments that are not paths name the references to update.",
             show_default=False,
         ),
     ] = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Change nothing; exit 1 if anything is unpinned.")
+        bool,
+        typer.Option(
+            "--check",
+            help="Change nothing, ask no registry: exit 1 if a reference is unpinned, "
+            "missing from repro.lock or pinned to another digest than repro.lock records.",
+        ),
+    ] = False,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online", help="With --check: also ask the registries; moved tags are warnings."
+        ),
+    ] = False,
+    outdated: Annotated[
+        bool,
+        typer.Option(
+            "--outdated",
+            help="List every pin whose tag now serves another digest (one request per "
+            "tag); exit 1 when any moved.",
+        ),
     ] = False,
     update: Annotated[
         bool, typer.Option("--update", help="Re-resolve pinned references (all, or REF...).")
@@ -33,34 +57,59 @@ def lock(
         bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")
     ] = False,
     json_output: JsonOption = False,
+    output_format: FormatOption = None,
+    summary: SummaryOption = None,
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", help="Record only these platforms (os/arch). Repeatable."),
+        typer.Option(
+            "--platform",
+            metavar="OS/ARCH",
+            help="Record only these platforms. Repeatable.",
+        ),
     ] = None,
     source_policy: Annotated[
         Path | None,
-        typer.Option("--source-policy", help="Also write a BuildKit source policy here."),
+        typer.Option(
+            "--source-policy", metavar="FILE", help="Also write a BuildKit source policy here."
+        ),
     ] = None,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Skip paths matching this glob. Repeatable."),
+        typer.Option("--exclude", metavar="GLOB", help="Skip paths matching GLOB. Repeatable."),
     ] = None,
+    reparse: Annotated[
+        bool,
+        typer.Option(
+            "--reparse",
+            help="Parse every file, even one whose bytes match repro.lock's record of it.",
+        ),
+    ] = False,
 ) -> None:
-    """Pin every image reference to its digest and record it in repro.lock."""
-    import sys
+    """Pin every image reference to its digest and record it in repro.lock.
 
-    from repro.cli import _wiring
+    Exit 0 done or check passed, 1 check failed or (--outdated) a tag moved, 2 bad
+    input, 3 registry unreachable.
+    """
+    from repro.cli._options import output_format as parse_format
+    from repro.config import load_config
     from repro.errors import ExitCode, InputError
-    from repro.lock.plan import Mode
-    from repro.lock.service import LockRequest, normalise_platforms, run_lock, split_arguments
-    from repro.render.lock import lock_json, lock_summary, lock_table, offender_lines
+    from repro.lock.model import Mode
+    from repro.lock.service import LockRequest, normalise_platforms, split_arguments
 
-    if check and (update or dry_run):
-        raise InputError("--check changes nothing; it cannot be combined with --update/--dry-run")
+    modes = [name for name, given in (("--check", check), ("--outdated", outdated)) if given]
+    if update or dry_run:
+        modes.append("--update/--dry-run")
+    if len(modes) > 1:
+        raise InputError(f"{' and '.join(modes)} cannot be combined")
+    if online and not check:
+        raise InputError("--online goes with --check", hint="repro lock --check --online")
+    allowed = ("text", "json", "sarif", "github", "markdown") if check else ("text", "json")
+    fmt = parse_format(output_format, json_flag=json_output, allowed=allowed)
     cwd = Path.cwd()
     paths, refs = split_arguments(
         arguments or [], update=update, exists=lambda arg: (cwd / arg).exists()
     )
+    config = load_config(cwd)
     mode = Mode.CHECK if check else Mode.UPDATE if update else Mode.LOCK
     request = LockRequest(
         paths=paths,
@@ -70,24 +119,127 @@ def lock(
         platforms=normalise_platforms(platform or []),
         source_policy=source_policy,
         excludes=tuple(exclude or []),
+        allow_unpinnable=config.allow_unpinnable,
+        reparse=reparse,
     )
-    resolver = _wiring.image_resolver(_wiring.project_config(cwd))
-    outcome = run_lock(request, cwd=cwd, resolver=resolver)
-    if json_output:
-        sys.stdout.write(lock_json(outcome, resolver.counter.manifest_requests))
+    if check:
+        if _report_check(request, cwd, fmt, summary, online=online, config=config):
+            raise typer.Exit(int(ExitCode.NEGATIVE))
+        return
+    if outdated:
+        if _report_outdated(request, cwd, fmt, config=config):
+            raise typer.Exit(int(ExitCode.NEGATIVE))
+        return
+    _report_lock(request, cwd, fmt, config=config)
+
+
+def _report_check(
+    request: LockRequest,
+    cwd: Path,
+    fmt: str,
+    summary: Path | None,
+    *,
+    online: bool,
+    config: ProjectConfig,
+) -> bool:
+    """Run the check and print it; True when it failed."""
+    from repro.lock.service import run_check
+    from repro.render import lock as render
+    from repro.render.console import write_stdout
+
+    tags = None
+    if online:
+        from repro.cli import _wiring
+
+        tags = _wiring.tag_digests(config)
+    outcome = run_check(request, cwd=cwd, tags=tags)
+    requests = tags.counter.manifest_requests if tags is not None else 0
+    if fmt == "json":
+        write_stdout(render.check_json(outcome, requests))
+    elif fmt == "sarif":
+        from repro.render.findings import sarif_text
+
+        write_stdout(sarif_text("lock-check", render.LOCK_RULES, render.check_findings(outcome)))
+    elif fmt == "github":
+        from repro.render.findings import github_annotations
+
+        write_stdout(github_annotations(render.check_findings(outcome)))
+        _warnings(outcome.skipped, ())
+        write_stdout(render.check_summary(outcome) + "\n")
+    elif fmt == "markdown":
+        write_stdout(render.check_markdown(outcome))
     else:
-        console = stderr()
-        for message in (*outcome.skipped, *outcome.plan.warnings):
-            console.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
-        out = stdout()
-        if outcome.diff:
-            sys.stdout.write(outcome.diff)
-            sys.stdout.flush()
-        table = lock_table(outcome)
+        _warnings(outcome.skipped, outcome.warnings)
+        _print_table(outcome)
+        lines = [*render.offender_lines(outcome), render.check_summary(outcome)]
+        write_stdout("".join(line + "\n" for line in lines))
+    if summary is not None:
+        _append(summary, render.check_markdown(outcome))
+    return bool(outcome.offenders)
+
+
+def _report_outdated(request: LockRequest, cwd: Path, fmt: str, *, config: ProjectConfig) -> bool:
+    from repro.cli import _wiring
+    from repro.lock.service import run_outdated
+    from repro.render import lock as render
+    from repro.render.console import write_stdout
+
+    tags = _wiring.tag_digests(config)
+    outcome = run_outdated(request, cwd=cwd, tags=tags)
+    requests = tags.counter.manifest_requests
+    if fmt == "json":
+        write_stdout(render.outdated_json(outcome, requests))
+    else:
+        write_stdout(render.outdated_text(outcome))
+    return bool(outcome.outdated)
+
+
+def _report_lock(request: LockRequest, cwd: Path, fmt: str, *, config: ProjectConfig) -> None:
+    import sys
+
+    from repro.cli import _wiring
+    from repro.lock.service import run_lock
+    from repro.render import lock as render
+    from repro.render.console import write_stdout
+
+    resolver = _wiring.image_resolver(config)
+    outcome = run_lock(request, cwd=cwd, resolver=resolver)
+    if fmt == "json":
+        write_stdout(render.lock_json(outcome, resolver.counter.manifest_requests))
+        return
+    if outcome.recovered:
+        _warnings((f"an interrupted repro lock was found and {outcome.recovered}",), ())
+    _warnings(outcome.skipped, outcome.warnings)
+    if outcome.diff:
+        sys.stdout.write(outcome.diff)
+        sys.stdout.flush()
+    _print_table(outcome)
+    write_stdout(render.lock_summary(outcome) + "\n")
+
+
+def _print_table(outcome: LockOutcome | CheckOutcome) -> None:
+    from repro.render import lock as render
+    from repro.render.console import stdout, whole_values, write_stdout
+
+    if whole_values():
+        table = render.lock_plain_table(outcome)
         if table is not None:
-            out.print(table)
-        for line in offender_lines(outcome):
-            out.print(line, markup=False, highlight=False)
-        out.print(lock_summary(outcome), markup=False, highlight=False)
-    if outcome.plan.offenders:
-        raise typer.Exit(int(ExitCode.NEGATIVE))
+            write_stdout(table)
+        return
+    rich_table = render.lock_table(outcome)
+    if rich_table is not None:
+        stdout().print(rich_table)
+
+
+def _warnings(skipped: tuple[str, ...], warnings: tuple[str, ...]) -> None:
+    from repro.render.console import write_stderr_line
+
+    for message in (*skipped, *warnings):
+        write_stderr_line(f"warning: {message}")
+
+
+def _append(path: Path, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+        if not text.endswith("\n"):
+            handle.write("\n")

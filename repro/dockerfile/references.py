@@ -8,6 +8,7 @@ variable we cannot know is skipped, never guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -48,6 +49,9 @@ class ImageReference:
     instruction_line: int  # the line of the instruction that uses the image
     platform: str | None = None  # FROM --platform, as written
     stage: str | None = None  # FROM ... AS name, as written
+    # Why the value is unknown (an ARG without a default, an undefined variable); set
+    # only with ``include_unresolved``, and then ``resolved`` is the text as written.
+    unresolved: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,20 +73,42 @@ _Scope = dict[str, _Binding]
 
 
 def find_references(
-    df: Dockerfile, build_args: Mapping[str, str] | None = None
+    df: Dockerfile,
+    build_args: Mapping[str, str] | None = None,
+    *,
+    include_unresolved: bool = False,
 ) -> list[ImageReference]:
     """Every image reference in ``df`` in file order, stages and ``scratch`` left out.
 
     ``build_args`` override ARG defaults, as ``--build-arg`` does; like Docker they only
-    apply to ARGs the Dockerfile declares.
+    apply to ARGs the Dockerfile declares. A FROM whose image depends on a variable with
+    no known value is left out, unless ``include_unresolved``: then it is listed with
+    ``unresolved`` saying why (the gate must see a base it cannot pin).
     """
-    return _Finder(df, dict(build_args or {})).run()
+    return _Finder(df, dict(build_args or {}), include_unresolved).run()
+
+
+_MENTIONED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _why_unknown(word: str, scope: Mapping[str, _Binding]) -> str:
+    reasons: list[str] = []
+    for name in dict.fromkeys(_MENTIONED.findall(word)):
+        binding = scope.get(name)
+        if binding is None:
+            reasons.append(f"${name} is not defined")
+        elif binding.value is None:
+            reasons.append(f"ARG {name} has no default")
+    if not reasons:
+        return "its value cannot be worked out from the Dockerfile"
+    return "; ".join(reasons)
 
 
 class _Finder:
-    def __init__(self, df: Dockerfile, build_args: dict[str, str]) -> None:
+    def __init__(self, df: Dockerfile, build_args: dict[str, str], unresolved: bool) -> None:
         self.df = df
         self.build_args = build_args
+        self.include_unresolved = unresolved
         self.global_scope: _Scope = {}
         self.stage_scope: _Scope | None = None  # None until the first FROM
         self.stage_names: set[str] = set()  # lower-cased AS names seen so far
@@ -163,6 +189,8 @@ class _Finder:
         platform = platform_flags[-1].value if platform_flags else None
         self.stage_scope = {}
         reference = self._resolve(ReferenceKind.FROM, words[0], self.global_scope, instruction)
+        if reference is None and self.include_unresolved:
+            reference = self._unresolved(words[0], self.global_scope, instruction)
         if reference is not None and reference.resolved.lower() not in self.stage_names:
             self.found.append(replace(reference, platform=platform, stage=stage))
         if stage is not None:
@@ -213,6 +241,28 @@ class _Finder:
             via_arg=via_arg,
             arg_name=arg_name,
             instruction_line=instruction.line,
+        )
+
+    def _unresolved(
+        self, word: LocatedText, scope: _Scope, instruction: Instruction
+    ) -> ImageReference | None:
+        """A FROM word that needs a variable whose value is unknown, as written."""
+        if not needs_expansion(word.text, self.df.escape):
+            return None
+        if expand(word.text, _lookup(scope), self.df.escape) is not None:
+            return None  # it resolved (to scratch or nothing): not an image
+        line, column = self.df.position(word.span().start)
+        return ImageReference(
+            kind=ReferenceKind.FROM,
+            raw=word.text,
+            resolved=word.text,
+            span=word.span(),
+            line=line,
+            column=column,
+            via_arg=True,
+            arg_name=None,
+            instruction_line=instruction.line,
+            unresolved=_why_unknown(word.text, scope),
         )
 
 

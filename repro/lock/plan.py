@@ -1,7 +1,8 @@
-"""Plan a lock run: which references to resolve, what to pin, what --check says (pure).
+"""Plan a lock run: which references to resolve, what to pin, the new repro.lock (pure).
 
-Everything here works on parsed Dockerfiles, a lockfile and registry resolutions passed
-in as values; nothing touches the network or writes a file.
+Everything here works on scanned files, a lockfile and registry resolutions passed in as
+values; nothing touches the network or writes a file. The hermetic ``--check`` verdict
+is ``repro.lock.check`` (no registry vocabulary at all).
 """
 
 from __future__ import annotations
@@ -9,101 +10,24 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from repro.dockerfile import (
-    Dockerfile,
-    ImageRef,
-    ImageReference,
-    ReferenceKind,
-    Span,
-    find_references,
-    parse_dockerfile,
-    parse_image_ref,
-    rewrite,
-)
+from repro.dockerfile import ImageRef, Span, parse_image_ref, rewrite
 from repro.errors import InputError
-from repro.lockfile import LockedImage, Lockfile, dump_lockfile, lock_key
+from repro.lock.model import Action, FileChange, Mode, PlannedRef, ScannedFile, Site
+from repro.lockfile import FileRecord, LockedImage, Lockfile, dump_lockfile, lock_key
 from repro.registry.model import ManifestKey, Resolution
 
 
-class Mode(StrEnum):
-    LOCK = "lock"  # pin what is unpinned, keep existing pins
-    UPDATE = "update"  # also re-resolve pinned references (all, or the selected ones)
-    CHECK = "check"  # change nothing, give a verdict
+def tag_key(site: Site) -> ManifestKey | None:
+    image = site.image
+    if image is None or image.tag is None or (image.implicit_latest and image.digest):
+        return None
+    return ManifestKey(image.registry, image.repository, image.tag)
 
 
-class Action(StrEnum):
-    PINNED = "pinned"  # was unpinned, now pinned
-    KEPT = "kept"  # already pinned to what the tag serves (or digest-only)
-    UPDATED = "updated"  # --update moved the pin
-    DRIFTED = "drifted"  # pinned, but the tag now serves another digest; kept
-    UNPINNABLE = "unpinnable"  # composed from ARGs: no single literal to rewrite
-    OK = "ok"  # --check: pinned and agrees with repro.lock and the registry
-    UNPINNED = "unpinned"  # --check: no digest
-    NOT_LOCKED = "not-in-lockfile"  # --check: repro.lock has no entry
-    LOCK_MISMATCH = "lockfile-mismatch"  # --check: repro.lock records another digest
-    TAG_MOVED = "tag-moved"  # --check: the tag now serves another digest
-
-
-OFFENCES = frozenset({Action.UNPINNED, Action.NOT_LOCKED, Action.LOCK_MISMATCH, Action.TAG_MOVED})
-
-
-@dataclass(frozen=True)
-class Site:
-    """One image reference in one file, normalised."""
-
-    file: str
-    reference: ImageReference
-    image: ImageRef
-
-    @property
-    def key(self) -> str:
-        return lock_key(self.image)
-
-    @property
-    def rewritable(self) -> bool:
-        """The span holds the reference literally (itself, or an ARG default it comes from)."""
-        return self.reference.raw == self.reference.resolved
-
-    @property
-    def tag_key(self) -> ManifestKey | None:
-        if self.image.tag is None or (self.image.implicit_latest and self.image.digest):
-            return None
-        return ManifestKey(self.image.registry, self.image.repository, self.image.tag)
-
-    def digest_key(self, digest: str) -> ManifestKey:
-        return ManifestKey(self.image.registry, self.image.repository, digest)
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.reference.line}"
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    display: str
-    data: bytes
-    dockerfile: Dockerfile
-    sites: tuple[Site, ...]
-
-
-def load_source(
-    display: str, data: bytes, build_args: Mapping[str, str] | None = None
-) -> SourceFile:
-    """Parse one Dockerfile and normalise its references; errors carry file:line:column."""
-    dockerfile = parse_dockerfile(data, display)
-    sites: list[Site] = []
-    for reference in find_references(dockerfile, build_args):
-        try:
-            image = parse_image_ref(reference.resolved)
-        except InputError as error:
-            raise InputError(
-                f"{display}:{reference.line}:{reference.column}: {error.message}",
-                hint=error.hint,
-            ) from error
-        sites.append(Site(display, reference, image))
-    return SourceFile(display, data, dockerfile, tuple(sites))
+def digest_key(site: Site, digest: str) -> ManifestKey:
+    assert site.image is not None
+    return ManifestKey(site.image.registry, site.image.repository, digest)
 
 
 def selects(selectors: Sequence[ImageRef], image: ImageRef) -> bool:
@@ -117,11 +41,13 @@ def selects(selectors: Sequence[ImageRef], image: ImageRef) -> bool:
 
 
 def _re_resolving(site: Site, mode: Mode, selectors: Sequence[ImageRef]) -> bool:
-    return mode is Mode.UPDATE and (not selectors or selects(selectors, site.image))
+    if mode is not Mode.UPDATE or site.image is None:
+        return False
+    return not selectors or selects(selectors, site.image)
 
 
 def required_keys(
-    sources: Iterable[SourceFile],
+    sources: Iterable[ScannedFile],
     mode: Mode,
     lock: Lockfile | None,
     resolutions: Mapping[ManifestKey, Resolution],
@@ -129,51 +55,29 @@ def required_keys(
     """What still has to be asked of a registry, given what is already resolved.
 
     Every tag is resolved (to pin it, or to notice it moved); a pinned digest is fetched
-    only when neither the tag's answer nor repro.lock already describes it.
+    only when neither the tag's answer nor repro.lock already describes it (a pin a bot
+    or a person changed: its bytes are read, so its platforms are recorded right).
     """
     wanted: set[ManifestKey] = set()
     for source in sources:
         for site in source.sites:
-            tag_key = site.tag_key
-            if mode is Mode.CHECK:
-                if tag_key is not None and site.image.digest is not None:
-                    wanted.add(tag_key)
-                continue
-            if tag_key is not None:
-                wanted.add(tag_key)
+            if site.image is None:
+                continue  # unpinnable: nothing to ask
+            key = tag_key(site)
+            if key is not None:
+                wanted.add(key)
             pinned = site.image.digest
             if pinned is None:
                 continue
             known = lock.get(site.key) if lock is not None else None
             if known is not None and known.digest == pinned:
                 continue
-            served = resolutions.get(tag_key) if tag_key is not None else None
-            if served is None and tag_key is not None:
+            served = resolutions.get(key) if key is not None else None
+            if served is None and key is not None:
                 continue  # ask for the tag first; its answer may describe the pin
             if served is None or served.digest != pinned:
-                wanted.add(site.digest_key(pinned))
+                wanted.add(digest_key(site, pinned))
     return wanted - set(resolutions)
-
-
-@dataclass(frozen=True)
-class PlannedRef:
-    file: str
-    line: int
-    column: int
-    kind: ReferenceKind
-    written: str  # the reference as written (after ARG substitution)
-    key: str  # its repro.lock key after the run
-    action: Action
-    old_digest: str | None
-    new_digest: str | None
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class FileChange:
-    display: str
-    old: bytes
-    new: bytes
 
 
 @dataclass(frozen=True)
@@ -181,12 +85,8 @@ class Plan:
     mode: Mode
     references: tuple[PlannedRef, ...]
     changes: tuple[FileChange, ...]
-    lockfile: Lockfile | None  # the new repro.lock (None in --check)
+    lockfile: Lockfile  # the new repro.lock, without its [files] record (the service's)
     warnings: tuple[str, ...] = ()
-
-    @property
-    def offenders(self) -> tuple[PlannedRef, ...]:
-        return tuple(ref for ref in self.references if ref.action in OFFENCES)
 
 
 @dataclass
@@ -203,7 +103,7 @@ class _Builder:
 
 
 def plan(
-    sources: Sequence[SourceFile],
+    sources: Sequence[ScannedFile],
     *,
     mode: Mode,
     lock: Lockfile | None,
@@ -214,14 +114,11 @@ def plan(
     prune: bool = False,
 ) -> Plan:
     """Decide every reference's action, the new file bytes and the new repro.lock."""
+    if mode is Mode.CHECK:
+        raise ValueError("--check is repro.lock.check's verdict, not a plan")
     builder = _Builder(mode, lock, resolutions, selectors, platforms, now)
     # What the parser read leniently (BuildKit accepts it): said once, with file:line.
-    builder.warnings.extend(str(w) for source in sources for w in source.dockerfile.warnings)
-    if mode is Mode.CHECK:
-        for source in sources:
-            for site in source.sites:
-                builder.planned.append(_check(site, lock, resolutions))
-        return Plan(mode, tuple(builder.planned), (), None, tuple(builder.warnings))
+    builder.warnings.extend(warning for source in sources for warning in source.warnings)
     changes: list[FileChange] = []
     for source in sources:
         replacements: list[tuple[Span, bytes]] = []
@@ -231,6 +128,8 @@ def plan(
             if replacement is not None:
                 replacements.append(replacement)
         if replacements:
+            if source.data is None:  # a recorded file is reused only when nothing changes
+                raise ValueError(f"{source.display}: a recorded file cannot be rewritten")
             new = rewrite(source.data, replacements)
             if new != source.data:
                 changes.append(FileChange(source.display, source.data, new))
@@ -238,11 +137,32 @@ def plan(
     return Plan(mode, tuple(builder.planned), tuple(changes), new_lock, tuple(builder.warnings))
 
 
+def _unpinnable(builder: _Builder, site: Site) -> PlannedRef:
+    message = f"{site.unpinnable}; repro cannot pin it"
+    builder.warnings.append(f"{site.where}: {site.written}: {message}")
+    return PlannedRef(
+        file=site.file,
+        line=site.line,
+        column=site.column,
+        kind=site.kind,
+        written=site.written,
+        key=site.key,
+        action=Action.UNPINNABLE,
+        old_digest=None,
+        new_digest=None,
+        message=message,
+    )
+
+
 def _lock_site(builder: _Builder, site: Site) -> tuple[PlannedRef, tuple[Span, bytes] | None]:
-    ref, image = site.reference, site.image
-    tag_key = site.tag_key
-    served = builder.resolutions.get(tag_key) if tag_key is not None else None
+    image = site.image
+    if image is None:
+        return _unpinnable(builder, site), None
+    key_of_tag = tag_key(site)
+    served = builder.resolutions.get(key_of_tag) if key_of_tag is not None else None
     pinned = image.digest
+    known = builder.lock.get(site.key) if builder.lock is not None else None
+    recorded = pinned is not None and known is not None and known.digest != pinned
     if image.implicit_latest and pinned is None:
         builder.warnings.append(
             f"{site.where}: {image.original} has no tag; pinning what :latest serves today"
@@ -254,22 +174,30 @@ def _lock_site(builder: _Builder, site: Site) -> tuple[PlannedRef, tuple[Span, b
             raise InputError(f"{site.where}: {image.canonical()} was not resolved")
         new = served.digest
         if site.rewritable:
+            assert site.span is not None
             action = Action.PINNED
-            replacement = (ref.span, image.pinned(new).encode("utf-8"))
+            replacement = (site.span, image.pinned(new).encode("utf-8"))
         else:
             action = Action.UNPINNABLE
             message = "built from ARGs with no single default to rewrite; use --source-policy"
             builder.warnings.append(f"{site.where}: {image.original}: {message}")
     elif served is not None and served.digest != pinned:
         if _re_resolving(site, builder.mode, builder.selectors) and site.rewritable:
+            assert site.span is not None
             new, action = served.digest, Action.UPDATED
-            replacement = (ref.span, image.pinned(new).encode("utf-8"))
+            replacement = (site.span, image.pinned(new).encode("utf-8"))
         else:
             new, action = pinned, Action.DRIFTED
             message = f"the tag now serves {served.digest}" + (
                 "; run `repro lock --update` to move the pin" if site.rewritable else ""
             )
+            if recorded:
+                message = f"repro.lock now records this pin; {message}"
             builder.warnings.append(f"{site.where}: {image.canonical()}: {message}")
+    elif recorded:
+        assert known is not None
+        new, action = pinned, Action.RECORDED
+        message = f"repro.lock had {known.digest}"
     else:
         new, action = pinned, Action.KEPT
     final = image if replacement is None else parse_image_ref(image.pinned(new))
@@ -277,9 +205,9 @@ def _lock_site(builder: _Builder, site: Site) -> tuple[PlannedRef, tuple[Span, b
     builder.entries.setdefault(key, []).append((new, site))
     planned = PlannedRef(
         file=site.file,
-        line=ref.line,
-        column=ref.column,
-        kind=ref.kind,
+        line=site.line,
+        column=site.column,
+        kind=site.kind,
         written=image.original,
         key=key,
         action=action,
@@ -290,45 +218,10 @@ def _lock_site(builder: _Builder, site: Site) -> tuple[PlannedRef, tuple[Span, b
     return planned, replacement
 
 
-def _check(
-    site: Site, lock: Lockfile | None, resolutions: Mapping[ManifestKey, Resolution]
-) -> PlannedRef:
-    image = site.image
-
-    def verdict(action: Action, message: str = "") -> PlannedRef:
-        return PlannedRef(
-            file=site.file,
-            line=site.reference.line,
-            column=site.reference.column,
-            kind=site.reference.kind,
-            written=image.original,
-            key=site.key,
-            action=action,
-            old_digest=image.digest,
-            new_digest=image.digest,
-            message=message,
-        )
-
-    if image.digest is None:
-        return verdict(Action.UNPINNED, f"{image.original} is not pinned to a digest")
-    locked = lock.get(site.key) if lock is not None else None
-    if locked is None:
-        return verdict(Action.NOT_LOCKED, f"{site.key} is not in repro.lock")
-    if locked.digest != image.digest:
-        return verdict(
-            Action.LOCK_MISMATCH, f"pinned {image.digest} but repro.lock has {locked.digest}"
-        )
-    tag_key = site.tag_key
-    served = resolutions.get(tag_key) if tag_key is not None else None
-    if served is not None and served.digest != image.digest:
-        return verdict(Action.TAG_MOVED, f"{tag_key} now serves {served.digest}")
-    return verdict(Action.OK)
-
-
 def _new_lockfile(builder: _Builder, prune: bool) -> Lockfile:
     old = builder.lock or Lockfile()
     images: dict[str, LockedImage] = {} if prune else dict(old.images)
-    for key, pins in builder.entries.items():
+    for key, pins in sorted(builder.entries.items()):
         digests = sorted({digest for digest, _ in pins})
         site = pins[0][1]
         digest = _choose(digests, old.get(key), builder, site)
@@ -338,14 +231,14 @@ def _new_lockfile(builder: _Builder, prune: bool) -> Lockfile:
                 f"{key} is pinned to different digests: {where}; repro.lock records {digest}"
             )
         images[key] = _entry(builder, key, site, digest, old.get(key))
-    return Lockfile(images=images, extra=old.extra)
+    return Lockfile(images=images, extra=old.extra, files=old.files)
 
 
 def _choose(digests: list[str], old: LockedImage | None, builder: _Builder, site: Site) -> str:
     if old is not None and old.digest in digests:
         return old.digest
-    tag_key = site.tag_key
-    served = builder.resolutions.get(tag_key) if tag_key is not None else None
+    key = tag_key(site)
+    served = builder.resolutions.get(key) if key is not None else None
     if served is not None and served.digest in digests:
         return served.digest
     return digests[0]
@@ -355,6 +248,7 @@ def _entry(
     builder: _Builder, key: str, site: Site, digest: str, old: LockedImage | None
 ) -> LockedImage:
     image = site.image
+    assert image is not None
     tag = image.tag
     if "@" in key:  # digest-keyed: remember the tag it was resolved from, if any
         if image.implicit_latest:
@@ -391,7 +285,7 @@ def _entry(
 def _describe(
     builder: _Builder, site: Site, digest: str
 ) -> tuple[str, Mapping[str, str] | None, str | None] | None:
-    candidates = [site.tag_key, site.digest_key(digest)]
+    candidates = [tag_key(site), digest_key(site, digest)]
     for candidate in candidates:
         if candidate is None:
             continue
@@ -401,7 +295,7 @@ def _describe(
     lock = builder.lock
     if lock is not None:
         for entry in lock.images.values():
-            if entry.digest == digest and entry.name == site.image.name:
+            if site.image is not None and entry.digest == digest and entry.name == site.image.name:
                 return entry.media_type, entry.platforms, entry.served_by
     return None
 
@@ -437,3 +331,10 @@ def unified_diff(display: str, old: bytes, new: bytes) -> str:
 
 def lockfile_text(lock: Lockfile) -> str:
     return dump_lockfile(lock)
+
+
+def with_records(lock: Lockfile, records: Mapping[str, FileRecord], *, prune: bool) -> Lockfile:
+    """``lock`` with the ``[files]`` record of the files just scanned (the others kept
+    unless the whole project was scanned)."""
+    files = dict(records) if prune else {**lock.files, **records}
+    return Lockfile(images=lock.images, extra=lock.extra, files=files)

@@ -1,87 +1,138 @@
-"""Render a `repro lock` outcome: a table for people, stable JSON for machines."""
+"""Render `repro lock`: a table for people, stable JSON, SARIF, annotations and Markdown.
+
+The check's text output is built without rich when there is no terminal (plain aligned
+lines), so the hermetic check imports nothing heavy on its way to a verdict.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.table import Table
-from rich.text import Text
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from repro.jsonout import document, dumps_stable
-from repro.lock.plan import OFFENCES, Action, Mode, PlannedRef
-from repro.lock.service import LockOutcome
+from repro.lock.model import OFFENCES, Action, Mode, PlannedRef
+from repro.render.findings import Finding, Rule
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from repro.lock.service import CheckOutcome, LockOutcome, OutdatedOutcome
 
 _STYLE = {
     Action.PINNED: "green",
     Action.UPDATED: "green",
+    Action.RECORDED: "green",
     Action.KEPT: "dim",
     Action.OK: "green",
+    Action.ALLOWED: "dim",
     Action.DRIFTED: "yellow",
     Action.UNPINNABLE: "yellow",
 }
+_EXPLAINED = (Action.DRIFTED, Action.UNPINNABLE, Action.RECORDED, Action.ALLOWED)
+FULL_TABLE_LIMIT = 50  # above this, quiet rows (ok, kept) are counted, not listed
 
 
-def short(digest: str | None) -> str:
+def short(digest: str | None, *, whole: bool = False) -> str:
     if digest is None:
         return "-"
+    if whole:
+        return digest
     algorithm, _, hexdigits = digest.partition(":")
     return f"{algorithm}:{hexdigits[:12]}"
 
 
-def _digest_cell(ref: PlannedRef) -> str:
-    if ref.action in (Action.UPDATED,) and ref.old_digest != ref.new_digest:
-        return f"{short(ref.old_digest)} -> {short(ref.new_digest)}"
-    return short(ref.new_digest)
+def _digest_cell(ref: PlannedRef, whole: bool) -> str:
+    if ref.action is Action.UPDATED and ref.old_digest != ref.new_digest:
+        return f"{short(ref.old_digest, whole=whole)} -> {short(ref.new_digest, whole=whole)}"
+    return short(ref.new_digest, whole=whole)
 
 
-FULL_TABLE_LIMIT = 50  # above this, quiet rows (ok, kept) are counted, not listed
-
-
-def listed(outcome: LockOutcome) -> list[PlannedRef]:
+def listed(references: Sequence[PlannedRef]) -> list[PlannedRef]:
     """The rows worth a line: all of a small project, only what needs attention of a big one."""
-    references = list(outcome.plan.references)
     if len(references) <= FULL_TABLE_LIMIT:
-        return references
+        return list(references)
     return [ref for ref in references if ref.action not in (Action.OK, Action.KEPT)]
 
 
-def lock_table(outcome: LockOutcome) -> Table | None:
-    title = "repro lock --check" if outcome.plan.mode is Mode.CHECK else "repro lock"
-    if outcome.dry_run:
-        title += " --dry-run"
-    table = Table(title=title, title_justify="left")
+def _title(outcome: LockOutcome | CheckOutcome) -> str:
+    if outcome.mode is Mode.CHECK:
+        return "repro lock --check"
+    return "repro lock" + (" --dry-run" if getattr(outcome, "dry_run", False) else "")
+
+
+def _rows(outcome: LockOutcome | CheckOutcome, whole: bool) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for ref in listed(outcome.references):
+        action = ref.action.value
+        if ref.message and ref.action in _EXPLAINED:
+            action += f": {ref.message}" if whole else f"\n{ref.message}"
+        name = ref.written.partition("@")[0]  # the digest has its own column
+        rows.append((f"{ref.file}:{ref.line}", name, _digest_cell(ref, whole), action))
+    return rows
+
+
+HEADER = ("file:line", "reference", "digest", "action")
+
+
+def plain_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Aligned columns without a box, one line per row, nothing cut: for CI logs."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [title]
+    for row in [header, *rows]:
+        lines.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return "\n".join(lines) + "\n"
+
+
+def lock_plain_table(outcome: LockOutcome | CheckOutcome) -> str | None:
+    rows = _rows(outcome, whole=True)
+    return plain_table(_title(outcome), HEADER, rows) if rows else None
+
+
+def lock_table(outcome: LockOutcome | CheckOutcome) -> Table | None:
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = listed(outcome.references)
+    if not rows:
+        return None
+    table = Table(title=_title(outcome), title_justify="left")
     table.add_column("file:line", no_wrap=True)
     table.add_column("reference", overflow="fold")
     table.add_column("digest", no_wrap=True)
     table.add_column("action")
-    rows = listed(outcome)
-    if not rows:
-        return None
     for ref in rows:
         style = "bold red" if ref.action in OFFENCES else _STYLE.get(ref.action, "")
         action = Text(ref.action.value, style=style)
-        if ref.message and ref.action in (Action.DRIFTED, Action.UNPINNABLE):
+        if ref.message and ref.action in _EXPLAINED:
             action.append(f"\n{ref.message}", style="italic")
-        name = ref.written.partition("@")[0]  # the digest has its own column
-        table.add_row(f"{ref.file}:{ref.line}", name, _digest_cell(ref), action)
+        name = ref.written.partition("@")[0]
+        table.add_row(f"{ref.file}:{ref.line}", name, _digest_cell(ref, False), action)
     return table
 
 
-def lock_summary(outcome: LockOutcome) -> str:
-    plan = outcome.plan
-    total = len(plan.references)
+def check_summary(outcome: CheckOutcome) -> str:
+    total = len(outcome.references)
     files = len(outcome.files_scanned)
-    if plan.mode is Mode.CHECK:
-        offenders = plan.offenders
-        if not offenders:
-            return f"ok: {total} references in {files} files are pinned and agree with repro.lock"
-        return f"check failed: {len(offenders)} of {total} references in {files} files"
+    offenders = outcome.offenders
+    if not offenders:
+        allowed = sum(1 for ref in outcome.references if ref.action is Action.ALLOWED)
+        extra = f" ({allowed} unpinnable, allowed)" if allowed else ""
+        return (
+            f"ok: {total} references in {files} files are pinned and agree with repro.lock{extra}"
+        )
+    return f"check failed: {len(offenders)} of {total} references in {files} files"
+
+
+def lock_summary(outcome: LockOutcome) -> str:
     counts: dict[str, int] = {}
-    for ref in plan.references:
+    for ref in outcome.references:
         counts[ref.action.value] = counts.get(ref.action.value, 0) + 1
-    tally = ", ".join(f"{counts[name]} {name}" for name in sorted(counts))
+    tally = ", ".join(f"{counts[name]} {name}" for name in sorted(counts)) or "no references"
+    files = len(outcome.files_scanned)
     if outcome.dry_run:
-        changed = len(plan.changes) + (1 if outcome.lockfile_changed else 0)
+        changed = len(outcome.plan.changes) + (1 if outcome.lockfile_changed else 0)
         return f"dry run: {tally}; {changed} files would change, nothing written"
     written = ", ".join(outcome.written) if outcome.written else "nothing changed"
     if len(outcome.written) > 10:
@@ -89,41 +140,176 @@ def lock_summary(outcome: LockOutcome) -> str:
     return f"{tally} in {files} files; written: {written}"
 
 
-def offender_lines(outcome: LockOutcome) -> list[str]:
-    return [f"{ref.file}:{ref.line}: {ref.message}" for ref in outcome.plan.offenders]
+def offender_lines(outcome: CheckOutcome) -> list[str]:
+    return [
+        f"{ref.file}:{ref.line}: {ref.message}" + (f"; fix: {ref.fix}" if ref.fix else "")
+        for ref in outcome.offenders
+    ]
+
+
+def _reference_json(ref: PlannedRef) -> dict[str, Any]:
+    return {
+        "file": ref.file,
+        "line": ref.line,
+        "column": ref.column,
+        "kind": ref.kind,
+        "reference": ref.written,
+        "key": ref.key,
+        "action": ref.action.value,
+        "old_digest": ref.old_digest,
+        "new_digest": ref.new_digest,
+        "message": ref.message,
+        "fix": ref.fix,
+    }
 
 
 def lock_json(outcome: LockOutcome, manifest_requests: int | None = None) -> str:
-    plan = outcome.plan
     body: dict[str, Any] = {
-        "mode": plan.mode.value,
+        "mode": outcome.mode.value,
         "dry_run": outcome.dry_run,
         "lockfile": str(outcome.lockfile_path),
         "lockfile_changed": outcome.lockfile_changed,
         "files": list(outcome.files_scanned),
         "skipped": list(outcome.skipped),
-        "warnings": list(plan.warnings),
+        "warnings": list(outcome.warnings),
         "written": list(outcome.written),
-        "references": [
-            {
-                "file": ref.file,
-                "line": ref.line,
-                "column": ref.column,
-                "kind": ref.kind.value,
-                "reference": ref.written,
-                "key": ref.key,
-                "action": ref.action.value,
-                "old_digest": ref.old_digest,
-                "new_digest": ref.new_digest,
-                "message": ref.message,
-            }
-            for ref in plan.references
-        ],
+        "recovered": outcome.recovered,
+        "references": [_reference_json(ref) for ref in outcome.references],
     }
-    if plan.mode is Mode.CHECK:
-        body["ok"] = not plan.offenders
     if outcome.dry_run:
         body["diff"] = outcome.diff
     if manifest_requests is not None:
         body["manifest_requests"] = manifest_requests
     return dumps_stable(document("lock", body))
+
+
+def check_json(outcome: CheckOutcome, manifest_requests: int | None = None) -> str:
+    body: dict[str, Any] = {
+        "mode": "check",
+        "ok": not outcome.offenders,
+        "online": outcome.online,
+        "lockfile": str(outcome.lockfile_path),
+        "files": list(outcome.files_scanned),
+        "files_from_record": outcome.reused,
+        "skipped": list(outcome.skipped),
+        "warnings": list(outcome.warnings),
+        "references": [_reference_json(ref) for ref in outcome.references],
+        "moved": [_reference_json(ref) for ref in outcome.result.moved],
+    }
+    if manifest_requests is not None:
+        body["manifest_requests"] = manifest_requests
+    return dumps_stable(document("lock-check", body))
+
+
+LOCK_RULES = (
+    Rule("lock/unpinned", "Image reference not pinned to a digest", "Run `repro lock`."),
+    Rule(
+        "lock/not-in-lockfile",
+        "Pinned image reference missing from repro.lock",
+        "Run `repro lock` to record the pin.",
+    ),
+    Rule(
+        "lock/lockfile-mismatch",
+        "Pinned digest differs from repro.lock",
+        "Run `repro lock` to record the new pin, or restore the pin repro.lock has.",
+    ),
+    Rule(
+        "lock/unpinnable",
+        "Image reference repro cannot pin (no literal value)",
+        "Give the ARG a default naming the image, or list it in [tool.repro] allow-unpinnable.",
+    ),
+    Rule(
+        "lock/tag-moved",
+        "The tag now serves another digest (a warning: the pin still holds)",
+        "Run `repro lock --update` to move the pin.",
+    ),
+)
+
+
+def check_findings(outcome: CheckOutcome) -> list[Finding]:
+    findings = [
+        Finding(
+            rule=f"lock/{ref.action.value}",
+            level="error",
+            message=ref.message + (f" (fix: {ref.fix})" if ref.fix else ""),
+            file=ref.file,
+            line=ref.line,
+            column=ref.column,
+            title=f"repro lock --check: {ref.action.value}",
+        )
+        for ref in outcome.offenders
+    ]
+    findings.extend(
+        Finding(
+            rule="lock/tag-moved",
+            level="warning",
+            message=ref.message,
+            file=ref.file,
+            line=ref.line,
+            column=ref.column,
+            title="repro lock --check: tag moved",
+        )
+        for ref in outcome.result.moved
+    )
+    return findings
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def check_markdown(outcome: CheckOutcome) -> str:
+    verdict = "PASS" if not outcome.offenders else "FAIL"
+    lines = [f"### repro lock --check: {verdict}", "", check_summary(outcome), ""]
+    problems = list(outcome.offenders) + list(outcome.result.moved)
+    if problems:
+        lines += ["| file:line | reference | problem | fix |", "|---|---|---|---|"]
+        for ref in problems:
+            lines.append(
+                f"| `{ref.file}:{ref.line}` | `{_cell(ref.written)}` | {ref.action.value}: "
+                f"{_cell(ref.message)} | {_cell(ref.fix)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def outdated_text(outcome: OutdatedOutcome) -> str:
+    lines: list[str] = []
+    for pin in outcome.outdated:
+        age = f", locked {pin.age_days} days ago" if pin.age_days is not None else ""
+        lines.append(f"{pin.tag}{age}")
+        lines.append(f"  old {pin.old_digest}")
+        lines.append(f"  new {pin.new_digest}")
+        lines.extend(f"  at  {site}" for site in pin.sites)
+    moved = len(outcome.outdated)
+    lines.append(
+        f"{moved} of {outcome.tags_asked} pinned tags moved"
+        if moved
+        else f"up to date: {outcome.tags_asked} pinned tags serve the pinned digests"
+    )
+    if moved:
+        lines.append("run `repro lock --update` to move the pins")
+    return "\n".join(lines) + "\n"
+
+
+def outdated_json(outcome: OutdatedOutcome, manifest_requests: int | None = None) -> str:
+    body: dict[str, Any] = {
+        "ok": not outcome.outdated,
+        "files": list(outcome.files_scanned),
+        "tags": outcome.tags_asked,
+        "pins": outcome.pins,
+        "outdated": [
+            {
+                "tag": pin.tag,
+                "old_digest": pin.old_digest,
+                "new_digest": pin.new_digest,
+                "sites": list(pin.sites),
+                "locked_at": pin.locked_at,
+                "age_days": pin.age_days,
+            }
+            for pin in outcome.outdated
+        ],
+    }
+    if manifest_requests is not None:
+        body["manifest_requests"] = manifest_requests
+    return dumps_stable(document("lock-outdated", body))

@@ -9,20 +9,13 @@ from pathlib import Path
 import pytest
 
 from repro.errors import InputError, RegistryError
-from repro.lock import (
-    Action,
-    Mode,
-    SourceFile,
-    discover,
-    is_dockerfile_name,
-    load_source,
-    plan,
-    required_keys,
-    source_policy,
-    unified_diff,
-)
-from repro.lock.discover import is_excluded
-from repro.lock.service import LockRequest, run_lock, split_arguments
+from repro.lock.check import check_files
+from repro.lock.discover import discover, is_dockerfile_name, is_excluded
+from repro.lock.model import Action, Mode, ScannedFile
+from repro.lock.plan import plan, required_keys, unified_diff
+from repro.lock.policy import source_policy
+from repro.lock.scan import scan_dockerfile as load_source
+from repro.lock.service import LockRequest, run_check, run_lock, split_arguments
 from repro.lockfile import Lockfile, parse_lockfile
 from repro.registry.model import ManifestKey, Resolution
 
@@ -65,7 +58,7 @@ class FakeResolver:
 
 
 def resolve(
-    sources: list[SourceFile],
+    sources: list[ScannedFile],
     mode: Mode = Mode.LOCK,
     lock: Lockfile | None = None,
     tags: Mapping[str, str] | None = None,
@@ -188,14 +181,7 @@ def test_second_run_changes_nothing_and_check_passes() -> None:
     assert again.changes == ()
     assert again.lockfile == first.lockfile
     assert {r.action for r in again.references} == {Action.KEPT}
-    check = plan(
-        [pinned],
-        mode=Mode.CHECK,
-        lock=first.lockfile,
-        resolutions=resolve([pinned], Mode.CHECK, first.lockfile, TAGS),
-        now=NOW,
-    )
-    assert check.offenders == ()
+    assert check_files([pinned], first.lockfile).offenders == ()
 
 
 def test_check_verdicts() -> None:
@@ -213,22 +199,17 @@ def test_check_verdicts() -> None:
         + f"FROM r.io/a:1@{D1}\n".encode()
     )
     source = load_source("Dockerfile", data)
-    tags = {"r.io/a:1": D1, "r.io/b:1": D3, "r.io/c:1": D3}
-    result = plan(
-        [source],
-        mode=Mode.CHECK,
-        lock=lock,
-        resolutions=resolve([source], Mode.CHECK, lock, tags),
-        now=NOW,
-    )
+    result = check_files([source], lock)
     verdicts = [(r.line, r.action) for r in result.references]
     assert verdicts == [
         (1, Action.UNPINNED),
         (2, Action.LOCK_MISMATCH),
-        (3, Action.TAG_MOVED),
+        (3, Action.OK),  # a moved tag is not the commit's fault: the check never asks
         (4, Action.NOT_LOCKED),
         (5, Action.OK),
     ]
+    mismatch = result.references[1]
+    assert mismatch.fix.startswith("run `repro lock` to record the new pin")
 
 
 def test_drift_is_reported_not_replaced_unless_update() -> None:
@@ -388,14 +369,12 @@ def test_run_lock_dry_run_and_check(tmp_path: Path) -> None:
     dry = run_lock(LockRequest(dry_run=True), cwd=tmp_path, resolver=resolver)
     assert f"+FROM r.io/a:1@{D2}" in dry.diff and "+++ b/repro.lock" in dry.diff
     assert a.read_bytes() == b"FROM r.io/a:1\n" and not (tmp_path / "repro.lock").exists()
-    check = run_lock(LockRequest(mode=Mode.CHECK), cwd=tmp_path, resolver=resolver)
-    assert [(o.file, o.line, o.action) for o in check.plan.offenders] == [
+    check = run_check(LockRequest(mode=Mode.CHECK), cwd=tmp_path)
+    assert [(o.file, o.line, o.action) for o in check.offenders] == [
         ("Dockerfile", 1, Action.UNPINNED)
     ]
     run_lock(LockRequest(), cwd=tmp_path, resolver=resolver)
-    assert (
-        run_lock(LockRequest(mode=Mode.CHECK), cwd=tmp_path, resolver=resolver).plan.offenders == ()
-    )
+    assert run_check(LockRequest(mode=Mode.CHECK), cwd=tmp_path).offenders == ()
 
 
 def test_run_lock_keeps_release_tables_and_writes_source_policy(tmp_path: Path) -> None:
