@@ -16,18 +16,25 @@ if TYPE_CHECKING:
 GitContextArgument = Annotated[
     Path, typer.Argument(help="Build context (a directory in a git work tree).")
 ]
-DockerfileOption = Annotated[Path | None, typer.Option("--file", "-f", help="The Dockerfile.")]
-TargetOption = Annotated[str | None, typer.Option("--target", help="Build this stage.")]
+DockerfileOption = Annotated[
+    Path | None, typer.Option("--file", "-f", metavar="PATH", help="The Dockerfile.")
+]
+TargetOption = Annotated[
+    str | None, typer.Option("--target", metavar="STAGE", help="Build this stage.")
+]
 PlatformsOption = Annotated[
-    list[str] | None, typer.Option("--platform", help="Target platform. Repeatable.")
+    list[str] | None,
+    typer.Option("--platform", metavar="OS/ARCH", help="Target platform. Repeatable."),
 ]
 BuildArgsOption = Annotated[
-    list[str] | None, typer.Option("--build-arg", help="KEY=VALUE. Repeatable.")
+    list[str] | None,
+    typer.Option("--build-arg", metavar="KEY=VALUE", help="A build argument. Repeatable."),
 ]
 BuildersOption = Annotated[
     list[str] | None,
     typer.Option(
         "--builder",
+        metavar="NAME",
         help="buildx builder or docker context; give two to build A and B concurrently on "
         "each (verify --all: the pool, as many as you like).",
     ),
@@ -35,7 +42,9 @@ BuildersOption = Annotated[
 EpochOption = Annotated[
     str,
     typer.Option(
-        "--epoch", help="SOURCE_DATE_EPOCH: a number of seconds, or 'git' for the commit time."
+        "--epoch",
+        metavar="git|N",
+        help="SOURCE_DATE_EPOCH: a number of seconds, or 'git' for the commit time.",
     ),
 ]
 AttestOption = Annotated[
@@ -91,7 +100,7 @@ def output_format(
 
 
 MaxDiffsOption = Annotated[
-    int, typer.Option("--max-diffs", help="Show at most N groups of differences.")
+    int, typer.Option("--max-diffs", metavar="N", help="Show at most N groups of differences.")
 ]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="List every differing file, not N per group.")

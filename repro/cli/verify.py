@@ -38,7 +38,9 @@ def verify(
     build_arg: BuildArgsOption = None,
     epoch: EpochOption = "git",
     builder: BuildersOption = None,
-    keep: Annotated[Path | None, typer.Option("--keep", help="Keep both OCI tars here.")] = None,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", metavar="DIR", help="Keep both OCI tars here.")
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the verification record as JSON.")
     ] = False,
