@@ -1,5 +1,6 @@
 """The `repro` command and `python -m repro`: Ctrl-C while Python is still loading the
-CLI is an interruption (130, one line) like any other, not an import traceback."""
+CLI is an interruption (130, one line) like any other, not an import traceback. The
+command line goes to repro.entry (the hermetic check's fast path, else the CLI)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 
 
 def _load_cli() -> Callable[[], None]:
-    from repro.cli import main
+    from repro.entry import main
 
     return main
 

@@ -45,14 +45,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomli_w
-
-from repro.dockerfile import ImageRef
 from repro.errors import LockfileError
 from repro.records import Fields, decode_text, load_toml
+
+if TYPE_CHECKING:
+    from repro.dockerfile.imageref import ImageRef
 
 LOCKFILE_NAME = "repro.lock"
 LOCK_SCHEMA_VERSION = 2
@@ -152,6 +153,8 @@ def lock_key(ref: ImageRef) -> str:
 
 def dump_lockfile(lock: Lockfile) -> str:
     """Stable TOML: the same content always gives the same bytes."""
+    import tomli_w
+
     document: dict[str, Any] = {"schema_version": LOCK_SCHEMA_VERSION}
     images = [lock.images[key].to_toml() for key in sorted(lock.images)]
     if images:
@@ -400,11 +403,21 @@ def _line_after(text: str, start_line: int, key: str) -> int:
 
 def _line_of(text: str, table: str, index: int) -> int:
     """The 1-based line of the ``index``-th ``[[table]]`` header (1 when not found)."""
+    lines = _header_lines(text, table)
+    return lines[index] if index < len(lines) else 1
+
+
+@lru_cache(maxsize=8)
+def _header_lines(text: str, table: str) -> tuple[int, ...]:
+    """The line of every ``[[table]]`` header, found in one pass."""
     header = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(table)}[ \t]*\]\]", re.MULTILINE)
-    matches = list(header.finditer(text))
-    if index < len(matches):
-        return text.count("\n", 0, matches[index].start()) + 1
-    return 1
+    found: list[int] = []
+    line, position = 1, 0
+    for match in header.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        found.append(line)
+    return tuple(found)
 
 
 # -- releases ----------------------------------------------------------------------------

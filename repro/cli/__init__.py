@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -24,12 +23,12 @@ from typer.exceptions import TyperException
 
 from repro import __version__
 from repro.cli import compare, doctor, lock, release, signoff, verify
-from repro.errors import ExitCode, ReproError
-from repro.interrupt import INTERRUPTED, INTERRUPTED_MESSAGE, announce, exit_interrupted
-from repro.render.console import render_error, render_internal_error, stderr, write_stdout
+from repro.interrupt import INTERRUPTED, announce, exit_interrupted
+from repro.render.console import report_failure, write_stdout
 
 _DEBUG_KEY = "repro.debug"
 _announced: list[bool] = []  # the one line was printed (Ctrl-C inside a command)
+__all__ = ["COMMANDS", "INTERRUPTED", "app", "build_app", "main"]
 
 
 def _no_type(ctx: Any) -> None:
@@ -73,27 +72,12 @@ class ReproGroup(TyperGroup):
             return super().invoke(ctx)
         except (TyperException, typer.Exit, typer.Abort):
             raise  # usage errors (exit 2) and explicit exits are typer's to report
-        except ReproError as error:
-            _traceback_if_debug(ctx)
-            render_error(error)
-            raise typer.Exit(int(error.exit_code)) from None
-        except KeyboardInterrupt:
+        except (Exception, KeyboardInterrupt) as error:
             # Every finally block below has run: temp dirs removed, atomic writes undone.
-            _traceback_if_debug(ctx)
-            stderr().print(INTERRUPTED_MESSAGE, markup=False, highlight=False)
-            _announced.append(True)
-            raise typer.Exit(INTERRUPTED) from None
-        except Exception as error:
-            debug = _traceback_if_debug(ctx)
-            render_internal_error(error, debug=debug)
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
-
-
-def _traceback_if_debug(ctx: Any) -> bool:
-    debug = bool(ctx.meta.get(_DEBUG_KEY))
-    if debug:
-        stderr().print(traceback.format_exc(), markup=False, highlight=False)
-    return debug
+            if isinstance(error, KeyboardInterrupt):
+                _announced.append(True)
+            code = report_failure(error, debug=bool(ctx.meta.get(_DEBUG_KEY)))
+            raise typer.Exit(code) from None
 
 
 def _new_app() -> typer.Typer:

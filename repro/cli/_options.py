@@ -83,20 +83,6 @@ SummaryOption = Annotated[
         help="Also append the Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY).",
     ),
 ]
-OUTPUT_FORMATS = ("text", "json", "sarif", "github", "markdown")
-
-
-def output_format(
-    value: str | None, *, json_flag: bool = False, allowed: tuple[str, ...] = OUTPUT_FORMATS
-) -> str:
-    """``--format`` (``--json`` is its alias); ``md`` spells ``markdown``."""
-    chosen = (value or ("json" if json_flag else "text")).strip().lower()
-    chosen = {"md": "markdown"}.get(chosen, chosen)
-    if json_flag and chosen != "json":
-        raise InputError(f"--json and --format {value} disagree", hint="give one of them")
-    if chosen not in allowed:
-        raise InputError(f"--format must be one of {', '.join(allowed)}, not {value!r}")
-    return chosen
 
 
 MaxDiffsOption = Annotated[

@@ -15,7 +15,7 @@ from repro.cli._options import FormatOption, JsonOption, SummaryOption
 
 if TYPE_CHECKING:
     from repro.config import ProjectConfig
-    from repro.lock.service import CheckOutcome, LockOutcome, LockRequest
+    from repro.lock.service import LockRequest
 
 
 def lock(
@@ -90,11 +90,11 @@ def lock(
     Exit 0 done or check passed, 1 check failed or (--outdated) a tag moved, 2 bad
     input, 3 registry unreachable.
     """
-    from repro.cli._options import output_format as parse_format
     from repro.config import load_config
     from repro.errors import ExitCode, InputError
     from repro.lock.model import Mode
     from repro.lock.service import LockRequest, normalise_platforms, split_arguments
+    from repro.render.findings import output_format as parse_format
 
     modes = [name for name, given in (("--check", check), ("--outdated", outdated)) if given]
     if update or dry_run:
@@ -142,10 +142,10 @@ def _report_check(
     online: bool,
     config: ProjectConfig,
 ) -> bool:
-    """Run the check and print it; True when it failed."""
+    """Run the check and print it; True when it failed. (repro.entry runs the plain
+    hermetic case the same way, without typer.)"""
     from repro.lock.service import run_check
-    from repro.render import lock as render
-    from repro.render.console import write_stdout
+    from repro.render.lock import emit_check
 
     tags = None
     if online:
@@ -153,28 +153,7 @@ def _report_check(
 
         tags = _wiring.tag_digests(config)
     outcome = run_check(request, cwd=cwd, tags=tags)
-    requests = tags.counter.manifest_requests if tags is not None else 0
-    if fmt == "json":
-        write_stdout(render.check_json(outcome, requests))
-    elif fmt == "sarif":
-        from repro.render.findings import sarif_text
-
-        write_stdout(sarif_text("lock-check", render.LOCK_RULES, render.check_findings(outcome)))
-    elif fmt == "github":
-        from repro.render.findings import github_annotations
-
-        write_stdout(github_annotations(render.check_findings(outcome)))
-        _warnings(outcome.skipped, ())
-        write_stdout(render.check_summary(outcome) + "\n")
-    elif fmt == "markdown":
-        write_stdout(render.check_markdown(outcome))
-    else:
-        _warnings(outcome.skipped, outcome.warnings)
-        _print_table(outcome)
-        lines = [*render.offender_lines(outcome), render.check_summary(outcome)]
-        write_stdout("".join(line + "\n" for line in lines))
-    if summary is not None:
-        _append(summary, render.check_markdown(outcome))
+    emit_check(outcome, fmt, summary, tags.counter.manifest_requests if tags is not None else 0)
     return bool(outcome.offenders)
 
 
@@ -208,38 +187,10 @@ def _report_lock(request: LockRequest, cwd: Path, fmt: str, *, config: ProjectCo
         write_stdout(render.lock_json(outcome, resolver.counter.manifest_requests))
         return
     if outcome.recovered:
-        _warnings((f"an interrupted repro lock was found and {outcome.recovered}",), ())
-    _warnings(outcome.skipped, outcome.warnings)
+        render.warn([f"an interrupted repro lock was found and {outcome.recovered}"])
+    render.warn((*outcome.skipped, *outcome.warnings))
     if outcome.diff:
         sys.stdout.write(outcome.diff)
         sys.stdout.flush()
-    _print_table(outcome)
+    render.print_table(outcome)
     write_stdout(render.lock_summary(outcome) + "\n")
-
-
-def _print_table(outcome: LockOutcome | CheckOutcome) -> None:
-    from repro.render import lock as render
-    from repro.render.console import stdout, whole_values, write_stdout
-
-    if whole_values():
-        table = render.lock_plain_table(outcome)
-        if table is not None:
-            write_stdout(table)
-        return
-    rich_table = render.lock_table(outcome)
-    if rich_table is not None:
-        stdout().print(rich_table)
-
-
-def _warnings(skipped: tuple[str, ...], warnings: tuple[str, ...]) -> None:
-    from repro.render.console import write_stderr_line
-
-    for message in (*skipped, *warnings):
-        write_stderr_line(f"warning: {message}")
-
-
-def _append(path: Path, text: str) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(text)
-        if not text.endswith("\n"):
-            handle.write("\n")

@@ -65,63 +65,85 @@ def discover(paths: Sequence[Path], root: Path, excludes: Sequence[str] = ()) ->
     A file named on the command line is taken whatever its name; directories are
     searched for Dockerfile names, skipping ``.git`` and the ``excludes`` globs
     (relative to ``root``). A symlink whose target lies outside ``root`` is skipped
-    with a message: repro never writes through it.
+    with a message: repro never writes through it. Paths are handled as strings (a
+    big project has thousands of files; pathlib would cost more than reading them).
     """
-    real_root = root.resolve()
-    candidates: list[Path] = []
+    root_abs = os.path.abspath(root)
+    real_root = os.path.realpath(root_abs)
+    candidates: list[tuple[str, str, str | None]] = []  # display, path, real path if known
     for given in paths or [root]:
         if given.is_dir():
-            candidates.extend(_walk(given, real_root, root, excludes))
+            _walk(os.path.abspath(given), root_abs, excludes, candidates)
         elif given.exists() or given.is_symlink():
-            candidates.append(given)
+            candidates.append(
+                (_display(os.path.abspath(given), root_abs, str(given)), str(given), None)
+            )
         else:
             raise InputError(f"{given}: no such file or directory")
     files: list[FoundFile] = []
     skipped: list[str] = []
-    seen: set[Path] = set()
-    for path in candidates:
-        display = _display(path, root)
-        target = path.resolve()
-        if not _inside(target, real_root):
+    seen: set[str] = set()
+    for display, path, known in candidates:
+        target = known if known is not None else os.path.realpath(path)
+        if not (target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)):
             skipped.append(
                 f"{display}: skipped, it is a symlink to {target} outside the project"
-                if path.is_symlink() or target != path.absolute()
+                if os.path.islink(path) or target != os.path.abspath(path)
                 else f"{display}: skipped, it is outside the project {root}"
             )
             continue
-        if not target.is_file():
+        if known is None and not os.path.isfile(target):
             skipped.append(f"{display}: skipped, not a regular file")
             continue
         if target in seen:
             continue
         seen.add(target)
-        files.append(FoundFile(display=display, path=path, target=target))
+        files.append(FoundFile(display=display, path=Path(path), target=Path(target)))
     return Discovery(files=tuple(files), skipped=tuple(skipped))
 
 
-def _walk(directory: Path, real_root: Path, root: Path, excludes: Sequence[str]) -> list[Path]:
-    found: list[Path] = []
-    for current, dirnames, filenames in os.walk(directory):
-        here = Path(current)
-        dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if name not in SKIPPED_DIRECTORIES
-            and not is_excluded(_display(here / name, root), excludes)
-        )
-        for name in sorted(filenames):
-            if is_dockerfile_name(name) and not is_excluded(_display(here / name, root), excludes):
-                found.append(here / name)
-    return found
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
-def _display(path: Path, root: Path) -> str:
-    absolute = Path(os.path.abspath(path))
+def _walk(
+    directory: str,
+    root_abs: str,
+    excludes: Sequence[str],
+    found: list[tuple[str, str, str | None]],
+    real_directory: str | None = None,
+) -> None:
+    """Like os.walk (top-down, sorted, symlinked directories not followed), with scandir."""
+    real = real_directory if real_directory is not None else os.path.realpath(directory)
+    prefix = _display(directory, root_abs, directory)
+    prefix = "" if prefix == "." else prefix + "/"
     try:
-        return absolute.relative_to(Path(os.path.abspath(root))).as_posix()
-    except ValueError:
-        return str(path)
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        return
+    subdirectories: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            subdirectories.append(entry)
+            continue
+        if not is_dockerfile_name(entry.name) or is_excluded(prefix + entry.name, excludes):
+            continue
+        plain = not entry.is_symlink() and entry.is_file(follow_symlinks=False)
+        known = os.path.join(real, entry.name) if plain else None
+        found.append((prefix + entry.name, entry.path, known))
+    for entry in subdirectories:
+        if entry.name in SKIPPED_DIRECTORIES or is_excluded(prefix + entry.name, excludes):
+            continue
+        if entry.is_symlink():
+            continue  # as os.walk: a symlinked directory is listed, never descended
+        _walk(entry.path, root_abs, excludes, found, os.path.join(real, entry.name))
+
+
+def _display(absolute: str, root_abs: str, given: str) -> str:
+    """``absolute`` relative to the project root, posix separators; as given outside it."""
+    if absolute == root_abs:
+        return "."
+    base = root_abs.rstrip(os.sep) + os.sep
+    if absolute.startswith(base):
+        return absolute[len(base) :].replace(os.sep, "/")
+    return given

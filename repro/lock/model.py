@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from repro.dockerfile import ImageRef, Span
 from repro.lockfile import lock_key
+
+if TYPE_CHECKING:
+    from repro.dockerfile.imageref import ImageRef
+    from repro.dockerfile.span import Span
 
 
 class Mode(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from repro.dockerfile import ImageRef, find_references, parse_dockerfile, parse_image_ref
+from repro.dockerfile.imageref import ImageRef, parse_image_ref
 from repro.errors import InputError
 from repro.lock.model import ScannedFile, Site
 from repro.lockfile import FileRecord, SiteRecord, recordable
@@ -33,6 +33,9 @@ def scan_dockerfile(
     A file that cannot be a Dockerfile (empty, binary, no FROM, merge-conflict markers)
     is an input error: a gate that found "0 references" in it would pass anything.
     """
+    from repro.dockerfile.parser import parse_dockerfile
+    from repro.dockerfile.references import find_references
+
     if b"\0" in data:
         raise InputError(
             f"{display}: not a Dockerfile: it holds binary data (NUL bytes)",

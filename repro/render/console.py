@@ -142,3 +142,26 @@ def render_error(error: ReproError) -> None:
     if error.hint:
         hint = mask_text(error.hint)
         console.print(f"[bold]hint:[/] {escape(hint)}", markup=True, highlight=False)
+
+
+def report_failure(error: BaseException, *, debug: bool) -> int:
+    """Print a failure the one way repro prints failures; its exit code.
+
+    A ReproError is its message, hint and code; Ctrl-C is one line and 130; anything
+    else is a bug: exit 4. ``debug`` adds the traceback.
+    """
+    import traceback
+
+    from repro.errors import ExitCode
+    from repro.interrupt import INTERRUPTED, INTERRUPTED_MESSAGE
+
+    if debug:
+        write_stderr_line(traceback.format_exc().rstrip())
+    if isinstance(error, KeyboardInterrupt):
+        write_stderr_line(INTERRUPTED_MESSAGE)
+        return INTERRUPTED
+    if isinstance(error, ReproError):
+        render_error(error)
+        return int(error.exit_code)
+    render_internal_error(error, debug=debug)
+    return int(ExitCode.INTERNAL)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from repro import __version__
+from repro.errors import InputError
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -123,3 +124,19 @@ def github_annotations(findings: Iterable[Finding]) -> str:
         command = _GITHUB_COMMAND[finding.level]
         lines.append(f"::{command} {','.join(properties)}::{_escape_data(finding.message)}")
     return "".join(line + "\n" for line in lines)
+
+
+OUTPUT_FORMATS = ("text", "json", "sarif", "github", "markdown")
+
+
+def output_format(
+    value: str | None, *, json_flag: bool = False, allowed: tuple[str, ...] = OUTPUT_FORMATS
+) -> str:
+    """``--format`` (``--json`` is its alias); ``md`` spells ``markdown``."""
+    chosen = (value or ("json" if json_flag else "text")).strip().lower()
+    chosen = {"md": "markdown"}.get(chosen, chosen)
+    if json_flag and chosen != "json":
+        raise InputError(f"--json and --format {value} disagree", hint="give one of them")
+    if chosen not in allowed:
+        raise InputError(f"--format must be one of {', '.join(allowed)}, not {value!r}")
+    return chosen

@@ -7,6 +7,7 @@ lines), so the hermetic check imports nothing heavy on its way to a verdict.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repro.jsonout import document, dumps_stable
@@ -313,3 +314,62 @@ def outdated_json(outcome: OutdatedOutcome, manifest_requests: int | None = None
     if manifest_requests is not None:
         body["manifest_requests"] = manifest_requests
     return dumps_stable(document("lock-outdated", body))
+
+
+# -- printing (the CLI and the fast entry point share these) ------------------------------
+
+
+def warn(messages: Sequence[str]) -> None:
+    from repro.render.console import write_stderr_line
+
+    for message in messages:
+        write_stderr_line(f"warning: {message}")
+
+
+def print_table(outcome: LockOutcome | CheckOutcome) -> None:
+    from repro.render.console import stdout, whole_values, write_stdout
+
+    if whole_values():
+        table = lock_plain_table(outcome)
+        if table is not None:
+            write_stdout(table)
+        return
+    rich_table = lock_table(outcome)
+    if rich_table is not None:
+        stdout().print(rich_table)
+
+
+def emit_check(
+    outcome: CheckOutcome, fmt: str, summary: Path | None = None, manifest_requests: int = 0
+) -> None:
+    """Print a check in ``fmt``; ``summary`` also gets the Markdown report appended."""
+    from repro.render.console import write_stdout
+
+    if fmt == "json":
+        write_stdout(check_json(outcome, manifest_requests))
+    elif fmt == "sarif":
+        from repro.render.findings import sarif_text
+
+        write_stdout(sarif_text("lock-check", LOCK_RULES, check_findings(outcome)))
+    elif fmt == "github":
+        from repro.render.findings import github_annotations
+
+        write_stdout(github_annotations(check_findings(outcome)))
+        warn(outcome.skipped)
+        write_stdout(check_summary(outcome) + "\n")
+    elif fmt == "markdown":
+        write_stdout(check_markdown(outcome))
+    else:
+        warn((*outcome.skipped, *outcome.warnings))
+        print_table(outcome)
+        write_stdout(
+            "".join(line + "\n" for line in [*offender_lines(outcome), check_summary(outcome)])
+        )
+    if summary is not None:
+        append_text(summary, check_markdown(outcome))
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append to a report file such as $GITHUB_STEP_SUMMARY (it collects several steps)."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
