@@ -11,6 +11,7 @@ from repro.cli._options import (
     BuildArgsOption,
     DockerfileOption,
     EpochOption,
+    SummaryOption,
     parse_build_args,
 )
 from repro.render.console import stderr, stdout
@@ -48,8 +49,16 @@ def signoff(
         ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="md (a table for a release PR) or json.")
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="md (a table for a release PR; also text, markdown), json, sarif (SARIF "
+            "2.1.0) or github (workflow annotations).",
+        ),
     ] = "md",
+    json_output: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    summary: SummaryOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the report to FILE (atomically).")
     ] = None,
@@ -78,13 +87,18 @@ def signoff(
     from repro.errors import ExitCode, InputError
     from repro.fsutil import atomic_write_text
     from repro.project import parse_epoch
+    from repro.render.findings import output_format as parse_format
     from repro.render.progress import build_progress
     from repro.render.signoff import signoff_json, signoff_markdown
     from repro.signoff.service import SignoffOptions, run_signoff
     from repro.signoff.units import parse_size
 
-    if output_format not in ("md", "json"):
-        raise InputError(f"--format must be md or json, not {output_format!r}")
+    fmt = parse_format(
+        None if json_output and output_format == "md" else output_format,
+        json_flag=json_output,
+        allowed=("text", "markdown", "json", "sarif", "github"),
+    )
+    output_format = {"text": "md", "markdown": "md"}.get(fmt, fmt)
     if sign is not None and output_format != "json":
         raise InputError("--sign signs the JSON report", hint="Add --format json.")
     from repro.cli import _keys
@@ -112,7 +126,23 @@ def signoff(
             on_log=lambda line: on_log("build", line),
             on_phase=on_phase,
         )
-    text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
+    if output_format == "sarif":
+        from repro.render.findings import sarif_text
+        from repro.render.signoff import signoff_findings, signoff_rules
+
+        text = sarif_text("signoff", signoff_rules(report), signoff_findings(report))
+    elif output_format == "github":
+        from repro.render.findings import github_annotations
+        from repro.render.signoff import signoff_findings
+
+        verdict = "PASS" if report.passed else "FAIL"
+        text = github_annotations(signoff_findings(report)) + f"sign-off: {verdict}\n"
+    else:
+        text = signoff_json(report) if output_format == "json" else signoff_markdown(report)
+    if summary is not None:
+        from repro.render.lock import append_text
+
+        append_text(summary, signoff_markdown(report))
     if signing_key is not None:
         from repro.signoff.service import sign_report
 

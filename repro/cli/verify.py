@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,11 +13,13 @@ from repro.cli._options import (
     BuildersOption,
     DockerfileOption,
     EpochOption,
+    FormatOption,
     GitContextArgument,
     MaxDiffsOption,
     NoVaryOption,
     PlatformsOption,
     SbomGeneratorOption,
+    SummaryOption,
     TargetOption,
     VaryOption,
     VerboseOption,
@@ -28,6 +30,9 @@ from repro.cli._options import (
 )
 from repro.errors import InputError
 from repro.render.console import stderr, stdout
+
+if TYPE_CHECKING:
+    from repro.verify.model import VerifyResult
 
 
 def verify(
@@ -42,8 +47,11 @@ def verify(
         Path | None, typer.Option("--keep", metavar="DIR", help="Keep both OCI tars here.")
     ] = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the verification record as JSON.")
+        bool,
+        typer.Option("--json", help="Print the verification record as JSON (--format json)."),
     ] = False,
+    output_format: FormatOption = None,
+    summary: SummaryOption = None,
     require_locked: Annotated[
         bool | None,
         typer.Option(
@@ -89,10 +97,6 @@ def verify(
         int,
         typer.Option("--jobs", help="With --all: builds at once on each builder node."),
     ] = 2,
-    output_format: Annotated[
-        str,
-        typer.Option("--format", help="text or json (json: as --json)."),
-    ] = "text",
     vary: VaryOption = None,
     no_vary: NoVaryOption = None,
     suggest: Annotated[
@@ -114,18 +118,16 @@ def verify(
     """
     from repro.cli import _wiring
     from repro.cli import verify_project as project
+    from repro.render.findings import output_format as parse_format
 
-    if output_format not in project.FORMATS:
-        raise InputError(
-            f"--format must be one of {', '.join(project.FORMATS)}, not {output_format!r}"
-        )
-    if json_output:
-        output_format = "json"
-    if suggest and output_format == "json":
+    fmt = parse_format(output_format, json_flag=json_output)
+    if suggest and fmt == "json":
         raise InputError(
             "--suggest prints a diff and --json a record: choose one",
             hint="the record holds the diff too, under suggested_change",
         )
+    if suggest and fmt != "text":
+        raise InputError(f"--suggest prints a diff and --format {fmt} a report: choose one")
     if all_images or image:
         project.refuse_single_image_options(file, target, platform)
         given = [
@@ -138,6 +140,13 @@ def verify(
                 f"{', '.join(given)} cannot be combined with --all or --image yet: they apply "
                 "to the verification of one image",
                 hint="Verify that image alone with `repro verify CONTEXT -f FILE`.",
+            )
+        if fmt not in project.FORMATS or summary is not None:
+            raise InputError(
+                f"--all and --image report as {', '.join(project.FORMATS)}"
+                + (", without --summary" if summary is not None else f", not {fmt}"),
+                hint="verify one image (`repro verify CONTEXT -f FILE`) for SARIF, GitHub "
+                "annotations, Markdown or --summary",
             )
         from repro.project import parse_epoch
         from repro.project_verify.service import ProjectOptions
@@ -158,7 +167,7 @@ def verify(
             sbom_generator=sbom_generator,
         )
         project.verify_project(
-            whole_project, output_format=output_format, max_diffs=max_diffs, verbose=verbose
+            whole_project, output_format=fmt, max_diffs=max_diffs, verbose=verbose
         )
         return
     from repro.errors import ExitCode
@@ -192,7 +201,7 @@ def verify(
             on_log=on_log,
             on_phase=on_phase,
         )
-    if output_format == "json":
+    if fmt == "json":
         stdout().out(verification_json(result), end="")
     elif suggest:
         # stdout is the patch alone, so that `repro verify --suggest > fix.diff` applies.
@@ -200,7 +209,38 @@ def verify(
             verification_summary(result, max_diffs=max_diffs, verbose=verbose), soft_wrap=False
         )
         stdout().out(suggestion_diff(result), end="")
+    elif fmt in ("sarif", "github"):
+        _print_findings(result, fmt, file or context / "Dockerfile")
+    elif fmt == "markdown":
+        from repro.render.verify import verification_markdown
+
+        stdout().out(verification_markdown(result), end="")
     else:
         stdout().print(verification_summary(result, max_diffs=max_diffs, verbose=verbose))
+    if summary is not None:
+        from repro.render.lock import append_text
+        from repro.render.verify import verification_markdown
+
+        append_text(summary, verification_markdown(result))
     if not result.identical:
         raise typer.Exit(int(ExitCode.NEGATIVE))
+
+
+def _print_findings(result: VerifyResult, fmt: str, dockerfile: Path) -> None:
+    from repro.render.console import write_stdout
+    from repro.render.findings import github_annotations, sarif_text
+    from repro.render.verify import VERIFY_RULES, instruction_lines, verify_findings
+
+    try:
+        lines = instruction_lines(dockerfile.read_bytes(), result.dockerfile)
+    except OSError:
+        lines = {}
+    findings = verify_findings(result, lines)
+    if fmt == "sarif":
+        write_stdout(sarif_text("verify", VERIFY_RULES, findings))
+    else:
+        write_stdout(github_annotations(findings))
+        verdict = "reproducible" if result.identical else "not reproducible"
+        write_stdout(
+            f"{verdict}: {result.comparison.image_digest_a} {result.comparison.image_digest_b}\n"
+        )

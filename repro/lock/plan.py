@@ -226,7 +226,7 @@ def _new_lockfile(builder: _Builder, prune: bool) -> Lockfile:
         site = pins[0][1]
         digest = _choose(digests, old.get(key), builder, site)
         if len(digests) > 1:
-            where = ", ".join(f"{s.where} ({d[:19]}…)" for d, s in pins)
+            where = ", ".join(f"{s.where} ({d})" for d, s in pins)
             builder.warnings.append(
                 f"{key} is pinned to different digests: {where}; repro.lock records {digest}"
             )

@@ -32,17 +32,24 @@ DERIVED_CAUSE = "follows-from-layers"
 EXAMPLE_PATHS = 3
 EVIDENCE_EXAMPLES = 3
 WINDOW_SHOWN = 24  # bytes of evidence shown per side
+from repro.render.console import whole_values
 
 
 def _short(value: JsonValue, limit: int = 80) -> str:
+    """On a terminal, long values are cut to fit; in a log (no terminal) never."""
     text = "∅" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if whole_values() or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def short_digest(digest: str | None) -> str:
-    """``sha256:`` and 12 hex digits: enough to tell digests apart on a terminal."""
+    """``sha256:`` and 12 hex digits: enough to tell digests apart on a terminal. Without
+    one (a CI log) the digest is printed whole."""
     if digest is None:
         return "(missing)"
+    if whole_values():
+        return digest
     algorithm, _, hexdigest = digest.partition(":")
     return f"{algorithm}:{hexdigest[:12]}" if hexdigest else digest
 

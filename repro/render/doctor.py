@@ -7,12 +7,13 @@ from rich.text import Text
 
 from repro.doctor import DoctorReport, Status
 from repro.jsonout import document, dumps_stable
+from repro.render.console import new_table
 
 _STYLE = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
 
 
 def doctor_table(report: DoctorReport) -> Table:
-    table = Table(title="repro doctor", title_justify="left", show_lines=False)
+    table = new_table(title="repro doctor", title_justify="left", show_lines=False)
     table.add_column("check")
     table.add_column("status")
     table.add_column("detail")

@@ -24,6 +24,7 @@ from repro.release.service import (
     StatementStatus,
 )
 from repro.render.compare import differences_tree, short_digest
+from repro.render.console import whole_values
 from repro.render.verify import verification_summary
 from repro.signoff.units import human_bytes
 
@@ -129,7 +130,8 @@ def show_view(view: ReleaseView) -> RenderableType:
     if release.repository:
         facts.add_row("pushed to", release.repository)
     facts.add_row("SOURCE_DATE_EPOCH", _epoch(release.source_date_epoch))
-    facts.add_row("dockerfile", f"{release.dockerfile} (sha256:{release.dockerfile_sha256[:12]}…)")
+    sha = release.dockerfile_sha256 if whole_values() else f"{release.dockerfile_sha256[:12]}…"
+    facts.add_row("dockerfile", f"{release.dockerfile} (sha256:{sha})")
     facts.add_row("context", release.context)
     args = ", ".join(f"{k}={v}" for k, v in mask_mapping(release.build_args).items())
     facts.add_row("build args", args or "none")

@@ -5,9 +5,11 @@ The JSON record is SignoffReport.to_json (schema in repro.signoff.model).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from repro.jsonout import dumps_stable
+from repro.render.findings import Finding, Rule
 from repro.signoff.model import PlatformSize, SignoffReport, Status
 from repro.signoff.units import human_bytes
 
@@ -101,3 +103,56 @@ def signoff_markdown(report: SignoffReport) -> str:
     for size in report.sizes:
         lines += ["", f"### Size teardown ({size.platform})", "", "```text", teardown(size), "```"]
     return "\n".join(lines) + "\n"
+
+
+# -- CI formats ------------------------------------------------------------------------------
+
+SIGNOFF_RULE_PREFIX = "signoff/"
+_LOCATED = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+)(?::(?P<column>\d+))?: ")
+
+
+def signoff_rules(report: SignoffReport) -> list[Rule]:
+    return [Rule(SIGNOFF_RULE_PREFIX + check.id, check.title, check.fix) for check in report.checks]
+
+
+def signoff_findings(report: SignoffReport) -> list[Finding]:
+    """A failed check is an error (a waived one a note), a warning a warning; each
+    evidence item that names file:line is a finding there, else the Dockerfile's line 1."""
+    findings: list[Finding] = []
+    default_file = report.dockerfile or "Dockerfile"
+    for check in report.checks:
+        if check.status is Status.FAIL:
+            level = "note" if check.waived is not None else "error"
+        elif check.status is Status.WARN:
+            level = "warning"
+        else:
+            continue
+        fix = f" (fix: {check.fix})" if check.fix else ""
+        located = [(item, _LOCATED.match(item)) for item in check.evidence]
+        placed = [(item, match) for item, match in located if match is not None]
+        if not placed:
+            evidence = "; ".join(check.evidence) or check.summary
+            findings.append(
+                Finding(
+                    rule=SIGNOFF_RULE_PREFIX + check.id,
+                    level=level,
+                    message=f"{check.title}: {evidence}{fix}",
+                    file=default_file,
+                    line=1,
+                    title=f"sign-off: {check.id}",
+                )
+            )
+            continue
+        for item, match in placed:
+            findings.append(
+                Finding(
+                    rule=SIGNOFF_RULE_PREFIX + check.id,
+                    level=level,
+                    message=f"{check.title}: {item[match.end() :]}{fix}",
+                    file=match["file"],
+                    line=int(match["line"]),
+                    column=int(match["column"]) if match["column"] else None,
+                    title=f"sign-off: {check.id}",
+                )
+            )
+    return findings
