@@ -100,7 +100,7 @@ def pinned_tags(files: Iterable[ScannedFile]) -> dict[str, list[Site]]:
     for file in files:
         for site in file.sites:
             image = site.image
-            if image is None or image.digest is None or image.implicit_latest:
+            if image is None or image.digest is None or image.tag is None or image.implicit_latest:
                 continue
             found.setdefault(f"{image.name}:{image.tag}", []).append(site)
     return found
