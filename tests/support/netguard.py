@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-_SITECUSTOMIZE = '''\
+_SITECUSTOMIZE = """\
 import os, sys
 
 _LOG = os.environ.get("REPRO_NETGUARD_LOG")
@@ -31,7 +31,7 @@ def _audit(event, args):
 
 
 sys.addaudithook(_audit)
-'''
+"""
 
 
 def guarded_env(
