@@ -38,19 +38,8 @@ def check_site(site: Site, lock: Lockfile | None, allow: Sequence[str] = ()) -> 
     image = site.image
 
     def verdict(action: Action, message: str = "", fix: str = "") -> PlannedRef:
-        return PlannedRef(
-            file=site.file,
-            line=site.line,
-            column=site.column,
-            kind=site.kind,
-            written=site.written,
-            key=site.key,
-            action=action,
-            old_digest=image.digest if image is not None else None,
-            new_digest=image.digest if image is not None else None,
-            message=message,
-            fix=fix,
-        )
+        pinned = image.digest if image is not None else None
+        return PlannedRef.of(site, action, old=pinned, new=pinned, message=message, fix=fix)
 
     if image is None or (site.composed and image.digest is None):
         why = (
@@ -118,16 +107,11 @@ def moved_pins(
             if now is None or now == site.image.digest:
                 continue
             moved.append(
-                PlannedRef(
-                    file=site.file,
-                    line=site.line,
-                    column=site.column,
-                    kind=site.kind,
-                    written=site.written,
-                    key=site.key,
-                    action=Action.TAG_MOVED,
-                    old_digest=site.image.digest,
-                    new_digest=now,
+                PlannedRef.of(
+                    site,
+                    Action.TAG_MOVED,
+                    old=site.image.digest,
+                    new=now,
                     message=f"{tag} now serves {now} (pinned {site.image.digest})",
                     fix="run `repro lock --update` to move the pin",
                 )

@@ -109,6 +109,33 @@ class PlannedRef:
     message: str = ""
     fix: str = ""  # the command that fixes an offence
 
+    @classmethod
+    def of(
+        cls,
+        site: Site,
+        action: Action,
+        *,
+        old: str | None,
+        new: str | None,
+        key: str | None = None,
+        message: str = "",
+        fix: str = "",
+    ) -> PlannedRef:
+        """What happens to ``site``: where it is, as written, and the ``action``."""
+        return cls(
+            file=site.file,
+            line=site.line,
+            column=site.column,
+            kind=site.kind,
+            written=site.written,
+            key=site.key if key is None else key,
+            action=action,
+            old_digest=old,
+            new_digest=new,
+            message=message,
+            fix=fix,
+        )
+
 
 @dataclass(frozen=True)
 class FileChange:

@@ -140,18 +140,7 @@ def plan(
 def _unpinnable(builder: _Builder, site: Site) -> PlannedRef:
     message = f"{site.unpinnable}; repro cannot pin it"
     builder.warnings.append(f"{site.where}: {site.written}: {message}")
-    return PlannedRef(
-        file=site.file,
-        line=site.line,
-        column=site.column,
-        kind=site.kind,
-        written=site.written,
-        key=site.key,
-        action=Action.UNPINNABLE,
-        old_digest=None,
-        new_digest=None,
-        message=message,
-    )
+    return PlannedRef.of(site, Action.UNPINNABLE, old=None, new=None, message=message)
 
 
 def _lock_site(builder: _Builder, site: Site) -> tuple[PlannedRef, tuple[Span, bytes] | None]:
@@ -203,18 +192,7 @@ def _lock_site(builder: _Builder, site: Site) -> tuple[PlannedRef, tuple[Span, b
     final = image if replacement is None else parse_image_ref(image.pinned(new))
     key = lock_key(final)
     builder.entries.setdefault(key, []).append((new, site))
-    planned = PlannedRef(
-        file=site.file,
-        line=site.line,
-        column=site.column,
-        kind=site.kind,
-        written=image.original,
-        key=key,
-        action=action,
-        old_digest=pinned,
-        new_digest=new,
-        message=message,
-    )
+    planned = PlannedRef.of(site, action, old=pinned, new=new, key=key, message=message)
     return planned, replacement
 
 

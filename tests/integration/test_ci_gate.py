@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -566,51 +565,15 @@ def test_without_a_terminal_nothing_is_cut_at_80_columns(
 
 def _released(root: Path) -> Path:
     """A repro.lock with one release record (the model's own writer), for `repro show`."""
-    from repro.lockfile import (
-        Lockfile,
-        Release,
-        ReleaseBase,
-        ReleaseImage,
-        ReleaseLayer,
-        dump_lockfile,
-        with_release,
-    )
+    from dataclasses import replace
+
+    from repro.lockfile import Lockfile, dump_lockfile, with_release
+    from tests.cli.test_release_cli import release
 
     root.mkdir(parents=True)
-    d = "sha256:" + "ab" * 32
-    release = Release(
-        version="1.0.0",
-        commit="c0ffee" * 6 + "abcd",
-        tag="v1.0.0",
-        context=".",
+    recorded = replace(
+        release("1.0.0", 0x100, 0xBBBB10),
         dockerfile="services/with/a/long/directory/name/that/passes/eighty/columns/Dockerfile",
-        dockerfile_sha256="12" * 32,
-        source_date_epoch=1700000000,
-        build_args={},
-        target=None,
-        platforms=("linux/amd64",),
-        bases=(ReleaseBase(BUSYBOX, digest_of(BUSYBOX)),),
-        digest=d,
-        images=(
-            ReleaseImage(
-                platform="linux/amd64",
-                manifest="sha256:" + "cd" * 32,
-                config="sha256:" + "ef" * 32,
-                size=1234,
-                layers=(
-                    ReleaseLayer(
-                        "sha256:" + "01" * 32,
-                        1000,
-                        "RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install "
-                        "--no-index --find-links /wheels gunicorn flask",
-                    ),
-                ),
-            ),
-        ),
-        buildkit="v0.13.1",
-        buildx="0.13.1",
-        verified_at="2026-01-01T00:00:00Z",
     )
-    (root / "repro.lock").write_text(dump_lockfile(with_release(Lockfile(), release)))
-    shutil.copy(REPO_ROOT / "fixtures" / "README.md", root / "README.md")
+    (root / "repro.lock").write_text(dump_lockfile(with_release(Lockfile(), recorded)))
     return root
