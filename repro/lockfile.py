@@ -30,8 +30,10 @@ It is a cache with a purpose: `repro lock --check` takes the sites of a file who
 still hash the same from here instead of parsing it again (10,000 Dockerfiles check in
 well under two seconds), and it records each site for people (which files use an image).
 A line per file parses in microseconds where a table per file would take tomllib a
-tenth of a millisecond each. A stale or missing line is never an error, only a file to
-parse; a malformed one is (exit 2, with its line).
+tenth of a millisecond each (and repro reads the section itself when it is laid out as
+repro writes it: tomllib walks a long literal string character by character). A stale
+or missing line is never an error, only a file to parse; so is a site that does not read
+back; a line without a hash and a path is (exit 2, with its line).
 
 Top-level keys repro does not own (a later ``[[release]]`` table, say) are read and
 written back unchanged, so other commands can keep their records in the same file.
@@ -103,18 +105,35 @@ class SiteRecord:
     def encode(self) -> str:
         return f"{self.line}:{self.column}:{self.kind}:{self.reference}"
 
+    @classmethod
+    def decode(cls, text: str) -> SiteRecord:
+        line, column, kind, reference = text.split(":", 3)
+        return cls(int(line), int(column), kind, reference)
+
 
 @dataclass(frozen=True)
 class FileRecord:
-    """A file `repro lock` read: the hash of its bytes and the sites found in them."""
+    """A file `repro lock` read: the hash of its bytes and the sites found in them.
+
+    The sites are kept as their encoded text (``line:column:kind:reference``, validated
+    when read) and decoded on use: a 10,000-file project has 40,000 of them.
+    """
 
     path: str  # display path, relative to the project root, posix separators
     kind: str  # "dockerfile"
     sha256: str  # 64 hex digits
-    sites: tuple[SiteRecord, ...] = ()
+    site_texts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, path: str, kind: str, sha256: str, sites: Iterable[SiteRecord]) -> FileRecord:
+        return cls(path, kind, sha256, tuple(site.encode() for site in sites))
+
+    @property
+    def sites(self) -> tuple[SiteRecord, ...]:
+        return tuple(SiteRecord.decode(text) for text in self.site_texts)
 
     def encode(self) -> str:
-        return " ".join([self.sha256, _encode_path(self.path), *(s.encode() for s in self.sites)])
+        return " ".join([self.sha256, _encode_path(self.path), *self.site_texts])
 
 
 def recordable(path: str, references: Iterable[str]) -> bool:
@@ -183,20 +202,37 @@ def _dump_files(files: Mapping[str, FileRecord]) -> str:
     return "\n[files]\n" + _FILES_COMMENT + "".join(blocks)
 
 
-_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
+
+
+def _conflict_marker(text: str) -> tuple[int, str] | None:
+    """The first line a merge left a conflict marker on (str.find: this runs on every check)."""
+    found: list[tuple[int, str]] = []
+    for marker in _CONFLICT_MARKERS:
+        start = 0 if text.startswith(marker) else text.find("\n" + marker) + 1
+        while start > 0 or (start == 0 and text.startswith(marker)):
+            end = start + len(marker)
+            if end == len(text) or text[end] in " \r\n":
+                found.append((start, marker))
+                break
+            start = text.find("\n" + marker, end) + 1
+    if not found:
+        return None
+    offset, marker = min(found)
+    return text.count("\n", 0, offset) + 1, marker
 
 
 def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
-    conflict = _CONFLICT.search(text)
+    conflict = _conflict_marker(text)
     if conflict is not None:
-        line = text.count("\n", 0, conflict.start()) + 1
         raise LockfileError(
-            f"{path}:{line}: a merge left conflict markers ({conflict.group(1)}) in the file",
+            f"{path}:{conflict[0]}: a merge left conflict markers ({conflict[1]}) in the file",
             hint="keep one side of each conflict (or both sides' [[image]] entries), delete "
             "the markers, then run `repro lock` to settle repro.lock against the files",
         )
+    head, blocks = _split_files(text)
     data = load_toml(
-        text,
+        head,
         path,
         error=LockfileError,
         hint="fix the file, or delete it and run `repro lock` to write a new one",
@@ -215,22 +251,57 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
     data = migrate(data, version, path)
     tables = data.get("image", [])
     if not isinstance(tables, list):
-        raise LockfileError(f"{path}:{_line_of(text, 'image', 0)}: `image` must be [[image]]")
+        raise LockfileError(f"{path}:{_line_of(head, 'image', 0)}: `image` must be [[image]]")
     images: dict[str, LockedImage] = {}
     for index, table in enumerate(tables):
-        image = _image(table, path, _line_of(text, "image", index), text)
+        image = _image(table, path, _line_of(head, "image", index), head)
         if image.reference in images:
             raise LockfileError(
-                f"{path}:{_line_of(text, 'image', index)}: {image.reference} is listed twice"
+                f"{path}:{_line_of(head, 'image', index)}: {image.reference} is listed twice"
             )
         images[image.reference] = image
     extra = {key: value for key, value in data.items() if key not in _OWNED}
-    files = _parse_files(data.get("files", {}), text, path)
+    files = _parse_files(blocks if blocks is not None else data.get("files", {}), text, path)
     return Lockfile(images=images, extra=extra, schema_version=LOCK_SCHEMA_VERSION, files=files)
 
 
-_SITE = re.compile(r"(\d+):(\d+):([a-z][a-z0-9-]*):(\S+)")
 _HEX = re.compile(r"[a-f0-9]{64}")
+
+
+_HEX_DIGITS = "0123456789abcdef"
+_FILES_HEADER = "\n[files]\n"
+
+
+def _split_files(text: str) -> tuple[str, dict[str, str] | None]:
+    """The text before ``[files]`` and its blocks, when ``[files]`` is laid out as repro
+    writes it (last, ``kind = '''...'''`` blocks and comments); else (text, None) and
+    tomllib reads it all. tomllib scans a long literal string character by character."""
+    start = text.rfind(_FILES_HEADER)
+    if start == -1:
+        return text, None
+    blocks: dict[str, str] = {}
+    position = start + len(_FILES_HEADER)
+    while position < len(text):
+        end_of_line = text.find("\n", position)
+        line = text[position : end_of_line if end_of_line != -1 else len(text)]
+        if not line.strip() or line.lstrip().startswith("#"):
+            position = len(text) if end_of_line == -1 else end_of_line + 1
+            continue
+        key, equals, opening = line.partition("=")
+        kind = key.strip()
+        if not equals or opening.strip() != "'''" or not kind.replace("-", "").isalnum():
+            return text, None
+        body_start = end_of_line + 1
+        close = text.find("\n'''", body_start - 1)
+        if end_of_line == -1 or close == -1 or kind in blocks:
+            return text, None
+        blocks[kind] = text[body_start : close + 1]
+        after = text.find("\n", close + 1)
+        tail = text[close + 4 : after if after != -1 else len(text)]
+        if tail.strip():
+            return text, None
+        position = len(text) if after == -1 else after + 1
+    return text[: start + 1], blocks
 
 
 def _parse_files(table: object, text: str, path: str) -> dict[str, FileRecord]:
@@ -241,29 +312,23 @@ def _parse_files(table: object, text: str, path: str) -> dict[str, FileRecord]:
         if not isinstance(block, str):
             raise LockfileError(f"{path}: files.{kind} must be a '''block''' of lines")
         first = _line_of_key(text, kind)
-        for offset, line in enumerate(block.splitlines()):
-            if not line.strip():
+        for offset, line in enumerate(block.split("\n")):
+            if not line:
                 continue
-            where = f"{path}:{first + 1 + offset}"  # the block starts on the line after `kind =`
-            fields = line.split(" ")
-            if len(fields) < 2 or not _HEX.fullmatch(fields[0]):
+            sha, _, rest = line.partition(" ")
+            # The sites are checked when used (repro.lock.scan): one that does not read
+            # back makes its file be parsed, never trusted.
+            if len(sha) != 64 or sha.strip(_HEX_DIGITS) or not rest or rest.startswith(" "):
                 raise LockfileError(
-                    f"{where}: a files.{kind} line must be `<sha256 hex> <path> <sites>...`",
+                    f"{path}:{first + 1 + offset}: a files.{kind} line must be "
+                    "`<sha256 hex> <path> <line>:<column>:<kind>:<reference>...`",
                     hint="delete the line; the next `repro lock` writes it again",
                 )
-            sites = []
-            for field_text in fields[2:]:
-                match = _SITE.fullmatch(field_text)
-                if match is None:
-                    raise LockfileError(
-                        f"{where}: {field_text!r} is not line:column:kind:reference",
-                        hint="delete the line; the next `repro lock` writes it again",
-                    )
-                sites.append(SiteRecord(int(match[1]), int(match[2]), match[3], match[4]))
-            file_path = _decode_path(fields[1])
+            encoded_path, *sites = rest.split(" ")
+            file_path = _decode_path(encoded_path)
             if file_path in files:
-                raise LockfileError(f"{where}: {file_path} is recorded twice")
-            files[file_path] = FileRecord(file_path, kind, fields[0], tuple(sites))
+                raise LockfileError(f"{path}:{first + 1 + offset}: {file_path} is recorded twice")
+            files[file_path] = FileRecord(file_path, kind, sha, tuple(sites))
     return files
 
 

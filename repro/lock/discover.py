@@ -30,8 +30,16 @@ def is_dockerfile_name(name: str) -> bool:
 @dataclass(frozen=True)
 class FoundFile:
     display: str  # relative to the project root when inside it, posix separators
-    path: Path  # as found (may be a symlink)
-    target: Path  # the real file behind it; what gets read and written
+    path_text: str  # as found (may be a symlink)
+    target_text: str  # the real file behind it; what gets read and written
+
+    @property
+    def path(self) -> Path:
+        return Path(self.path_text)
+
+    @property
+    def target(self) -> Path:
+        return Path(self.target_text)
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ def discover(paths: Sequence[Path], root: Path, excludes: Sequence[str] = ()) ->
         if target in seen:
             continue
         seen.add(target)
-        files.append(FoundFile(display=display, path=Path(path), target=Path(target)))
+        files.append(FoundFile(display=display, path_text=path, target_text=target))
     return Discovery(files=tuple(files), skipped=tuple(skipped))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from repro.lockfile import lock_key
@@ -62,7 +63,7 @@ class Site:
     composed: bool = False  # written with variables: repro cannot rewrite it in place
     unpinnable: str = ""  # why there is no literal reference (image is None)
 
-    @property
+    @cached_property
     def key(self) -> str:
         return lock_key(self.image) if self.image is not None else self.written
 

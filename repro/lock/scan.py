@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from pathlib import Path
 
 from repro.dockerfile.imageref import ImageRef, parse_image_ref
 from repro.errors import InputError
@@ -112,11 +111,15 @@ def _image(reference: str) -> ImageRef | None:
 def from_record(record: FileRecord) -> ScannedFile | None:
     """The file as repro.lock recorded it; None when the record does not read back."""
     sites: list[Site] = []
-    for site in record.sites:
-        image = _image(site.reference)
-        if image is None:
+    for text in record.site_texts:
+        parts = text.split(":", 3)
+        if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit() or not parts[2]:
             return None  # hand-edited: parse the file instead of trusting it
-        sites.append(Site(record.path, site.line, site.column, site.kind, site.reference, image))
+        line, column, kind, reference = parts
+        image = _image(reference)
+        if image is None:
+            return None
+        sites.append(Site(record.path, int(line), int(column), kind, reference, image))
     return ScannedFile(record.path, record.kind, record.sha256, tuple(sites))
 
 
@@ -128,18 +131,16 @@ def to_record(scanned: ScannedFile) -> FileRecord | None:
         return None
     if not recordable(scanned.display, (site.written for site in scanned.sites)):
         return None
-    return FileRecord(
-        path=scanned.display,
-        kind=scanned.kind,
-        sha256=scanned.sha256,
-        sites=tuple(
-            SiteRecord(site.line, site.column, site.kind, site.written) for site in scanned.sites
-        ),
+    return FileRecord.of(
+        scanned.display,
+        scanned.kind,
+        scanned.sha256,
+        (SiteRecord(site.line, site.column, site.kind, site.written) for site in scanned.sites),
     )
 
 
 def scan_files(
-    files: Iterable[tuple[str, Path]],
+    files: Iterable[tuple[str, str]],
     records: Mapping[str, FileRecord],
     *,
     reuse: bool,
@@ -152,7 +153,8 @@ def scan_files(
     """
     scanned: list[ScannedFile] = []
     for display, path in files:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
         record = records.get(display) if reuse else None
         if record is not None and record.sha256 == sha256_hex(data):
             cached = from_record(record)

@@ -193,7 +193,7 @@ def _scan(
         )
     lock = read_lockfile(lockfile_path)
     files = scan_files(
-        ((found.display, found.target) for found in discovery.files),
+        ((found.display, found.target_text) for found in discovery.files),
         lock.files if lock is not None else {},
         reuse=not (request.reparse or reparse),
         parse_unpinned=parse_unpinned,

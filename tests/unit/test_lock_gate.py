@@ -190,6 +190,25 @@ def test_a_hand_edited_record_is_not_trusted(tmp_path: Path) -> None:
     assert (outcome.reused, outcome.offenders) == (0, ())
 
 
+def test_the_files_record_reads_the_same_however_it_is_laid_out(tmp_path: Path) -> None:
+    write(tmp_path / "Dockerfile", b"FROM r.io/a:1\n")
+    run_lock(LockRequest(), cwd=tmp_path, resolver=FakeResolver({"r.io/a:1": D2}))
+    text = (tmp_path / "repro.lock").read_text()
+    written = parse_lockfile(text)
+    sha, path, site = next(iter(written.files.values())).encode().split(" ")
+    # the same record as a basic string, the way a person (or a TOML tool) may write it
+    by_hand = text[: text.index("[files]")] + f'[files]\ndockerfile = "{sha} {path} {site}\\n"\n'
+    assert parse_lockfile(by_hand).files == written.files
+    broken = text.replace(sha, "not-a-hash")
+    with pytest.raises(LockfileError, match=r"repro\.lock:\d+: a files\.dockerfile line must be"):
+        parse_lockfile(broken)
+    lines = text.splitlines()
+    (number,) = [n for n, line in enumerate(lines, 1) if line.startswith(sha)]
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile(broken)
+    assert caught.value.message.startswith(f"repro.lock:{number}:")
+
+
 def test_a_recorded_file_that_is_gone_is_a_warning_not_a_failure(tmp_path: Path) -> None:
     write(tmp_path / "Dockerfile", b"FROM r.io/a:1\n")
     gone = write(tmp_path / "old.Dockerfile", b"FROM r.io/a:1\n")
