@@ -103,6 +103,8 @@ def lock(
         raise InputError(f"{' and '.join(modes)} cannot be combined")
     if online and not check:
         raise InputError("--online goes with --check", hint="repro lock --check --online")
+    if summary is not None and not check:
+        raise InputError("--summary goes with --check (the report of a verdict)")
     allowed = ("text", "json", "sarif", "github", "markdown") if check else ("text", "json")
     fmt = parse_format(output_format, json_flag=json_output, allowed=allowed)
     cwd = Path.cwd()

@@ -148,7 +148,6 @@ class OutdatedOutcome:
     tags_asked: int
     pins: int
     outdated: tuple[OutdatedPin, ...]
-    manifest_requests: int | None = None
 
 
 def split_arguments(

@@ -99,6 +99,7 @@ def test_summary_appends_the_markdown_report(project: Path) -> None:
         ["lock", "--online"],
         ["lock", "--check", "--outdated"],
         ["lock", "--check", "--update"],
+        ["lock", "--summary", "s.md"],
     ],
 )
 def test_conflicting_options_exit_2(project: Path, args: list[str]) -> None:
