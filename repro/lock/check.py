@@ -73,7 +73,18 @@ def check_site(site: Site, lock: Lockfile | None, allow: Sequence[str] = ()) -> 
             f"run `{FIX_LOCK}` to record the new pin (it keeps a digest the tag serves or "
             "the registry has), or restore the pin repro.lock has",
         )
-    return verdict(Action.OK)
+    # the common case, 40,000 times in a big project: built directly
+    return PlannedRef(
+        site.file,
+        site.line,
+        site.column,
+        site.kind,
+        site.written,
+        site.key,
+        Action.OK,
+        image.digest,
+        image.digest,
+    )
 
 
 def check_files(

@@ -50,6 +50,8 @@ class Discovery:
 
 def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
     """``.dockerignore``-style: a pattern matching a directory excludes all below it."""
+    if not patterns:
+        return False
     parts = PurePosixPath(relative).parts
     prefixes = ["/".join(parts[: index + 1]) for index in range(len(parts))]
     for raw in patterns:
