@@ -26,13 +26,13 @@ from repro.oci.model import (
     FixScope,
     printable,
 )
+from repro.render.console import whole_values
 from repro.signoff.units import human_bytes
 
 DERIVED_CAUSE = "follows-from-layers"
 EXAMPLE_PATHS = 3
 EVIDENCE_EXAMPLES = 3
 WINDOW_SHOWN = 24  # bytes of evidence shown per side
-from repro.render.console import whole_values
 
 
 def _short(value: JsonValue, limit: int = 80) -> str:
