@@ -221,7 +221,8 @@ def run_check(request: LockRequest, *, cwd: Path, tags: TagReader | None = None)
     scanned = _scan(request, cwd, parse_unpinned=False)
     _refuse_interrupted(scanned.root)
     result = check_files(scanned.files, scanned.lock, request.allow_unpinnable)
-    warnings: list[str] = []
+    # What the parser read leniently: such a file has no record, so it is said every run.
+    warnings = [warning for file in scanned.files for warning in file.warnings]
     if scanned.lock is not None and scanned.whole_project:
         seen = set(scanned.displays)
         gone = sorted(path for path in scanned.lock.files if path not in seen)

@@ -209,6 +209,20 @@ def test_the_files_record_reads_the_same_however_it_is_laid_out(tmp_path: Path) 
     assert caught.value.message.startswith(f"repro.lock:{number}:")
 
 
+def test_what_the_parser_read_leniently_is_said_by_lock_and_by_every_check(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "Dockerfile", b"FROM r.io/a:1\nCOPY --user=me foo /tmp/\n")
+    said = "Dockerfile:2:6: unknown flag --user on COPY: kept as written, not interpreted"
+    locked = run_lock(LockRequest(), cwd=tmp_path, resolver=FakeResolver({"r.io/a:1": D2}))
+    assert said in locked.warnings
+    # no record of that file: every check parses it again, and says it again
+    assert "Dockerfile" not in parse_lockfile((tmp_path / "repro.lock").read_text()).files
+    for _ in range(2):
+        checked = run_check(CHECK, cwd=tmp_path)
+        assert (checked.offenders, checked.warnings, checked.reused) == ((), (said,), 0)
+
+
 def test_a_recorded_file_that_is_gone_is_a_warning_not_a_failure(tmp_path: Path) -> None:
     write(tmp_path / "Dockerfile", b"FROM r.io/a:1\n")
     gone = write(tmp_path / "old.Dockerfile", b"FROM r.io/a:1\n")
