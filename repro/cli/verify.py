@@ -145,8 +145,7 @@ def verify(
             raise InputError(
                 f"--all and --image report as {', '.join(project.FORMATS)}"
                 + (", without --summary" if summary is not None else f", not {fmt}"),
-                hint="verify one image (`repro verify CONTEXT -f FILE`) for SARIF, GitHub "
-                "annotations, Markdown or --summary",
+                hint="verify one image (`repro verify CONTEXT -f FILE`) for Markdown or --summary",
             )
         from repro.project import parse_epoch
         from repro.project_verify.service import ProjectOptions

@@ -15,9 +15,10 @@ import typer
 from repro.errors import InputError
 
 if TYPE_CHECKING:
+    from repro.project_verify.model import ProjectResult
     from repro.project_verify.service import ProjectOptions
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def refuse_single_image_options(
@@ -62,6 +63,8 @@ def verify_project(
         )
     if output_format == "json":
         stdout().out(project_json(result), end="")
+    elif output_format in ("sarif", "github"):
+        _print_findings(result, options.root, output_format)
     else:
         out = stdout()
         out.print(project_summary(result), soft_wrap=True)
@@ -71,3 +74,23 @@ def verify_project(
     code = int(result.verdict.exit_code)
     if code:
         raise typer.Exit(code)
+
+
+def _print_findings(result: ProjectResult, root: Path, output_format: str) -> None:
+    from repro.render.console import write_stdout
+    from repro.render.findings import github_annotations, sarif_text
+    from repro.render.project_verify import PROJECT_RULES, project_findings
+    from repro.render.verify import instruction_lines
+
+    def lines_of(dockerfile: str) -> dict[str, int]:
+        try:
+            return instruction_lines((root / dockerfile).read_bytes(), dockerfile)
+        except OSError:
+            return {}
+
+    findings = project_findings(result, lines_of)
+    if output_format == "sarif":
+        write_stdout(sarif_text("verify", PROJECT_RULES, findings))
+    else:
+        write_stdout(github_annotations(findings))
+        write_stdout(f"verify --all: {result.verdict.value}, {len(result.outcomes)} images\n")

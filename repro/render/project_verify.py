@@ -7,6 +7,9 @@ differing image's explanation is the single-image report (repro.render.verify).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
 from rich.console import Group, RenderableType
 from rich.rule import Rule
 from rich.text import Text
@@ -20,7 +23,9 @@ from repro.project_verify.model import (
     difference_counts,
 )
 from repro.render.compare import short_digest
-from repro.render.verify import verification_summary
+from repro.render.findings import Finding
+from repro.render.findings import Rule as FindingRule
+from repro.render.verify import VERIFY_RULES, verification_summary, verify_findings
 
 COLUMNS = ("image", "verdict", "digest", "differences", "time", "builders")
 VERDICT_STYLES = {
@@ -202,3 +207,42 @@ def project_details(
             parts.append(Text())
             parts.extend(_explanation(outcome, max_diffs, verbose))
     return Group(*parts) if parts else None
+
+
+PROJECT_RULES = (
+    *VERIFY_RULES,
+    FindingRule(
+        "verify/not-verified",
+        "The image was not verified (refused, invalid, failed or not run)",
+        "Read the message: pin its bases, fix how the project builds it, or bring a builder up.",
+    ),
+)
+
+
+def project_findings(
+    result: ProjectResult, lines_of: Callable[[str], Mapping[str, int]]
+) -> list[Finding]:
+    """For SARIF and GitHub annotations: each differing path at its image's Dockerfile
+    line (``lines_of(dockerfile)``: instruction -> line), and each image that was not
+    verified where the project defines it."""
+    findings: list[Finding] = []
+    for outcome in result.outcomes:
+        image = outcome.image
+        if outcome.result is not None:
+            findings.extend(
+                replace(finding, file=image.dockerfile)
+                for finding in verify_findings(outcome.result, lines_of(image.dockerfile))
+            )
+        elif outcome.verdict is not Verdict.IDENTICAL:
+            why = outcome.error or image.invalid or outcome.verdict.value
+            findings.append(
+                Finding(
+                    rule="verify/not-verified",
+                    level="error",
+                    message=f"{image.name}: {outcome.verdict.value}: {why}",
+                    file=image.file,
+                    line=max(image.line, 1),
+                    title=f"repro verify --all: {image.name} {outcome.verdict.value}",
+                )
+            )
+    return findings

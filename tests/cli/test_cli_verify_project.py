@@ -73,6 +73,28 @@ def test_json_is_the_complete_record(tmp_path: Path, pool: FakePool) -> None:
         assert data["builders"][0]["name"] == "default"  # the current builder
 
 
+def test_sarif_and_github_annotations_place_each_difference_at_its_dockerfile_line(
+    tmp_path: Path, pool: FakePool
+) -> None:
+    root = project(tmp_path / "p")
+    pool.varying = {"api"}
+    sarif = runner.invoke(app, ["verify", "--all", str(root), "--format", "sarif"])
+    assert sarif.exit_code == 1, sarif.output
+    (run,) = json.loads(sarif.stdout)["runs"]
+    places = {
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for r in run["results"]
+    }
+    assert places == {("verify/differs", "api/Dockerfile")}
+    github = runner.invoke(app, ["verify", "--all", str(root), "--format", "github"])
+    assert github.exit_code == 1, github.output
+    annotations = [line for line in github.stdout.splitlines() if line.startswith("::error")]
+    assert annotations and all("file=api/Dockerfile,line=" in line for line in annotations)
+    assert github.stdout.endswith("verify --all: differs, 2 images\n")
+    refused = runner.invoke(app, ["verify", "--all", str(root), "--format", "markdown"])
+    assert refused.exit_code == 2 and "not markdown" in refused.output
+
+
 def test_image_names_pick_and_a_dead_builder_is_reported(tmp_path: Path, pool: FakePool) -> None:
     root = project(tmp_path / "p")
     pool.up["dead"] = False
