@@ -247,7 +247,7 @@ def test_the_fast_path_loads_no_cli_framework_registry_or_rich(project: Path) ->
     (project / "repro.lock").write_text(LOCK + record)
     code = (
         "import sys, atexit\n"
-        "heavy = ('typer', 'click', 'rich', 'pydantic', 'requests', 'oras', 'repro.registry', "
+        "heavy = ('typer', 'click', 'rich', 'pydantic', 'urllib3', 'truststore', 'repro.registry', "
         "'repro.oci', 'repro.cli', 'repro.dockerfile.parser')\n"
         "atexit.register(lambda: print('LOADED', sorted({m for m in sys.modules "
         "if m.startswith(heavy)}), file=sys.stderr))\n"
