@@ -325,6 +325,10 @@ def test_an_unknown_config_key_is_an_error_with_a_suggestion(tmp_path: Path) -> 
     with pytest.raises(InputError, match=r"signoff\.size-budjet") as caught:
         load_config(tmp_path)
     assert caught.value.hint is not None and "signoff.size-budget" in caught.value.hint
+    (tmp_path / "repro.toml").write_text("[verify]\nvarry = []\n")
+    with pytest.raises(InputError, match=r"verify\.varry") as caught:
+        load_config(tmp_path)
+    assert caught.value.hint is not None and "did you mean `verify.vary`?" in caught.value.hint
     (tmp_path / "repro.toml").write_text('allow-unpinnable = ["${BASE}"]\n')
     assert load_config(tmp_path).allow_unpinnable == ("${BASE}",)
 
