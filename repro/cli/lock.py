@@ -96,11 +96,15 @@ def lock(
     from repro.lock.service import LockRequest, normalise_platforms, split_arguments
     from repro.render.findings import output_format as parse_format
 
-    modes = [name for name, given in (("--check", check), ("--outdated", outdated)) if given]
-    if update or dry_run:
-        modes.append("--update/--dry-run")
-    if len(modes) > 1:
-        raise InputError(f"{' and '.join(modes)} cannot be combined")
+    writers = [name for name, given in (("--update", update), ("--dry-run", dry_run)) if given]
+    if check and (outdated or writers):
+        other = "--outdated" if outdated else " or ".join(writers)
+        raise InputError(f"--check changes nothing; it cannot be combined with {other}")
+    if outdated and writers:
+        raise InputError(
+            f"--outdated asks the registries and changes nothing; it cannot be combined with "
+            f"{' or '.join(writers)}"
+        )
     if online and not check:
         raise InputError("--online goes with --check", hint="repro lock --check --online")
     if summary is not None and not check:
