@@ -1,6 +1,7 @@
-"""`repro lock` against a registry of canned answers (no socket): a tag that moved is an
-offence of `--check` (exit 1, named), and a registry that fails is an environment problem
-(exit 3, named, nothing written) -- never a usage error."""
+"""`repro lock` against a registry of canned answers (no socket): a tag that moved never
+fails the hermetic `--check` (it asks no registry); `--outdated` names it (exit 1) and
+`--check --online` warns of it; a registry that fails is an environment problem (exit 3,
+named, nothing written) -- never a usage error."""
 
 from __future__ import annotations
 
@@ -54,27 +55,32 @@ def _locked(registry: Harness, tmp_path: Path) -> None:
     assert check.exit_code == 0, check.output
 
 
-def test_a_tag_that_moved_fails_the_check_naming_the_tag_and_what_it_serves(
+def test_a_tag_that_moved_passes_the_check_and_outdated_names_it(
     registry: Harness, tmp_path: Path
 ) -> None:
     _locked(registry, tmp_path)
     registry.transport.add("GET", TAG_PATH, manifest(MOVED, OCI_MANIFEST))
-    result = runner.invoke(app, ["lock", "--check"])
-    assert result.exit_code == 1, result.output
-    assert f"reg.example/team/app:1 now serves {sha256(MOVED)}" in result.output
-    assert "Traceback" not in result.output
+    hermetic = runner.invoke(app, ["lock", "--check"])
+    assert hermetic.exit_code == 0, hermetic.output  # the commit is judged, not the internet
+    online = runner.invoke(app, ["lock", "--check", "--online"])
+    assert online.exit_code == 0, online.output
+    assert f"reg.example/team/app:1 now serves {sha256(MOVED)}" in online.output
+    outdated = runner.invoke(app, ["lock", "--outdated"])
+    assert outdated.exit_code == 1, outdated.output
+    assert "reg.example/team/app:1" in outdated.output and sha256(MOVED) in outdated.output
+    assert "Traceback" not in outdated.output
 
 
-def test_a_tag_that_moved_is_an_offender_in_the_json(registry: Harness, tmp_path: Path) -> None:
+def test_a_tag_that_moved_is_listed_in_the_outdated_json(registry: Harness, tmp_path: Path) -> None:
     _locked(registry, tmp_path)
     registry.transport.add("GET", TAG_PATH, manifest(MOVED, OCI_MANIFEST))
-    result = runner.invoke(app, ["lock", "--check", "--json"])
+    result = runner.invoke(app, ["lock", "--outdated", "--json"])
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
     assert document["ok"] is False
-    (reference,) = document["references"]
-    assert reference["action"] == "tag-moved"
-    assert reference["line"] == 1
+    (moved,) = document["outdated"]
+    assert (moved["old_digest"], moved["new_digest"]) == (sha256(INDEX), sha256(MOVED))
+    assert moved["sites"] == ["Dockerfile:1"]
 
 
 @pytest.mark.parametrize(
@@ -98,11 +104,12 @@ def test_a_registry_that_fails_is_exit_3_with_its_message_and_nothing_is_written
     assert not (tmp_path / "repro.lock").exists()
 
 
-def test_a_registry_that_fails_during_check_is_exit_3_not_a_verdict(
+def test_a_registry_that_fails_during_an_online_check_is_exit_3_not_a_verdict(
     registry: Harness, tmp_path: Path
 ) -> None:
     _locked(registry, tmp_path)
     registry.transport.add("GET", TAG_PATH, error(503, "UNAVAILABLE", "down for maintenance"))
-    result = runner.invoke(app, ["lock", "--check"])
+    assert runner.invoke(app, ["lock", "--check"]).exit_code == 0  # hermetic: asks nothing
+    result = runner.invoke(app, ["lock", "--check", "--online"])
     assert result.exit_code == 3, result.output
     assert "reg.example" in result.output and "HTTP 503" in result.output
