@@ -59,7 +59,11 @@ def test_a_well_formed_digest_is_read() -> None:
 def test_an_image_digest_with_anything_before_or_after_is_refused(digest: str) -> None:
     with pytest.raises(LockfileError) as caught:
         parse_lockfile(_lockfile(_toml_string(digest)), "repro.lock")
-    assert caught.value.message == f"repro.lock:3: digest {digest!r} is not sha256:<64 hex>"
+    # named at the line of the pin itself (issue 17: a pin that is not a digest names it)
+    assert caught.value.message == (
+        f"repro.lock:7: localhost:5000/library/busybox:1.35: the pin {digest!r} is not a "
+        "digest (sha256:<64 hex>)"
+    )
     assert caught.value.exit_code is ExitCode.INPUT
 
 
@@ -67,7 +71,10 @@ def test_an_image_digest_with_anything_before_or_after_is_refused(digest: str) -
 def test_a_platform_digest_with_anything_before_or_after_is_refused(digest: str) -> None:
     with pytest.raises(LockfileError) as caught:
         parse_lockfile(_lockfile(DIGEST, _toml_string(digest)), "repro.lock")
-    assert caught.value.message == ("repro.lock:3: `platforms` must map os/arch to sha256 digests")
+    assert caught.value.message == (
+        "repro.lock:11: localhost:5000/library/busybox:1.35: `platforms` must map os/arch to "
+        "sha256 digests"
+    )
 
 
 def _release(**overrides: object) -> dict[str, object]:
