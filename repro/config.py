@@ -36,6 +36,10 @@ class ProjectConfig:
     # `repro lock --check` accepts these unpinnable references: the text as written
     # (``${BASE}``) or a glob of the files whose unpinnable references are accepted
     allow_unpinnable: tuple[str, ...] = ()
+    # `repro lock` discovery: ``include`` globs add files the usual names do not cover
+    # (their kind read from the content), ``exclude`` globs leave files or directories out
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 # Every key repro reads; anything else is a mistake that would be ignored in silence
@@ -51,6 +55,8 @@ KNOWN_KEYS = frozenset(
         "allow-unpinnable",
         "builders",
         "verify",
+        "include",
+        "exclude",
     }
 )
 KNOWN_SIGNOFF_KEYS = frozenset({"waivers", "size-budget"})
@@ -113,6 +119,8 @@ def parse_config(table: Mapping[str, Any], *, source: Path) -> ProjectConfig:
         verify_vary=vary,
         verify_no_vary=no_vary,
         allow_unpinnable=_str_list(table, "allow-unpinnable", source),
+        include=_str_list(table, "include", source),
+        exclude=_str_list(table, "exclude", source),
     )
 
 

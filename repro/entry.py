@@ -79,7 +79,8 @@ def run_fast_check(arguments: FastCheck) -> int:
     request = LockRequest(
         paths=tuple(Path(path) for path in arguments.paths),
         mode=Mode.CHECK,
-        excludes=tuple(arguments.excludes),
+        excludes=(*config.exclude, *arguments.excludes),
+        includes=config.include,
         allow_unpinnable=config.allow_unpinnable,
         reparse=arguments.reparse,
     )

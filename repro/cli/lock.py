@@ -23,7 +23,8 @@ def lock(
         list[str] | None,
         typer.Argument(
             metavar="[PATH]...",
-            help="Dockerfiles or directories (default: the current directory). With "
+            help="Dockerfiles, image files (compose, bake, Kubernetes, Helm values, GitHub "
+            "workflows) or directories (default: the current directory). With "
             "--update, arguments that are not paths name the references to update.",
             show_default=False,
         ),
@@ -124,7 +125,8 @@ def lock(
         dry_run=dry_run,
         platforms=normalise_platforms(platform or []),
         source_policy=source_policy,
-        excludes=tuple(exclude or []),
+        excludes=(*config.exclude, *(exclude or [])),
+        includes=config.include,
         allow_unpinnable=config.allow_unpinnable,
         reparse=reparse,
     )

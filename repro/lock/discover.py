@@ -1,4 +1,12 @@
-"""Find the Dockerfiles of a project (pure file-system walking, no network)."""
+"""Find the files of a project that name images (pure file-system walking, no network).
+
+Dockerfiles by their names; image files (compose, bake, Kubernetes, Helm values, GitHub
+workflows) by the name rules of ``repro.imagefiles.discover``: they are only candidates
+here, their kind is decided from their bytes when they are read (a ``*.yaml`` counts only
+if it holds Kubernetes objects). ``include`` globs add files the names do not cover: a
+YAML, HCL or JSON one is an image file whose kind is read from its content, any other
+a Dockerfile (``build/app.df``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,11 @@ from pathlib import Path, PurePosixPath
 from repro.errors import InputError
 
 SKIPPED_DIRECTORIES = frozenset({".git"})
+# Other people's files: a YAML under these is never one of the project's image files.
+DEPENDENCY_DIRECTORIES = frozenset({"node_modules", "vendor"})
+DOCKERFILE = "dockerfile"
+IMAGE_FILE = "image-file"  # a candidate: compose, bake, Kubernetes, Helm values, workflow
+_IMAGE_FILE_SUFFIXES = (".yaml", ".yml", ".hcl", ".json")
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -32,6 +45,7 @@ class FoundFile:
     display: str  # relative to the project root when inside it, posix separators
     path_text: str  # as found (may be a symlink)
     target_text: str  # the real file behind it; what gets read and written
+    kind: str = DOCKERFILE  # or IMAGE_FILE
 
     @property
     def path(self) -> Path:
@@ -69,31 +83,53 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def discover(paths: Sequence[Path], root: Path, excludes: Sequence[str] = ()) -> Discovery:
-    """Dockerfiles under ``paths`` (default: ``root``), sorted, each real file once.
+def file_kind(relative: str, includes: Sequence[str] = ()) -> str | None:
+    """DOCKERFILE, IMAGE_FILE (a candidate, classified when read) or None, by name."""
+    from repro.imagefiles.discover import kind_by_name, matches_any
 
-    A file named on the command line is taken whatever its name; directories are
-    searched for Dockerfile names, skipping ``.git`` and the ``excludes`` globs
-    (relative to ``root``). A symlink whose target lies outside ``root`` is skipped
+    name = relative.rpartition("/")[2]
+    if is_dockerfile_name(name):
+        return DOCKERFILE
+    if kind_by_name(relative) is not None:
+        return IMAGE_FILE
+    if includes and matches_any(relative, tuple(includes)):
+        return IMAGE_FILE if name.endswith(_IMAGE_FILE_SUFFIXES) else DOCKERFILE
+    return None
+
+
+def discover(
+    paths: Sequence[Path],
+    root: Path,
+    excludes: Sequence[str] = (),
+    includes: Sequence[str] = (),
+) -> Discovery:
+    """Dockerfiles and image-file candidates under ``paths`` (default: ``root``), sorted,
+    each real file once.
+
+    A file named on the command line is taken whatever its name (an image file when the
+    image-file rules know its name, else a Dockerfile); directories are searched by name,
+    skipping ``.git`` and the ``excludes`` globs (relative to ``root``), ``includes``
+    adding names. A symlink whose target lies outside ``root`` is skipped
     with a message: repro never writes through it. Paths are handled as strings (a
     big project has thousands of files; pathlib would cost more than reading them).
     """
     root_abs = os.path.abspath(root)
     real_root = os.path.realpath(root_abs)
-    candidates: list[tuple[str, str, str | None]] = []  # display, path, real path if known
+    # display, path, real path if known, kind
+    candidates: list[tuple[str, str, str | None, str]] = []
     for given in paths or [root]:
         if given.is_dir():
-            _walk(os.path.abspath(given), root_abs, excludes, candidates)
+            _walk(os.path.abspath(given), root_abs, excludes, includes, candidates)
         elif given.exists() or given.is_symlink():
-            candidates.append(
-                (_display(os.path.abspath(given), root_abs, str(given)), str(given), None)
-            )
+            display = _display(os.path.abspath(given), root_abs, str(given))
+            kind = file_kind(display, includes) or DOCKERFILE
+            candidates.append((display, str(given), None, kind))
         else:
             raise InputError(f"{given}: no such file or directory")
     files: list[FoundFile] = []
     skipped: list[str] = []
     seen: set[str] = set()
-    for display, path, known in candidates:
+    for display, path, known, kind in candidates:
         target = known if known is not None else os.path.realpath(path)
         if not (target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)):
             skipped.append(
@@ -108,7 +144,7 @@ def discover(paths: Sequence[Path], root: Path, excludes: Sequence[str] = ()) ->
         if target in seen:
             continue
         seen.add(target)
-        files.append(FoundFile(display=display, path_text=path, target_text=target))
+        files.append(FoundFile(display=display, path_text=path, target_text=target, kind=kind))
     return Discovery(files=tuple(files), skipped=tuple(skipped))
 
 
@@ -116,8 +152,10 @@ def _walk(
     directory: str,
     root_abs: str,
     excludes: Sequence[str],
-    found: list[tuple[str, str, str | None]],
+    includes: Sequence[str],
+    found: list[tuple[str, str, str | None, str]],
     real_directory: str | None = None,
+    dependencies: bool = False,
 ) -> None:
     """Like os.walk (top-down, sorted, symlinked directories not followed), with scandir."""
     real = real_directory if real_directory is not None else os.path.realpath(directory)
@@ -136,17 +174,28 @@ def _walk(
         if is_dir:
             subdirectories.append(entry)
             continue
-        if not is_dockerfile_name(entry.name) or is_excluded(prefix + entry.name, excludes):
+        kind = file_kind(prefix + entry.name, includes)
+        if kind is None or (dependencies and kind == IMAGE_FILE):
+            continue
+        if is_excluded(prefix + entry.name, excludes):
             continue
         plain = not entry.is_symlink() and entry.is_file(follow_symlinks=False)
         known = os.path.join(real, entry.name) if plain else None
-        found.append((prefix + entry.name, entry.path, known))
+        found.append((prefix + entry.name, entry.path, known, kind))
     for entry in subdirectories:
         if entry.name in SKIPPED_DIRECTORIES or is_excluded(prefix + entry.name, excludes):
             continue
         if entry.is_symlink():
             continue  # as os.walk: a symlinked directory is listed, never descended
-        _walk(entry.path, root_abs, excludes, found, os.path.join(real, entry.name))
+        _walk(
+            entry.path,
+            root_abs,
+            excludes,
+            includes,
+            found,
+            os.path.join(real, entry.name),
+            dependencies or entry.name in DEPENDENCY_DIRECTORIES,
+        )
 
 
 def _display(absolute: str, root_abs: str, given: str) -> str:

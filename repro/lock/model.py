@@ -82,7 +82,7 @@ class ScannedFile:
     """One file's sites, and the facts that let repro.lock remember them."""
 
     display: str
-    kind: str  # "dockerfile"; the other kinds of repro.imagefiles later
+    kind: str  # "dockerfile", or a repro.imagefiles FileKind value ("compose", ...)
     sha256: str  # hex of the bytes scanned
     sites: tuple[Site, ...]
     data: bytes | None = None  # None when the sites came from repro.lock's record

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from repro.dockerfile import ImageRef, Span, parse_image_ref, rewrite
 from repro.errors import InputError
+from repro.lock.discover import DOCKERFILE
 from repro.lock.model import Action, FileChange, Mode, PlannedRef, ScannedFile, Site
 from repro.lockfile import FileRecord, LockedImage, Lockfile, dump_lockfile, lock_key
 from repro.registry.model import ManifestKey, Resolution
@@ -122,19 +123,45 @@ def plan(
     changes: list[FileChange] = []
     for source in sources:
         replacements: list[tuple[Span, bytes]] = []
+        pins: list[tuple[Site, str]] = []
         for site in source.sites:
             planned, replacement = _lock_site(builder, site)
             builder.planned.append(planned)
             if replacement is not None:
+                assert planned.new_digest is not None
                 replacements.append(replacement)
+                pins.append((site, planned.new_digest))
         if replacements:
             if source.data is None:  # a recorded file is reused only when nothing changes
                 raise ValueError(f"{source.display}: a recorded file cannot be rewritten")
-            new = rewrite(source.data, replacements)
+            new = _rewritten(source, source.data, replacements, pins)
             if new != source.data:
                 changes.append(FileChange(source.display, source.data, new))
     new_lock = _new_lockfile(builder, prune)
     return Plan(mode, tuple(builder.planned), tuple(changes), new_lock, tuple(builder.warnings))
+
+
+def _rewritten(
+    source: ScannedFile,
+    data: bytes,
+    replacements: Sequence[tuple[Span, bytes]],
+    pins: Sequence[tuple[Site, str]],
+) -> bytes:
+    """The file with its pins: a Dockerfile spliced here; an image file by its own kind's
+    rules (a Helm tag gets ``tag@digest``), read back before it is accepted."""
+    if source.kind == DOCKERFILE:
+        return rewrite(data, replacements)
+    from repro.imagefiles import ImageFile, pin_file
+
+    scanned = source.parsed
+    if not isinstance(scanned, ImageFile):
+        raise ValueError(f"{source.display}: an image file to rewrite must be parsed")
+    by_span = {(found.span.start, found.span.end): found for found in scanned.sites}
+    image_pins = []
+    for site, digest in pins:
+        assert site.span is not None
+        image_pins.append((by_span[(site.span.start, site.span.end)], digest))
+    return pin_file(scanned, image_pins)
 
 
 def _unpinnable(builder: _Builder, site: Site) -> PlannedRef:

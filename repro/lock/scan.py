@@ -1,4 +1,5 @@
-"""Read a project's files into sites: parse a Dockerfile, or take repro.lock's record of it.
+"""Read a project's files into sites: parse a Dockerfile or an image file (compose, bake,
+Kubernetes, Helm values, GitHub workflow), or take repro.lock's record of it.
 
 A file whose bytes hash to what repro.lock's ``[files]`` record says is not parsed
 again: its sites come from the record. That is what makes the hermetic check fast on a
@@ -9,15 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from repro.dockerfile.imageref import ImageRef, parse_image_ref
 from repro.errors import InputError
 from repro.lock.model import ScannedFile, Site
+from repro.lock.discover import DOCKERFILE, IMAGE_FILE
 from repro.lockfile import FileRecord, SiteRecord, recordable
 
-DOCKERFILE = "dockerfile"
+if TYPE_CHECKING:
+    from repro.imagefiles import ImageFile, ImageSite
+
+# The site kind of a file (or part of one) that could not be read: it stands for every
+# image the file may name, so a lock run warns and the check fails with its file:line.
+UNREADABLE = "unreadable"
 _CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
@@ -101,6 +109,88 @@ def scan_dockerfile(
     )
 
 
+def scan_image_file(
+    display: str, data: bytes, includes: Sequence[str] = ()
+) -> ScannedFile | None:
+    """An image file's sites; None when it is not one (a ``*.yaml`` without Kubernetes
+    objects, a name the rules leave alone). Never raises for bad input: what cannot be
+    read is an unpinnable site at its file:line, and such a file is never rewritten."""
+    from repro.imagefiles import DiscoveryRules, classify, scan_file
+
+    kind = classify(display, data, DiscoveryRules(include=tuple(includes)))
+    if kind is None:
+        return None
+    scanned = scan_file(display, data, kind)
+    if scanned is None:
+        return None
+    return scanned_image_file(scanned)
+
+
+def scanned_image_file(scanned: ImageFile) -> ScannedFile:
+    sites = [image_site(found) for found in scanned.sites]
+    sites.extend(
+        Site(
+            file=problem.file,
+            line=problem.line,
+            column=problem.column,
+            kind=UNREADABLE,
+            written=f"({scanned.kind.value})",
+            image=None,
+            unpinnable=f"the file cannot be read: {problem.message}",
+        )
+        for problem in scanned.problems
+    )
+    sites.sort(key=lambda site: (site.line, site.column))
+    return ScannedFile(
+        display=scanned.display,
+        kind=scanned.kind.value,
+        sha256=sha256_hex(scanned.data),
+        sites=tuple(sites),
+        data=scanned.data,
+        parsed=scanned,
+    )
+
+
+def image_site(found: ImageSite) -> Site:
+    """The planner's site for one reference in an image file.
+
+    ``written`` is the reference that is pulled (for a Helm ``repository``/``tag`` pair
+    the composed one), so repro.lock's record of it reads back as the same image.
+    """
+    if found.image is None:
+        why = found.unpinnable or "it is not a literal reference"
+        if found.assumed is not None:
+            why += f" (with its defaults it would be {found.assumed})"
+        return Site(
+            found.file, found.line, found.column, found.kind.value, found.raw, None,
+            unpinnable=why,
+        )
+    return Site(
+        file=found.file,
+        line=found.line,
+        column=found.column,
+        kind=found.kind.value,
+        written=found.reference or found.raw,
+        image=found.image,
+        span=found.span,
+    )
+
+
+def scan_bytes(
+    display: str, data: bytes, kind: str, includes: Sequence[str] = ()
+) -> ScannedFile | None:
+    """A file of ``kind`` scanned: DOCKERFILE, IMAGE_FILE (a candidate: its kind is
+    decided from its name and bytes) or an image-file kind already known."""
+    if kind == DOCKERFILE:
+        return scan_dockerfile(display, data)
+    if kind == IMAGE_FILE:
+        return scan_image_file(display, data, includes)
+    from repro.imagefiles import FileKind, scan_file
+
+    scanned = scan_file(display, data, FileKind(kind))
+    return None if scanned is None else scanned_image_file(scanned)
+
+
 @lru_cache(maxsize=4096)
 def _image(reference: str) -> ImageRef | None:
     try:
@@ -141,27 +231,35 @@ def to_record(scanned: ScannedFile) -> FileRecord | None:
 
 
 def scan_files(
-    files: Iterable[tuple[str, str]],
+    files: Iterable[tuple[str, str, str]],
     records: Mapping[str, FileRecord],
     *,
     reuse: bool,
     parse_unpinned: bool = False,
+    includes: Sequence[str] = (),
 ) -> list[ScannedFile]:
-    """Each ``(display, path)`` read once; parsed unless ``reuse`` and its record matches.
+    """Each ``(display, path, kind)`` read once; parsed unless ``reuse`` and its record
+    matches. An image-file candidate that turns out not to be one is left out.
 
     With ``parse_unpinned`` a record listing an unpinned reference is not reused: a lock
     run rewrites that file, so it needs its bytes and spans.
     """
     scanned: list[ScannedFile] = []
-    for display, path in files:
+    for display, path, kind in files:
         data = _read(path)
         record = records.get(display) if reuse else None
-        if record is not None and record.sha256 == sha256_hex(data):
+        if (
+            record is not None
+            and record.sha256 == sha256_hex(data)
+            and (record.kind == DOCKERFILE) == (kind == DOCKERFILE)
+        ):
             cached = from_record(record)
             if cached is not None and not (parse_unpinned and _has_unpinned(cached)):
                 scanned.append(cached)
                 continue
-        scanned.append(scan_dockerfile(display, data))
+        found = scan_bytes(display, data, kind, includes)
+        if found is not None:
+            scanned.append(found)
     return scanned
 
 

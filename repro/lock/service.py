@@ -21,7 +21,7 @@ from repro.fsutil import file_lock, recover_transaction, write_transaction
 from repro.lock.check import CheckResult, check_files, moved_pins, pinned_tags
 from repro.lock.discover import Discovery, discover
 from repro.lock.model import FileChange, Mode, PlannedRef, ScannedFile
-from repro.lock.scan import scan_dockerfile, scan_files, to_record
+from repro.lock.scan import scan_bytes, scan_files, to_record
 from repro.lockfile import LOCKFILE_NAME, FileRecord, Lockfile, read_lockfile, utc_now
 from repro.project import guard_path, project_root
 
@@ -57,6 +57,7 @@ class LockRequest:
     platforms: tuple[str, ...] = ()
     source_policy: Path | None = None
     excludes: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()  # [tool.repro] include: more files to read
     allow_unpinnable: tuple[str, ...] = ()  # [tool.repro] allow-unpinnable
     reparse: bool = False  # parse every file, even those repro.lock's record matches
 
@@ -74,7 +75,8 @@ class Scanned:
 
     @property
     def displays(self) -> tuple[str, ...]:
-        return tuple(found.display for found in self.discovery.files)
+        """The files read that name images (a ``*.yaml`` that is no image file is not)."""
+        return tuple(file.display for file in self.files)
 
     @property
     def reused(self) -> int:
@@ -182,21 +184,24 @@ def _scan(
     root = project_root(request.paths, cwd)
     paths = [path if path.is_absolute() else cwd / path for path in request.paths]
     lockfile_path = root / LOCKFILE_NAME
-    discovery = discover(paths, root, request.excludes)
-    if not discovery.files:
-        where = ", ".join(str(path) for path in request.paths) or str(root)
-        raise InputError(
-            f"no Dockerfiles found in {where}",
-            hint="name them Dockerfile, *.Dockerfile, Dockerfile.* or Containerfile, "
-            "or pass the files",
-        )
-    lock = read_lockfile(lockfile_path)
+    discovery = discover(paths, root, request.excludes, request.includes)
+    lock = read_lockfile(lockfile_path) if discovery.files else None
     files = scan_files(
-        ((found.display, found.target_text) for found in discovery.files),
+        ((found.display, found.target_text, found.kind) for found in discovery.files),
         lock.files if lock is not None else {},
         reuse=not (request.reparse or reparse),
         parse_unpinned=parse_unpinned,
+        includes=request.includes,
     )
+    if not files:
+        where = ", ".join(str(path) for path in request.paths) or str(root)
+        raise InputError(
+            f"no Dockerfiles found in {where}, nor compose, bake, Kubernetes, Helm values "
+            "or GitHub workflow files",
+            hint="name them Dockerfile, *.Dockerfile, Dockerfile.* or Containerfile "
+            "(compose*.yaml, docker-bake.hcl, .github/workflows/*.yml...), list them in "
+            "[tool.repro] include, or pass the files",
+        )
     return Scanned(
         root=root,
         lockfile_path=lockfile_path,
@@ -392,7 +397,9 @@ def _records(files: Sequence[ScannedFile], changes: Sequence[FileChange]) -> dic
     records: dict[str, FileRecord] = {}
     for file in files:
         new = changed.get(file.display)
-        final = scan_dockerfile(file.display, new) if new is not None else file
+        final = scan_bytes(file.display, new, file.kind) if new is not None else file
+        if final is None:  # plan's pin_file read it back already: a bug
+            raise RuntimeError(f"{file.display}: the rewritten file does not read back")
         record = to_record(final)
         if record is not None:
             records[file.display] = record

@@ -43,7 +43,7 @@ from repro.imagefiles import (
     scan_file,
 )
 from repro.imagefiles.interpolation import interpolation
-from repro.lock.discover import SKIPPED_DIRECTORIES, discover, is_excluded
+from repro.lock.discover import DOCKERFILE, SKIPPED_DIRECTORIES, discover, is_excluded
 from repro.project_verify.model import ImageSource, ProjectImage
 
 BUILD_FILE_KINDS = (FileKind.COMPOSE, FileKind.BAKE_HCL, FileKind.BAKE_JSON)
@@ -98,7 +98,9 @@ def find_images(
         builds.extend(bake_images(files))
     named = {image.dockerfile for image in builds}
     standalone = [
-        dockerfile_image(file.display) for file in found.files if file.display not in named
+        dockerfile_image(file.display)
+        for file in found.files
+        if file.kind == DOCKERFILE and file.display not in named
     ]
     return ProjectImages(_one_per_build([*builds, *standalone]), tuple(notes))
 
