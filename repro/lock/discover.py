@@ -102,6 +102,8 @@ def discover(
     root: Path,
     excludes: Sequence[str] = (),
     includes: Sequence[str] = (),
+    *,
+    image_files: bool = True,
 ) -> Discovery:
     """Dockerfiles and image-file candidates under ``paths`` (default: ``root``), sorted,
     each real file once.
@@ -109,7 +111,7 @@ def discover(
     A file named on the command line is taken whatever its name (an image file when the
     image-file rules know its name, else a Dockerfile); directories are searched by name,
     skipping ``.git`` and the ``excludes`` globs (relative to ``root``), ``includes``
-    adding names. A symlink whose target lies outside ``root`` is skipped
+    adding names. Without ``image_files`` only Dockerfiles are looked for. A symlink whose target lies outside ``root`` is skipped
     with a message: repro never writes through it. Paths are handled as strings (a
     big project has thousands of files; pathlib would cost more than reading them).
     """
@@ -119,7 +121,7 @@ def discover(
     candidates: list[tuple[str, str, str | None, str]] = []
     for given in paths or [root]:
         if given.is_dir():
-            _walk(os.path.abspath(given), root_abs, excludes, includes, candidates)
+            _walk(os.path.abspath(given), root_abs, excludes, includes, candidates, image_files)
         elif given.exists() or given.is_symlink():
             display = _display(os.path.abspath(given), root_abs, str(given))
             kind = file_kind(display, includes) or DOCKERFILE
@@ -154,6 +156,7 @@ def _walk(
     excludes: Sequence[str],
     includes: Sequence[str],
     found: list[tuple[str, str, str | None, str]],
+    image_files: bool,
     real_directory: str | None = None,
     dependencies: bool = False,
 ) -> None:
@@ -175,7 +178,7 @@ def _walk(
             subdirectories.append(entry)
             continue
         kind = file_kind(prefix + entry.name, includes)
-        if kind is None or (dependencies and kind == IMAGE_FILE):
+        if kind is None or (kind == IMAGE_FILE and (dependencies or not image_files)):
             continue
         if is_excluded(prefix + entry.name, excludes):
             continue
@@ -193,6 +196,7 @@ def _walk(
             excludes,
             includes,
             found,
+            image_files,
             os.path.join(real, entry.name),
             dependencies or entry.name in DEPENDENCY_DIRECTORIES,
         )

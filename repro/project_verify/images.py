@@ -43,7 +43,7 @@ from repro.imagefiles import (
     scan_file,
 )
 from repro.imagefiles.interpolation import interpolation
-from repro.lock.discover import DOCKERFILE, SKIPPED_DIRECTORIES, discover, is_excluded
+from repro.lock.discover import SKIPPED_DIRECTORIES, discover, is_excluded
 from repro.project_verify.model import ImageSource, ProjectImage
 
 BUILD_FILE_KINDS = (FileKind.COMPOSE, FileKind.BAKE_HCL, FileKind.BAKE_JSON)
@@ -70,7 +70,7 @@ def find_images(
 ) -> ProjectImages:
     """Every image the project under ``root`` builds (see the module's rules)."""
     env = os.environ if environment is None else environment
-    found = discover([root], root, excludes)
+    found = discover([root], root, excludes, image_files=False)
     notes = list(found.skipped)
     builds: list[ProjectImage] = []
     bake_files: dict[str, list[ImageFile]] = {}
@@ -98,9 +98,7 @@ def find_images(
         builds.extend(bake_images(files))
     named = {image.dockerfile for image in builds}
     standalone = [
-        dockerfile_image(file.display)
-        for file in found.files
-        if file.kind == DOCKERFILE and file.display not in named
+        dockerfile_image(file.display) for file in found.files if file.display not in named
     ]
     return ProjectImages(_one_per_build([*builds, *standalone]), tuple(notes))
 
