@@ -11,7 +11,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from repro.lock.model import OFFENCES, Action, PlannedRef, ScannedFile, Site
+from repro.lock.model import OFFENCES, UNREADABLE, Action, PlannedRef, ScannedFile, Site
 from repro.lockfile import Lockfile
 
 FIX_LOCK = "repro lock"
@@ -34,6 +34,24 @@ def is_allowed(site: Site, allow: Sequence[str]) -> bool:
     return any(entry == site.written or fnmatch.fnmatchcase(site.file, entry) for entry in allow)
 
 
+# The site kinds of a Dockerfile (repro.dockerfile's ReferenceKind values): the others
+# come from image files (compose, Kubernetes...), where an ARG default is no remedy.
+_DOCKERFILE_SITES = frozenset({"from", "copy-from", "mount-from", "syntax"})
+
+
+def _fix(site: Site) -> str:
+    if site.kind == UNREADABLE:
+        return (
+            f"fix the file, or leave it out with [tool.repro] exclude; or list "
+            f'"{site.file}" in [tool.repro] allow-unpinnable'
+        )
+    if site.kind in _DOCKERFILE_SITES:
+        remedy = "give the ARG a default that names the image (repro lock pins it there)"
+    else:
+        remedy = "write the image as a literal reference (repro lock pins it there)"
+    return f'{remedy}, or list "{site.written}" in [tool.repro] allow-unpinnable'
+
+
 def check_site(site: Site, lock: Lockfile | None, allow: Sequence[str] = ()) -> PlannedRef:
     image = site.image
 
@@ -49,12 +67,7 @@ def check_site(site: Site, lock: Lockfile | None, allow: Sequence[str] = ()) -> 
         )
         if is_allowed(site, allow):
             return verdict(Action.ALLOWED, f"{site.written}: {why} (allow-unpinnable)")
-        return verdict(
-            Action.UNPINNABLE,
-            f"{site.written} cannot be pinned: {why}",
-            "give the ARG a default that names the image (repro lock pins it there), or list "
-            f'"{site.written}" in [tool.repro] allow-unpinnable',
-        )
+        return verdict(Action.UNPINNABLE, f"{site.written} cannot be pinned: {why}", _fix(site))
     if image.digest is None:
         return verdict(
             Action.UNPINNED, f"{image.original} is not pinned to a digest", f"run `{FIX_LOCK}`"

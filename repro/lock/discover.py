@@ -111,8 +111,9 @@ def discover(
     A file named on the command line is taken whatever its name (an image file when the
     image-file rules know its name, else a Dockerfile); directories are searched by name,
     skipping ``.git`` and the ``excludes`` globs (relative to ``root``), ``includes``
-    adding names. Without ``image_files`` only Dockerfiles are looked for. A symlink whose target lies outside ``root`` is skipped
-    with a message: repro never writes through it. Paths are handled as strings (a
+    adding names. Without ``image_files`` only Dockerfiles are looked for. A symlink
+    whose target lies outside ``root`` is skipped with a message: repro never writes
+    through it. Paths are handled as strings (a
     big project has thousands of files; pathlib would cost more than reading them).
     """
     root_abs = os.path.abspath(root)

@@ -43,6 +43,12 @@ class Action(StrEnum):
 OFFENCES = frozenset({Action.UNPINNED, Action.NOT_LOCKED, Action.LOCK_MISMATCH, Action.UNPINNABLE})
 
 
+# The site kind of a file (or a part of one) that cannot be read (YAML that does not
+# parse...): it stands for every image the file may name, so a lock run warns with its
+# file:line and never rewrites the file, and the check fails there.
+UNREADABLE = "unreadable"
+
+
 @dataclass(frozen=True)
 class Site:
     """One image reference in one file, normalised; the planner's unit for every kind.

@@ -16,16 +16,13 @@ from typing import TYPE_CHECKING
 
 from repro.dockerfile.imageref import ImageRef, parse_image_ref
 from repro.errors import InputError
-from repro.lock.model import ScannedFile, Site
 from repro.lock.discover import DOCKERFILE, IMAGE_FILE
+from repro.lock.model import UNREADABLE, ScannedFile, Site
 from repro.lockfile import FileRecord, SiteRecord, recordable
 
 if TYPE_CHECKING:
     from repro.imagefiles import ImageFile, ImageSite
 
-# The site kind of a file (or part of one) that could not be read: it stands for every
-# image the file may name, so a lock run warns and the check fails with its file:line.
-UNREADABLE = "unreadable"
 _CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
@@ -109,9 +106,7 @@ def scan_dockerfile(
     )
 
 
-def scan_image_file(
-    display: str, data: bytes, includes: Sequence[str] = ()
-) -> ScannedFile | None:
+def scan_image_file(display: str, data: bytes, includes: Sequence[str] = ()) -> ScannedFile | None:
     """An image file's sites; None when it is not one (a ``*.yaml`` without Kubernetes
     objects, a name the rules leave alone). Never raises for bad input: what cannot be
     read is an unpinnable site at its file:line, and such a file is never rewritten."""
@@ -134,9 +129,9 @@ def scanned_image_file(scanned: ImageFile) -> ScannedFile:
             line=problem.line,
             column=problem.column,
             kind=UNREADABLE,
-            written=f"({scanned.kind.value})",
+            written=f"(unreadable {scanned.kind.value} file)",
             image=None,
-            unpinnable=f"the file cannot be read: {problem.message}",
+            unpinnable=problem.message,
         )
         for problem in scanned.problems
     )
@@ -162,7 +157,12 @@ def image_site(found: ImageSite) -> Site:
         if found.assumed is not None:
             why += f" (with its defaults it would be {found.assumed})"
         return Site(
-            found.file, found.line, found.column, found.kind.value, found.raw, None,
+            found.file,
+            found.line,
+            found.column,
+            found.kind.value,
+            found.raw,
+            None,
             unpinnable=why,
         )
     return Site(

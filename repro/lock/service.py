@@ -82,6 +82,18 @@ class Scanned:
     def reused(self) -> int:
         return sum(1 for file in self.files if file.cached)
 
+    @property
+    def kinds(self) -> tuple[tuple[str, int], ...]:
+        return files_by_kind(self.files)
+
+
+def files_by_kind(files: Iterable[ScannedFile]) -> tuple[tuple[str, int], ...]:
+    """How many files of each kind were read (dockerfile, compose, kubernetes...), sorted."""
+    counts: dict[str, int] = {}
+    for file in files:
+        counts[file.kind] = counts.get(file.kind, 0) + 1
+    return tuple(sorted(counts.items()))
+
 
 @dataclass(frozen=True)
 class LockOutcome:
@@ -95,6 +107,7 @@ class LockOutcome:
     lockfile_changed: bool
     dry_run: bool
     recovered: str | None = None  # an interrupted run this one completed or rolled back
+    kinds: tuple[tuple[str, int], ...] = ()  # files read, by kind
 
     @property
     def mode(self) -> Mode:
@@ -119,6 +132,7 @@ class CheckOutcome:
     reused: int  # files whose sites came from repro.lock's record (bytes unchanged)
     online: bool
     warnings: tuple[str, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()  # files read, by kind
 
     @property
     def mode(self) -> Mode:
@@ -150,6 +164,7 @@ class OutdatedOutcome:
     tags_asked: int
     pins: int
     outdated: tuple[OutdatedPin, ...]
+    kinds: tuple[tuple[str, int], ...] = ()  # files read, by kind
 
 
 def split_arguments(
@@ -248,6 +263,7 @@ def run_check(request: LockRequest, *, cwd: Path, tags: TagReader | None = None)
         reused=scanned.reused,
         online=tags is not None,
         warnings=tuple(warnings),
+        kinds=scanned.kinds,
     )
 
 
@@ -288,6 +304,7 @@ def run_outdated(
         tags_asked=len(pins),
         pins=sum(len(sites) for sites in pins.values()),
         outdated=tuple(outdated),
+        kinds=scanned.kinds,
     )
 
 
@@ -387,6 +404,7 @@ def run_lock(
         lockfile_changed=lockfile_changed,
         dry_run=request.dry_run,
         recovered=recovered,
+        kinds=scanned.kinds,
     )
 
 

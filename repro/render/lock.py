@@ -113,17 +113,43 @@ def lock_table(outcome: LockOutcome | CheckOutcome) -> Table | None:
     return table
 
 
+# How the kinds of files read are said in a summary (repro.lock.scan's kind names).
+_KIND_NAMES = {
+    "dockerfile": ("Dockerfile", "Dockerfiles"),
+    "compose": ("compose file", "compose files"),
+    "bake-hcl": ("bake file", "bake files"),
+    "bake-json": ("bake JSON file", "bake JSON files"),
+    "kubernetes": ("Kubernetes manifest", "Kubernetes manifests"),
+    "helm-values": ("Helm values file", "Helm values files"),
+    "workflow": ("workflow", "workflows"),
+}
+
+
+def files_said(outcome: LockOutcome | CheckOutcome | OutdatedOutcome) -> str:
+    """``9 files``, and of which kinds when there is more than Dockerfiles."""
+    files = len(outcome.files_scanned)
+    said = f"{files} files"
+    if not outcome.kinds or [kind for kind, _ in outcome.kinds] == ["dockerfile"]:
+        return said
+    order = list(_KIND_NAMES)
+    parts = []
+    for kind, count in sorted(
+        outcome.kinds, key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+    ):
+        one, many = _KIND_NAMES.get(kind, (kind, kind))
+        parts.append(f"{count} {one if count == 1 else many}")
+    return f"{said} ({', '.join(parts)})"
+
+
 def check_summary(outcome: CheckOutcome) -> str:
     total = len(outcome.references)
-    files = len(outcome.files_scanned)
+    files = files_said(outcome)
     offenders = outcome.offenders
     if not offenders:
         allowed = sum(1 for ref in outcome.references if ref.action is Action.ALLOWED)
         extra = f" ({allowed} unpinnable, allowed)" if allowed else ""
-        return (
-            f"ok: {total} references in {files} files are pinned and agree with repro.lock{extra}"
-        )
-    return f"check failed: {len(offenders)} of {total} references in {files} files"
+        return f"ok: {total} references in {files} are pinned and agree with repro.lock{extra}"
+    return f"check failed: {len(offenders)} of {total} references in {files}"
 
 
 def lock_summary(outcome: LockOutcome) -> str:
@@ -131,14 +157,14 @@ def lock_summary(outcome: LockOutcome) -> str:
     for ref in outcome.references:
         counts[ref.action.value] = counts.get(ref.action.value, 0) + 1
     tally = ", ".join(f"{counts[name]} {name}" for name in sorted(counts)) or "no references"
-    files = len(outcome.files_scanned)
+    files = files_said(outcome)
     if outcome.dry_run:
         changed = len(outcome.plan.changes) + (1 if outcome.lockfile_changed else 0)
         return f"dry run: {tally}; {changed} files would change, nothing written"
     written = ", ".join(outcome.written) if outcome.written else "nothing changed"
     if len(outcome.written) > 10:
         written = f"{len(outcome.written)} files"
-    return f"{tally} in {files} files; written: {written}"
+    return f"{tally} in {files}; written: {written}"
 
 
 def offender_lines(outcome: CheckOutcome) -> list[str]:
@@ -171,6 +197,7 @@ def lock_json(outcome: LockOutcome, manifest_requests: int | None = None) -> str
         "lockfile": str(outcome.lockfile_path),
         "lockfile_changed": outcome.lockfile_changed,
         "files": list(outcome.files_scanned),
+        "files_by_kind": dict(outcome.kinds),
         "skipped": list(outcome.skipped),
         "warnings": list(outcome.warnings),
         "written": list(outcome.written),
@@ -191,6 +218,7 @@ def check_json(outcome: CheckOutcome, manifest_requests: int | None = None) -> s
         "online": outcome.online,
         "lockfile": str(outcome.lockfile_path),
         "files": list(outcome.files_scanned),
+        "files_by_kind": dict(outcome.kinds),
         "files_from_record": outcome.reused,
         "skipped": list(outcome.skipped),
         "warnings": list(outcome.warnings),
@@ -286,7 +314,8 @@ def outdated_text(outcome: OutdatedOutcome) -> str:
     lines.append(
         f"{moved} of {outcome.tags_asked} pinned tags moved"
         if moved
-        else f"up to date: {outcome.tags_asked} pinned tags serve the pinned digests"
+        else f"up to date: {outcome.tags_asked} pinned tags serve the pinned digests "
+        f"({outcome.pins} pins in {files_said(outcome)})"
     )
     if moved:
         lines.append("run `repro lock --update` to move the pins")
@@ -297,6 +326,7 @@ def outdated_json(outcome: OutdatedOutcome, manifest_requests: int | None = None
     body: dict[str, Any] = {
         "ok": not outcome.outdated,
         "files": list(outcome.files_scanned),
+        "files_by_kind": dict(outcome.kinds),
         "tags": outcome.tags_asked,
         "pins": outcome.pins,
         "outdated": [
