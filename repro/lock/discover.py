@@ -4,8 +4,9 @@ Dockerfiles by their names; image files (compose, bake, Kubernetes, Helm values,
 workflows) by the name rules of ``repro.imagefiles.discover``: they are only candidates
 here, their kind is decided from their bytes when they are read (a ``*.yaml`` counts only
 if it holds Kubernetes objects). ``include`` globs add files the names do not cover: a
-YAML, HCL or JSON one is an image file whose kind is read from its content, any other
-a Dockerfile (``build/app.df``).
+YAML, HCL or JSON one is an image file whose kind is read from its content; any other
+is a YAML image file when it reads like one (``apiVersion:``, ``services:`` or
+``jobs:`` at the top level), else a Dockerfile (``build/app.df``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ SKIPPED_DIRECTORIES = frozenset({".git"})
 DEPENDENCY_DIRECTORIES = frozenset({"node_modules", "vendor"})
 DOCKERFILE = "dockerfile"
 IMAGE_FILE = "image-file"  # a candidate: compose, bake, Kubernetes, Helm values, workflow
+INCLUDED = "included"  # named by an include glob only: a Dockerfile or YAML, by content
 _IMAGE_FILE_SUFFIXES = (".yaml", ".yml", ".hcl", ".json")
 
 
@@ -84,7 +86,7 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def file_kind(relative: str, includes: Sequence[str] = ()) -> str | None:
-    """DOCKERFILE, IMAGE_FILE (a candidate, classified when read) or None, by name."""
+    """DOCKERFILE, IMAGE_FILE (a candidate, classified when read), INCLUDED or None."""
     from repro.imagefiles.discover import kind_by_name, matches_any
 
     name = relative.rpartition("/")[2]
@@ -93,7 +95,7 @@ def file_kind(relative: str, includes: Sequence[str] = ()) -> str | None:
     if kind_by_name(relative) is not None:
         return IMAGE_FILE
     if includes and matches_any(relative, tuple(includes)):
-        return IMAGE_FILE if name.endswith(_IMAGE_FILE_SUFFIXES) else DOCKERFILE
+        return IMAGE_FILE if name.endswith(_IMAGE_FILE_SUFFIXES) else INCLUDED
     return None
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from repro.dockerfile.imageref import ImageRef, parse_image_ref
 from repro.errors import InputError
-from repro.lock.discover import DOCKERFILE, IMAGE_FILE
+from repro.lock.discover import DOCKERFILE, IMAGE_FILE, INCLUDED
 from repro.lock.model import UNREADABLE, ScannedFile, Site
 from repro.lockfile import FileRecord, SiteRecord, recordable
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from repro.imagefiles import ImageFile, ImageSite
 
 _CONFLICT_MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
+# What an included file of an unknown name holds when it is YAML naming images.
+_YAML_TOP_KEY = re.compile(rb"^(?:apiVersion|kind|services|jobs):", re.MULTILINE)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -180,7 +183,10 @@ def scan_bytes(
     display: str, data: bytes, kind: str, includes: Sequence[str] = ()
 ) -> ScannedFile | None:
     """A file of ``kind`` scanned: DOCKERFILE, IMAGE_FILE (a candidate: its kind is
-    decided from its name and bytes) or an image-file kind already known."""
+    decided from its name and bytes), INCLUDED (a Dockerfile or an image file, by its
+    bytes) or an image-file kind already known."""
+    if kind == INCLUDED:
+        kind = IMAGE_FILE if _YAML_TOP_KEY.search(data) else DOCKERFILE
     if kind == DOCKERFILE:
         return scan_dockerfile(display, data)
     if kind == IMAGE_FILE:
@@ -251,7 +257,8 @@ def scan_files(
         if (
             record is not None
             and record.sha256 == sha256_hex(data)
-            and (record.kind == DOCKERFILE) == (kind == DOCKERFILE)
+            # same bytes, same kind of reading (an included file's is decided by its bytes)
+            and (kind == INCLUDED or (record.kind == DOCKERFILE) == (kind == DOCKERFILE))
         ):
             cached = from_record(record)
             if cached is not None and not (parse_unpinned and _has_unpinned(cached)):
