@@ -212,9 +212,10 @@ def test_every_kind_is_pinned_and_only_the_references_change(tmp_path: Path) -> 
     assert sorted(str(key) for key in resolver.calls) == sorted(TAGS)
     for relative, original in EVERY_KIND.items():
         assert PINNED.sub(b"", (root / relative).read_bytes()) == original, relative
-    assert b"image: 'r.io/postgres:16@" + D1.encode() + b"'   # the database" in (
-        root / "compose.yaml"
-    ).read_bytes()
+    assert (
+        b"image: 'r.io/postgres:16@" + D1.encode() + b"'   # the database"
+        in (root / "compose.yaml").read_bytes()
+    )
     values = (root / "chart/values.yaml").read_bytes()
     assert b'tag: "1.4.0@' + D2.encode() + b'"   # bumped' in values
     # a values file with a digest: key gets the digest there (its tag stays as it is)
@@ -361,5 +362,5 @@ def test_a_project_with_only_image_files_is_locked_and_one_without_any_is_an_err
     outcome = run_lock(LockRequest(), cwd=root, resolver=FakeResolver(TAGS))
     assert [ref.action for ref in outcome.references] == [Action.PINNED, Action.PINNED]
     empty = project(tmp_path / "b", {"mkdocs.yml": b"site_name: image docs\n"})
-    with pytest.raises(InputError, match="no Dockerfiles found in .*nor compose, bake"):
+    with pytest.raises(InputError, match=r"no Dockerfiles found in .*nor compose, bake"):
         run_check(CHECK, cwd=empty)
