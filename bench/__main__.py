@@ -18,6 +18,7 @@ def _load() -> None:
     import bench.compare
     import bench.imagefiles
     import bench.lock
+    import bench.project_lock
     import bench.verify
     import bench.verify_project  # noqa: F401
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from repro.build.buildx import Buildx, probe_engine
 from repro.config import ProjectConfig, load_config
 from repro.doctor import EnvironmentProbe
 from repro.environment import EngineFacts, RegistryStatus
 from repro.git import Git, git_version
-from repro.oci import open_image
-from repro.oci.blobsource import BlobSource
 from repro.project import ImageArgument, image_argument
 from repro.registry.client import (
     ClientSettings,
@@ -25,12 +23,16 @@ from repro.registry.client import (
     hosts_of,
     timeout_from_environment,
 )
-from repro.registry.image import open_registry_image
 from repro.registry.model import ManifestKey
-from repro.registry.referrers import ArtifactRegistry
 from repro.registry.resolver import ImageResolver
-from repro.registry.skopeo import push_oci_archive
 from repro.registry.tls import TrustSettings
+
+if TYPE_CHECKING:
+    # Imported where used: python_on_whales costs a third of a second, the OCI core a
+    # tenth, and `repro lock` needs neither.
+    from repro.build.buildx import Buildx
+    from repro.oci.blobsource import BlobSource
+    from repro.registry.referrers import ArtifactRegistry
 
 
 def project_config(start: Path | None = None) -> ProjectConfig:
@@ -40,6 +42,8 @@ def project_config(start: Path | None = None) -> ProjectConfig:
 
 def builder() -> Buildx:
     """buildx: the Builder and the EngineProbe."""
+    from repro.build.buildx import Buildx
+
     return Buildx()
 
 
@@ -84,6 +88,9 @@ def tag_digests(config: ProjectConfig) -> TagDigests:
 def artifact_registry(config: ProjectConfig) -> ArtifactRegistry:
     """Pushes, publications and the reads that check them go to the registry named,
     never a mirror (a mirror would not have what was just pushed)."""
+    from repro.registry.referrers import ArtifactRegistry
+    from repro.registry.skopeo import push_oci_archive
+
     session = registry_session(config)
 
     def push(archive: Path, reference: str, _plain_http: bool) -> None:
@@ -102,6 +109,9 @@ class ImageOpener:
         self._config = config
 
     def open(self, text: str) -> BlobSource:
+        from repro.oci import open_image
+        from repro.registry.image import open_registry_image
+
         if image_argument(text) is ImageArgument.PATH:
             return open_image(text)  # a missing path says "does not exist"
         return open_registry_image(
@@ -119,6 +129,8 @@ class _Environment:
         self._session = registry_session(config)
 
     def engine(self, builder: str | None) -> EngineFacts:
+        from repro.build.buildx import probe_engine
+
         return probe_engine(builder=builder)
 
     def git_version(self) -> str | None:

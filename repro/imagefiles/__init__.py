@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         Problem,
         SiteKind,
     )
-    from repro.imagefiles.scan import PinCheckFailed, pin_file, scan_file
+    from repro.imagefiles.scan import PinCheckFailed, pin_file, pinned_file, scan_file
 
 _HOMES = {
     "resolve_bake": "bake",
@@ -58,6 +58,7 @@ _HOMES = {
     "SiteKind": "model",
     "PinCheckFailed": "scan",
     "pin_file": "scan",
+    "pinned_file": "scan",
     "scan_file": "scan",
 }
 
@@ -78,6 +79,7 @@ __all__ = [
     "matches_any",
     "may_be_image_file",
     "pin_file",
+    "pinned_file",
     "resolve_bake",
     "scan_file",
     "worth_parsing",

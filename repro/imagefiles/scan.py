@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from repro.dockerfile import rewrite
-from repro.imagefiles.bake import find_bake_hcl, find_bake_json
 from repro.imagefiles.compose import find_compose
 from repro.imagefiles.discover import worth_parsing
 from repro.imagefiles.helm import find_helm_values
@@ -44,6 +43,8 @@ def scan_file(display: str, data: bytes, kind: FileKind) -> ImageFile | None:
 
 def _scan(display: str, data: bytes, kind: FileKind) -> ImageFile | None:
     if kind in (FileKind.BAKE_HCL, FileKind.BAKE_JSON):
+        from repro.imagefiles.bake import find_bake_hcl, find_bake_json
+
         finder = find_bake_hcl if kind is FileKind.BAKE_HCL else find_bake_json
         scanned = finder(display, SourceText(data))
         return ImageFile(
@@ -95,6 +96,11 @@ def pin_file(scanned: ImageFile, pins: Sequence[tuple[ImageSite, str]]) -> bytes
     PinCheckFailed when the rewritten file does not scan back to the same sites with
     exactly these pins (it is then not to be written).
     """
+    return pinned_file(scanned, pins).data
+
+
+def pinned_file(scanned: ImageFile, pins: Sequence[tuple[ImageSite, str]]) -> ImageFile:
+    """As ``pin_file``, the rewritten file as it scans back (its bytes in ``data``)."""
     wanted = {(site.span.start, site.span.end): digest for site, digest in pins}
     new = rewrite(scanned.data, [site.replacement(digest) for site, digest in pins])
     again = scan_file(scanned.display, new, scanned.kind)
@@ -114,4 +120,4 @@ def pin_file(scanned: ImageFile, pins: Sequence[tuple[ImageSite, str]]) -> bytes
                 f"{before.where}: pinning {before.path} would read back as "
                 f"{after.reference!r}, not {expected!r}"
             )
-    return new
+    return again

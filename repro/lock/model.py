@@ -149,3 +149,6 @@ class FileChange:
     display: str
     old: bytes
     new: bytes
+    # ``new`` as it read back when the pins were checked (an image file's ImageFile),
+    # so the [files] record is taken from it without parsing the file a third time
+    parsed: object | None = None

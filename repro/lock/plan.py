@@ -134,9 +134,9 @@ def plan(
         if replacements:
             if source.data is None:  # a recorded file is reused only when nothing changes
                 raise ValueError(f"{source.display}: a recorded file cannot be rewritten")
-            new = _rewritten(source, source.data, replacements, pins)
+            new, parsed = _rewritten(source, source.data, replacements, pins)
             if new != source.data:
-                changes.append(FileChange(source.display, source.data, new))
+                changes.append(FileChange(source.display, source.data, new, parsed))
     new_lock = _new_lockfile(builder, prune)
     return Plan(mode, tuple(builder.planned), tuple(changes), new_lock, tuple(builder.warnings))
 
@@ -146,12 +146,13 @@ def _rewritten(
     data: bytes,
     replacements: Sequence[tuple[Span, bytes]],
     pins: Sequence[tuple[Site, str]],
-) -> bytes:
+) -> tuple[bytes, object | None]:
     """The file with its pins: a Dockerfile spliced here; an image file by its own kind's
-    rules (a Helm tag gets ``tag@digest``), read back before it is accepted."""
+    rules (a Helm tag gets ``tag@digest``), read back before it is accepted (and that
+    reading returned with the bytes)."""
     if source.kind == DOCKERFILE:
-        return rewrite(data, replacements)
-    from repro.imagefiles import ImageFile, pin_file
+        return rewrite(data, replacements), None
+    from repro.imagefiles import ImageFile, pinned_file
 
     scanned = source.parsed
     if not isinstance(scanned, ImageFile):
@@ -161,7 +162,8 @@ def _rewritten(
     for site, digest in pins:
         assert site.span is not None
         image_pins.append((by_span[(site.span.start, site.span.end)], digest))
-    return pin_file(scanned, image_pins)
+    again = pinned_file(scanned, image_pins)
+    return again.data, again
 
 
 def _unpinnable(builder: _Builder, site: Site) -> PlannedRef:

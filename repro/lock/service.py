@@ -21,7 +21,7 @@ from repro.fsutil import file_lock, recover_transaction, write_transaction
 from repro.lock.check import CheckResult, check_files, moved_pins, pinned_tags
 from repro.lock.discover import Discovery, discover
 from repro.lock.model import FileChange, Mode, PlannedRef, ScannedFile
-from repro.lock.scan import scan_bytes, scan_files, to_record
+from repro.lock.scan import scan_bytes, scan_files, scanned_image_file, to_record
 from repro.lockfile import LOCKFILE_NAME, FileRecord, Lockfile, read_lockfile, utc_now
 from repro.project import guard_path, project_root
 
@@ -411,17 +411,25 @@ def run_lock(
 def _records(files: Sequence[ScannedFile], changes: Sequence[FileChange]) -> dict[str, FileRecord]:
     """The ``[files]`` record of every file after the run: a changed file is scanned
     again from its new bytes (which also proves they read back)."""
-    changed = {change.display: change.new for change in changes}
+    changed = {change.display: change for change in changes}
     records: dict[str, FileRecord] = {}
     for file in files:
-        new = changed.get(file.display)
-        final = scan_bytes(file.display, new, file.kind) if new is not None else file
+        change = changed.get(file.display)
+        final = file if change is None else _read_back(file, change)
         if final is None:  # plan's pin_file read it back already: a bug
             raise RuntimeError(f"{file.display}: the rewritten file does not read back")
         record = to_record(final)
         if record is not None:
             records[file.display] = record
     return records
+
+
+def _read_back(file: ScannedFile, change: FileChange) -> ScannedFile | None:
+    from repro.imagefiles import ImageFile
+
+    if isinstance(change.parsed, ImageFile):
+        return scanned_image_file(change.parsed)
+    return scan_bytes(file.display, change.new, file.kind)
 
 
 def _selectors(refs: Sequence[str]) -> tuple[ImageRef, ...]:
