@@ -245,17 +245,26 @@ def test_the_fast_path_loads_no_cli_framework_registry_or_rich(project: Path) ->
     sha = hashlib.sha256((project / "Dockerfile").read_bytes()).hexdigest()
     record = f"\n[files]\ndockerfile = '''\n{sha} Dockerfile 1:6:from:r.io/a:1@{D2}\n'''\n"
     (project / "repro.lock").write_text(LOCK + record)
-    code = (
-        "import sys, atexit\n"
-        "heavy = ('typer', 'click', 'rich', 'pydantic', 'urllib3', 'truststore', 'repro.registry', "
-        "'repro.oci', 'repro.cli', 'repro.dockerfile.parser')\n"
-        "atexit.register(lambda: print('LOADED', sorted({m for m in sys.modules "
-        "if m.startswith(heavy)}), file=sys.stderr))\n"
-        "sys.argv = ['repro', 'lock', '--check', '--exclude', 'svc']\n"
-        "from repro.entry import main\nmain()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=False
-    )
+    heavy = ("typer", "click", "rich", "pydantic", "urllib3", "truststore", "repro.registry")
+    heavy += ("repro.oci", "repro.cli", "repro.dockerfile.parser")
+    result = run_loading(project, ["lock", "--check", "--exclude", "svc"], heavy)
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stderr
+
+
+def run_loading(
+    cwd: Path, args: list[str], heavy: tuple[str, ...]
+) -> subprocess.CompletedProcess[str]:
+    """``repro ARGS`` through the console script; stderr ends with ``LOADED [...]``: the
+    modules starting with one of ``heavy`` that the run imported."""
+    code = (
+        "import sys, atexit\n"
+        f"heavy = {heavy!r}\n"
+        "atexit.register(lambda: print('LOADED', sorted({m for m in sys.modules "
+        "if m.startswith(heavy)}), file=sys.stderr))\n"
+        f"sys.argv = ['repro', *{args!r}]\n"
+        "from repro.entry import main\nmain()\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False
+    )

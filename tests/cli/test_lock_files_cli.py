@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli_gate import D2, LOCK, _run
+from tests.cli.test_cli_gate import D2, LOCK, _run, run_loading
 
 COMPOSE = "services:\n  cache:\n    image: r.io/a:1  # pinned by repro lock\n"
 WORKFLOW = "on: push\njobs:\n  t:\n    runs-on: x\n    container: {image: r.io/b:2}\n"
@@ -115,17 +113,8 @@ def test_a_recorded_image_file_is_checked_without_loading_a_yaml_parser(tmp_path
     sha = hashlib.sha256(pinned.encode()).hexdigest()
     record = f"\n[files]\ncompose = '''\n{sha} compose.yaml 3:12:compose-image:r.io/a:1@{D2}\n'''\n"
     (tmp_path / "repro.lock").write_text(LOCK + record)
-    code = (
-        "import sys, atexit\n"
-        "heavy = ('yaml', 'repro.imagefiles.scan', 'hcl2', 'typer', 'rich')\n"
-        "atexit.register(lambda: print('LOADED', sorted({m for m in sys.modules "
-        "if m.startswith(heavy)}), file=sys.stderr))\n"
-        "sys.argv = ['repro', 'lock', '--check']\n"
-        "from repro.entry import main\nmain()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    heavy = ("yaml", "repro.imagefiles.scan", "hcl2", "typer", "rich")
+    result = run_loading(tmp_path, ["lock", "--check"], heavy)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok: 1 references in 1 files (1 compose file) are pinned" in result.stdout
     assert "LOADED []" in result.stderr

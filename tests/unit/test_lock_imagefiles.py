@@ -16,7 +16,7 @@ from repro.lock.model import UNREADABLE, Action, Mode
 from repro.lock.policy import source_policy
 from repro.lock.service import LockRequest, run_check, run_lock, run_outdated
 from repro.lockfile import parse_lockfile
-from tests.unit.test_lock_core import D1, D2, D3, FakeResolver
+from tests.unit.test_lock_core import D1, D2, D3, FakeResolver, write
 from tests.unit.test_lock_gate import FakeTags
 
 CHECK = LockRequest(mode=Mode.CHECK)
@@ -103,9 +103,7 @@ EVERY_KIND = {
 
 def project(root: Path, files: dict[str, bytes]) -> Path:
     for relative, data in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        write(root / relative, data, 0o644)
     return root
 
 
