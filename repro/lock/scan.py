@@ -113,11 +113,14 @@ def scan_image_file(display: str, data: bytes, includes: Sequence[str] = ()) -> 
     """An image file's sites; None when it is not one (a ``*.yaml`` without Kubernetes
     objects, a name the rules leave alone). Never raises for bad input: what cannot be
     read is an unpinnable site at its file:line, and such a file is never rewritten."""
-    from repro.imagefiles import DiscoveryRules, classify, scan_file
+    from repro.imagefiles.discover import DiscoveryRules, classify, worth_parsing
+    from repro.imagefiles.model import FileKind
 
     kind = classify(display, data, DiscoveryRules(include=tuple(includes)))
-    if kind is None:
-        return None
+    if kind is None or (kind is FileKind.KUBERNETES and not worth_parsing(kind, data)):
+        return None  # decided without loading the YAML parser (most *.yaml are no manifest)
+    from repro.imagefiles.scan import scan_file
+
     scanned = scan_file(display, data, kind)
     if scanned is None:
         return None

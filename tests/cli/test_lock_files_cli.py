@@ -113,6 +113,8 @@ def test_a_recorded_image_file_is_checked_without_loading_a_yaml_parser(tmp_path
     sha = hashlib.sha256(pinned.encode()).hexdigest()
     record = f"\n[files]\ncompose = '''\n{sha} compose.yaml 3:12:compose-image:r.io/a:1@{D2}\n'''\n"
     (tmp_path / "repro.lock").write_text(LOCK + record)
+    # YAML that names no image (most of a repository's) is left alone unparsed, too
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos:\n  - repo: local\n")
     heavy = ("yaml", "repro.imagefiles.scan", "hcl2", "typer", "rich")
     result = run_loading(tmp_path, ["lock", "--check"], heavy)
     assert result.returncode == 0, result.stdout + result.stderr
