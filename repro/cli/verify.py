@@ -29,7 +29,7 @@ from repro.cli._options import (
     parse_variations,
 )
 from repro.errors import InputError
-from repro.render.console import stderr, stdout
+from repro.render.console import stderr, stdout, write_stdout
 
 if TYPE_CHECKING:
     from repro.verify.model import VerifyResult
@@ -201,19 +201,20 @@ def verify(
             on_phase=on_phase,
         )
     if fmt == "json":
-        stdout().out(verification_json(result), end="")
+        write_stdout(verification_json(result))
     elif suggest:
         # stdout is the patch alone, so that `repro verify --suggest > fix.diff` applies.
         stderr().print(
             verification_summary(result, max_diffs=max_diffs, verbose=verbose), soft_wrap=False
         )
-        stdout().out(suggestion_diff(result), end="")
+        # as is: the exact unified diff, a blank context line with its one space
+        write_stdout(suggestion_diff(result))
     elif fmt in ("sarif", "github"):
         _print_findings(result, fmt, file or context / "Dockerfile")
     elif fmt == "markdown":
         from repro.render.verify import verification_markdown
 
-        stdout().out(verification_markdown(result), end="")
+        write_stdout(verification_markdown(result))
     else:
         stdout().print(verification_summary(result, max_diffs=max_diffs, verbose=verbose))
     if summary is not None:
@@ -226,7 +227,6 @@ def verify(
 
 
 def _print_findings(result: VerifyResult, fmt: str, dockerfile: Path) -> None:
-    from repro.render.console import write_stdout
     from repro.render.findings import github_annotations, sarif_text
     from repro.render.verify import VERIFY_RULES, instruction_lines, verify_findings
 
