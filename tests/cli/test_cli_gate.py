@@ -245,8 +245,8 @@ def test_the_fast_path_loads_no_cli_framework_registry_or_rich(project: Path) ->
     sha = hashlib.sha256((project / "Dockerfile").read_bytes()).hexdigest()
     record = f"\n[files]\ndockerfile = '''\n{sha} Dockerfile 1:6:from:r.io/a:1@{D2}\n'''\n"
     (project / "repro.lock").write_text(LOCK + record)
-    heavy = ("typer", "click", "rich", "pydantic", "urllib3", "truststore", "repro.registry")
-    heavy += ("repro.oci", "repro.cli", "repro.dockerfile.parser")
+    heavy: tuple[str, ...] = ("typer", "click", "rich", "pydantic", "urllib3", "truststore")
+    heavy += ("repro.registry", "repro.oci", "repro.cli", "repro.dockerfile.parser")
     result = run_loading(project, ["lock", "--check", "--exclude", "svc"], heavy)
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stderr

@@ -117,8 +117,8 @@ def test_every_kind_of_file_is_pinned_losslessly_and_the_check_passes(harbour: P
     verdict = json.loads(check.stdout)
     assert verdict["ok"] is True and len(verdict["references"]) == len(references)
     assert verdict["files_from_record"] == 10  # nothing parsed: every file's bytes match
-    text = run_repro(harbour, "lock", "--check")
-    assert text.stdout.splitlines()[-1] == (
+    plain = run_repro(harbour, "lock", "--check")
+    assert plain.stdout.splitlines()[-1] == (
         f"ok: {len(references)} references in 10 files (3 Dockerfiles, 1 compose file, "
         "2 bake files, 2 Kubernetes manifests, 1 Helm values file, 1 workflow) are pinned "
         "and agree with repro.lock"
