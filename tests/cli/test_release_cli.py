@@ -23,6 +23,7 @@ from repro.lockfile import (
 )
 from repro.release import keys
 from tests.cli.expect import input_error
+from tests.unit.fakes import recorded_release
 
 runner = CliRunner()
 
@@ -32,17 +33,8 @@ def d(n: int) -> str:
 
 
 def release(version: str, base: int, layer: int) -> Release:
-    return Release(
-        version=version,
-        commit="c" * 40,
-        tag=None,
-        context=".",
-        dockerfile="Dockerfile",
-        dockerfile_sha256="e" * 64,
-        source_date_epoch=1700000000,
-        build_args={},
-        target=None,
-        platforms=(),
+    return recorded_release(
+        version,
         bases=(ReleaseBase("r.io/python:3.11", d(base)),),
         digest=d(layer + 1),
         images=(
@@ -54,9 +46,6 @@ def release(version: str, base: int, layer: int) -> Release:
                 (ReleaseLayer(d(0xAAA), 1000, "ADD rootfs /"), ReleaseLayer(d(layer), 9, "RUN x")),
             ),
         ),
-        buildkit="0.13.x",
-        buildx="0.13.1",
-        verified_at="2026-01-01T00:00:00Z",
     )
 
 

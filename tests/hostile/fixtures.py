@@ -29,6 +29,7 @@ from tests.hostile.crafted import (
     write_layout,
     write_sparse_layout,
 )
+from tests.unit.fakes import recorded_release
 
 
 @dataclass(frozen=True)
@@ -108,20 +109,12 @@ def _digest(n: int) -> str:
     return f"sha256:{n:064x}"
 
 
-def recorded_release(
+def release_with_a_secret(
     version: str = "1.0.0", *, build_args: dict[str, str] | None = None
 ) -> Release:
-    return Release(
-        version=version,
-        commit="c" * 40,
-        tag=None,
-        context=".",
-        dockerfile="Dockerfile",
-        dockerfile_sha256="e" * 64,
-        source_date_epoch=1700000000,
-        build_args=build_args or {},
-        target=None,
-        platforms=(),
+    return recorded_release(
+        version,
+        build_args=build_args,
         bases=(ReleaseBase("localhost:5000/library/busybox:1.35", _digest(1)),),
         digest=_digest(2),
         images=(
@@ -133,16 +126,13 @@ def recorded_release(
                 (ReleaseLayer(_digest(4), 1000, f"RUN echo password={SECRET} > /etc/app"),),
             ),
         ),
-        buildkit="0.13.x",
-        buildx="0.13.1",
-        verified_at="2026-01-01T00:00:00Z",
     )
 
 
 @pytest.fixture()
 def release_project(tmp_path: Path) -> Path:
     """A project whose repro.lock records release 1.0.0 (build args carry a secret)."""
-    lock = with_release(Lockfile(), recorded_release(build_args={"DB_PASSWORD": SECRET}))
+    lock = with_release(Lockfile(), release_with_a_secret(build_args={"DB_PASSWORD": SECRET}))
     (tmp_path / "repro.lock").write_text(dump_lockfile(lock))
     return tmp_path
 

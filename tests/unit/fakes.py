@@ -21,6 +21,7 @@ from pathlib import Path
 from repro.build.model import BuilderStatus, BuildRequest
 from repro.environment import BuilderFacts, EngineFacts
 from repro.errors import BuildFailed, RegistryError
+from repro.lockfile import Release, ReleaseBase, ReleaseImage
 from repro.oci.mediatypes import INDEX_TYPES, MANIFEST_TYPES, OCI_INDEX
 from repro.registry.model import ManifestResponse
 from tests.unit.oci_factory import tar_directory, write_image
@@ -283,3 +284,33 @@ class FakeRegistry:
                     data = member(f"blobs/sha256/{child['digest'].removeprefix('sha256:')}")
                     self.put_manifest(repository, child["digest"], data, child["mediaType"])
             self.put_manifest(repository, tag, body, top["mediaType"])
+
+
+def recorded_release(
+    version: str,
+    *,
+    bases: tuple[ReleaseBase, ...],
+    digest: str,
+    images: tuple[ReleaseImage, ...],
+    build_args: Mapping[str, str] | None = None,
+) -> Release:
+    """A release as repro.lock records it, with the facts no test varies filled in (one
+    commit, the root Dockerfile, epoch 1700000000, BuildKit 0.13)."""
+    return Release(
+        version=version,
+        commit="c" * 40,
+        tag=None,
+        context=".",
+        dockerfile="Dockerfile",
+        dockerfile_sha256="e" * 64,
+        source_date_epoch=1700000000,
+        build_args=dict(build_args or {}),
+        target=None,
+        platforms=(),
+        bases=bases,
+        digest=digest,
+        images=images,
+        buildkit="0.13.x",
+        buildx="0.13.1",
+        verified_at="2026-01-01T00:00:00Z",
+    )

@@ -30,6 +30,7 @@ from repro.release.record import (
     pinned_bases,
     which,
 )
+from tests.unit.fakes import recorded_release
 
 
 def d(n: int) -> str:
@@ -46,23 +47,12 @@ def make(version: str, layers: list[tuple[int, str]], base: int = 100, **changes
         size=10 * len(layers) + 5,
         layers=tuple(ReleaseLayer(d(n), 10, instruction) for n, instruction in layers),
     )
-    release = Release(
-        version=version,
-        commit="c" * 40,
-        tag=None,
-        context=".",
-        dockerfile="Dockerfile",
-        dockerfile_sha256="e" * 64,
-        source_date_epoch=1700000000,
-        build_args={"B": "2", "A": "1"},
-        target=None,
-        platforms=(),
+    release = recorded_release(
+        version,
         bases=(ReleaseBase("r.io/python:3.11", d(base)),),
         digest=d(base + 1),
         images=(image,),
-        buildkit="0.13.x",
-        buildx="0.13.1",
-        verified_at="2026-01-01T00:00:00Z",
+        build_args={"B": "2", "A": "1"},
     )
     return replace(release, **changes)
 
