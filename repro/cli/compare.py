@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from repro.cli._options import MaxDiffsOption, VerboseOption
-from repro.render.console import stdout
+from repro.render.console import stdout, write_stdout
 
 
 def compare(
@@ -64,7 +64,7 @@ def compare(
         trust_digests=trust_digests,
     )
     if json_output:
-        stdout().out(dumps_stable(comparison.to_json_dict()), end="")
+        write_stdout(dumps_stable(comparison.to_json_dict()))
     else:
         stdout().print(differences_tree(comparison, max_diffs=max_diffs, verbose=verbose))
     if comparison.verdict != "identical":

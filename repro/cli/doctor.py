@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from repro.cli._options import JsonOption
-from repro.render.console import stdout
+from repro.render.console import stdout, write_stdout
 
 
 def doctor(
@@ -33,7 +33,7 @@ def doctor(
     hosts = _wiring.registry_hosts(config, registry or [])
     report = run_doctor(probe, hosts, builder=builder)
     if json_output:
-        stdout().out(doctor_json(report), end="")
+        write_stdout(doctor_json(report))
     else:
         stdout().print(doctor_table(report))
     if not report.healthy:

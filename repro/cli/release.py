@@ -25,7 +25,7 @@ from repro.cli._options import (
     build_options,
     parse_variations,
 )
-from repro.render.console import stderr, stdout
+from repro.render.console import stderr, stdout, write_stdout
 
 
 def release(
@@ -116,7 +116,7 @@ def show(
     key = _keys.verifying_key(pubkey) if pubkey is not None else None
     view = show_release(find_lockfile(Path.cwd()), version, key)
     if json_output:
-        stdout().out(show_json(view), end="")
+        write_stdout(show_json(view))
     else:
         stdout().print(show_view(view))
 
@@ -136,7 +136,7 @@ def which(
 
     hits = find_digest(read_book(find_lockfile(Path.cwd())).releases, digest)
     if json_output:
-        stdout().out(which_json(hits), end="")
+        write_stdout(which_json(hits))
     else:
         stdout().print(which_view(hits))
 
@@ -156,7 +156,7 @@ def diff_command(
         find_lockfile(Path.cwd()), old, new, source_control=_wiring.source_control()
     )
     if json_output:
-        stdout().out(diff_json(changes), end="")
+        write_stdout(diff_json(changes))
     else:
         stdout().print(diff_view(changes))
 

@@ -14,7 +14,7 @@ from repro.cli._options import (
     SummaryOption,
     parse_build_args,
 )
-from repro.render.console import stderr, stdout
+from repro.render.console import stderr, write_stdout
 
 
 def signoff(
@@ -157,6 +157,6 @@ def signoff(
         atomic_write_text(out, text)
         stderr().print(f"wrote {out}", markup=False, highlight=False)
     else:
-        stdout().out(text, end="")
+        write_stdout(text)
     if not report.passed:
         raise typer.Exit(int(ExitCode.NEGATIVE))

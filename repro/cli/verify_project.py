@@ -46,7 +46,7 @@ def verify_project(
     --builder is given), print the report, exit with the verdict's code."""
     from repro.cli import _wiring
     from repro.project_verify.service import verify_project as run_project
-    from repro.render.console import stderr, stdout
+    from repro.render.console import stderr, stdout, write_stdout
     from repro.render.progress import ProjectProgress
     from repro.render.project_verify import project_details, project_json, project_summary
 
@@ -62,7 +62,7 @@ def verify_project(
             events=progress,
         )
     if output_format == "json":
-        stdout().out(project_json(result), end="")
+        write_stdout(project_json(result))
     elif output_format in ("sarif", "github"):
         _print_findings(result, options.root, output_format)
     else:
