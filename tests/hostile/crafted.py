@@ -181,6 +181,13 @@ def assert_refused(outcome: Outcome, code: int, *messages: str, deadline: float 
     assert outcome.seconds < deadline, explained
 
 
+def files_under(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (relative path -> bytes): what a refused run must leave as
+    it found it."""
+    found = sorted(root.rglob("*"))
+    return {str(p.relative_to(root)): p.read_bytes() for p in found if p.is_file()}
+
+
 def assert_no_secret(outcome: Outcome, *secrets: str) -> None:
     for secret in secrets or (SECRET, TOKEN):
         assert secret not in outcome.output, outcome.explain()

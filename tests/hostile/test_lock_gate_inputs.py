@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.crafted import assert_refused, run
+from tests.hostile.crafted import assert_refused, files_under, run
 
 UNPINNABLE: dict[str, tuple[bytes, str, str]] = {
     # Dockerfile, the reference as written, why it cannot be pinned
@@ -36,22 +36,18 @@ def _project(tmp_path: Path, dockerfile: bytes) -> Path:
     return root
 
 
-def _listing(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
 @pytest.mark.parametrize("case", list(UNPINNABLE))
 def test_check_fails_on_a_base_it_cannot_see_and_names_the_line(case: str, tmp_path: Path) -> None:
     content, site, reason = UNPINNABLE[case]
     root = _project(tmp_path, content)
-    before = _listing(root)
+    before = files_under(root)
     outcome = run("lock", "--check", cwd=root, deadline=20)
     # a failed check is a verdict (exit 1), said with the file, line and reason
     assert outcome.code == 1, outcome.explain()
     assert "Traceback" not in outcome.output and "ok:" not in outcome.output
     assert site in outcome.output and reason in outcome.output, outcome.explain()
     assert "unpinnable" in outcome.output, outcome.explain()
-    assert _listing(root) == before  # --check writes nothing
+    assert files_under(root) == before  # --check writes nothing
 
 
 def test_allow_unpinnable_is_the_one_way_through(tmp_path: Path) -> None:
@@ -76,16 +72,16 @@ def test_a_file_that_is_no_dockerfile_is_an_input_error(
     case: str, content: bytes, message: str, command: tuple[str, ...], tmp_path: Path
 ) -> None:
     root = _project(tmp_path, content)
-    before = _listing(root)
+    before = files_under(root)
     outcome = run(*command, cwd=root, deadline=20)
     assert_refused(outcome, 2, "Dockerfile", message, deadline=20)
-    assert _listing(root) == before  # no repro.lock, no staged files
+    assert files_under(root) == before  # no repro.lock, no staged files
 
 
 def test_a_misspelled_config_key_is_refused_with_the_right_name(tmp_path: Path) -> None:
     root = _project(tmp_path, b"FROM localhost:5000/library/busybox:1.35\n")
     (root / "repro.toml").write_text('[mirorrs]\n"docker.io" = "http://localhost:5000"\n')
-    before = _listing(root)
+    before = files_under(root)
     outcome = run("lock", cwd=root, deadline=20)
     assert_refused(outcome, 2, "unknown key `mirorrs`", "did you mean `mirrors`?", deadline=20)
-    assert _listing(root) == before
+    assert files_under(root) == before

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.crafted import Outcome
+from tests.hostile.crafted import Outcome, files_under
 from tests.support.fake_registry import (
     FAKE_CREDENTIALS,
     TAG_MANIFEST,
@@ -58,10 +58,6 @@ def project(tmp_path: Path, *references: str) -> Path:
     (root / "Dockerfile").write_text("\n".join(lines) + "\nRUN true\n")
     (root / "repro.lock").write_text("# repro.lock: image references\n\nschema_version = 1\n")
     return root
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(root.iterdir()) if p.is_file()}
 
 
 def assert_refused(run: Outcome, code: int, *phrases: str, within: float = DEADLINE + 8) -> None:
@@ -109,10 +105,10 @@ def test_lock_refuses_a_hostile_registry_and_writes_nothing(
 ) -> None:
     reference = fake_registry.reference(behaviour, tag)
     root = project(tmp_path, reference)
-    before = snapshot(root)
+    before = files_under(root)
     run = repro(root, "lock")
     assert_refused(run, 3, fake_registry.address, *phrases)
-    assert snapshot(root) == before  # Dockerfile and repro.lock byte-identical
+    assert files_under(root) == before  # Dockerfile and repro.lock byte-identical
     check = repro(root, "lock", "--check")
     assert check.code == 1 and "Traceback" not in check.output  # still unpinned
 
@@ -163,11 +159,11 @@ def test_basic_auth_from_a_docker_config_and_a_wrong_password_is_named_not_shown
         (config / "config.json").write_text(json.dumps({"auths": {fake_registry.address: entry}}))
         return {"DOCKER_CONFIG": str(config)}
 
-    before = snapshot(root)
+    before = files_under(root)
     wrong = repro(root, "lock", env=login(WRONG_PASSWORD))
     assert_refused(wrong, 3, f"refused the credentials for {FAKE_CREDENTIALS.username!r}")
     assert WRONG_PASSWORD not in wrong.output
-    assert snapshot(root) == before
+    assert files_under(root) == before
     right = repro(root, "lock", "--json", env=login(FAKE_CREDENTIALS.password))
     assert right.code == 0, right.output
     assert FAKE_CREDENTIALS.password not in right.output
@@ -194,7 +190,7 @@ def test_ctrl_c_exits_130_at_once_while_a_registry_hangs(
         fake_registry.reference(Behaviour.HANG),
         fake_registry.reference(Behaviour.HANG, namespace="other"),
     )
-    before = snapshot(root)
+    before = files_under(root)
     env = {**os.environ, "NO_COLOR": "1", "REPRO_REGISTRY_TIMEOUT": "60"}
     process = subprocess.Popen(
         [REPRO, "lock"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -209,16 +205,16 @@ def test_ctrl_c_exits_130_at_once_while_a_registry_hangs(
     assert time.monotonic() - started < 3
     assert process.returncode == 130, stdout + stderr
     assert stderr.strip() == "interrupted (Ctrl-C): stopped; nothing is left half-written"
-    assert snapshot(root) == before
+    assert files_under(root) == before
 
 
 def test_an_empty_mirror_is_a_configuration_error(tmp_path: Path) -> None:
     root = project(tmp_path, "docker.io/library/busybox:1.35")
     (root / "repro.toml").write_text('[mirrors]\n"docker.io" = ""\n')
-    before = snapshot(root)
+    before = files_under(root)
     run = repro(root, "lock")
     assert_refused(run, 2, "the mirror for docker.io is empty")
-    assert snapshot(root) == before
+    assert files_under(root) == before
 
 
 def test_a_mirror_that_fails_falls_back_to_the_registry_named_and_is_not_recorded(
@@ -290,10 +286,10 @@ def test_a_certificate_that_does_not_verify_is_named(
     registry = fake_registry_factory(tls=tls)
     root = project(tmp_path, registry.reference(Behaviour.CORRECT))
     env = {} if certificate == "untrusted" else {"REPRO_CA_FILE": str(TLS.ca_cert)}
-    before = snapshot(root)
+    before = files_under(root)
     run = repro(root, "lock", env=env)
     assert_refused(run, 3, "TLS certificate verification failed", *phrases)
-    assert snapshot(root) == before
+    assert files_under(root) == before
 
 
 def test_the_ca_from_repro_ca_file_is_trusted(
