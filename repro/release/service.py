@@ -62,8 +62,10 @@ from repro.release.record import (
 )
 from repro.verify.model import DEFAULT_BUILDER, VerifyResult
 from repro.verify.service import (
+    SYSTEM_CLOCK,
     VARIATION_A,
     Builder,
+    Clock,
     LogSink,
     SourceControl,
     VerifyOptions,
@@ -170,6 +172,7 @@ def run_release(
     registry: ReleaseRegistry,
     on_log: LogSink | None = None,
     on_phase: Phase | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ReleaseOutcome:
     """Verify, then record the release in repro.lock (pushing and signing it if asked;
     both: its statements are published beside the pushed image)."""
@@ -198,6 +201,7 @@ def run_release(
             source_control=source_control,
             on_log=on_log,
             on_phase=on_phase,
+            clock=clock,
         )
         if not result.identical:
             return ReleaseOutcome(result, None, lockfile)

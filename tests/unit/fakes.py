@@ -32,6 +32,21 @@ COMMIT_EPOCH = 1700000000
 
 
 @dataclass
+class FakeClock:
+    """A wall clock that only moves when slept on (or told to): no unit test waits."""
+
+    time: float = 1_800_000_000.3
+    naps: list[float] = field(default_factory=list)
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.naps.append(seconds)
+        self.time += seconds
+
+
+@dataclass
 class FakeBuilder:
     """Builds an image holding the context's files, SOURCE_DATE_EPOCH and the build args.
 

@@ -24,7 +24,7 @@ from repro.render.verify import (
 )
 from repro.signoff.service import SignoffOptions, run_signoff
 from repro.verify.service import VerifyOptions, verify
-from tests.unit.fakes import FakeBuilder, FakeSourceControl, git_project
+from tests.unit.fakes import FakeBuilder, FakeClock, FakeSourceControl, git_project
 from tests.unit.test_lock_core import D2, FakeResolver, write
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
@@ -90,6 +90,7 @@ def test_verify_findings_point_at_the_instruction_that_made_the_layer(
         VerifyOptions(context=project),
         builder=FakeBuilder(vary=True),
         source_control=FakeSourceControl(),
+        clock=FakeClock(),
     )
     assert not result.identical
     lines = instruction_lines(dockerfile.encode())

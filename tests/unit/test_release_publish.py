@@ -27,7 +27,7 @@ from repro.release.service import (
     show_release,
 )
 from repro.verify.service import VerifyOptions
-from tests.unit.fakes import FakeBuilder, FakeRegistry, FakeSourceControl, git_project
+from tests.unit.fakes import FakeBuilder, FakeClock, FakeRegistry, FakeSourceControl, git_project
 
 IMAGE = "registry.example/team/app"
 REPOSITORY = "team/app"
@@ -104,6 +104,7 @@ def _released(tmp_path: Path, *, api: bool, sign: bool = False, push: bool = Tru
         builder=builder,
         engine=builder,
         source_control=FakeSourceControl(remote="https://git.example/team/app"),
+        clock=FakeClock(),
         registry=registry,
     )
     lockfile = project / "repro.lock"

@@ -29,6 +29,7 @@ from tests.unit.fakes import (
     COMMIT,
     COMMIT_EPOCH,
     FakeBuilder,
+    FakeClock,
     FakeRegistry,
     FakeSourceControl,
     git_project,
@@ -53,6 +54,7 @@ def _release(
         builder=builder,
         engine=builder,
         source_control=FakeSourceControl(tag="v1.4.0", remote="https://git.example/team/app"),
+        clock=FakeClock(),
         registry=registry,
     )
     return project, builder, outcome
@@ -102,6 +104,7 @@ def test_a_registry_serving_another_image_after_the_push_records_nothing(tmp_pat
             builder=builder,
             engine=builder,
             source_control=FakeSourceControl(),
+            clock=FakeClock(),
             registry=Rewriting(lambda _registry: FakeRegistry()),
         )
     assert raised.value.hint == "check for a proxy rewriting images"
@@ -173,6 +176,7 @@ def test_a_release_with_buildkits_attestations_verifies_the_images_apart_from_th
         builder=builder,
         engine=builder,
         source_control=FakeSourceControl(),
+        clock=FakeClock(),
         registry=ArtifactRegistry(lambda _registry: store, push_archive=store.push_archive),
     )
     assert [(r.attest, r.sbom_generator) for r in builder.requests] == [

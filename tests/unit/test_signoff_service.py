@@ -23,6 +23,7 @@ from tests.unit.fakes import (
     COMMIT,
     COMMIT_EPOCH,
     FakeBuilder,
+    FakeClock,
     FakeRegistry,
     FakeSourceControl,
     git_project,
@@ -81,6 +82,7 @@ def test_the_released_image_is_reproducible_and_another_image_fails(tmp_path: Pa
         builder=builder,
         engine=builder,
         source_control=FakeSourceControl(),
+        clock=FakeClock(),
         registry=ArtifactRegistry(lambda _registry: store),
     )
     assert outcome.release is not None

@@ -10,7 +10,14 @@ from repro.errors import InputError, VerdictError
 from repro.project import EpochPolicy
 from repro.verify.model import VerificationRecord
 from repro.verify.service import VerifyOptions, verify
-from tests.unit.fakes import COMMIT, COMMIT_EPOCH, FakeBuilder, FakeSourceControl, git_project
+from tests.unit.fakes import (
+    COMMIT,
+    COMMIT_EPOCH,
+    FakeBuilder,
+    FakeClock,
+    FakeSourceControl,
+    git_project,
+)
 
 
 def test_two_fresh_checkouts_built_alike_are_identical(tmp_path: Path) -> None:
@@ -22,6 +29,7 @@ def test_two_fresh_checkouts_built_alike_are_identical(tmp_path: Path) -> None:
         VerifyOptions(context=project, build_args={"VERSION": "1"}),
         builder=builder,
         source_control=git,
+        clock=FakeClock(),
         on_log=lambda name, line: logs.append((name, line)),
         on_phase=phases.append,
     )
@@ -47,6 +55,7 @@ def test_builds_that_differ_are_a_negative_result_with_the_difference(tmp_path: 
         VerifyOptions(context=project, keep=tmp_path / "kept"),
         builder=FakeBuilder(vary=True),
         source_control=FakeSourceControl(),
+        clock=FakeClock(),
     )
     assert not result.identical
     assert "/etc/built-as" in {d.path for d in result.comparison.differences}
@@ -61,22 +70,34 @@ def test_bad_input_is_refused_before_anything_is_built(tmp_path: Path) -> None:
             VerifyOptions(context=project),
             builder=builder,
             source_control=FakeSourceControl(dirty=["hello.txt"]),
+            clock=FakeClock(),
         )
     with pytest.raises(InputError, match="SOURCE_DATE_EPOCH=5 disagrees"):
         verify(
             VerifyOptions(context=project, build_args={"SOURCE_DATE_EPOCH": "5"}),
             builder=builder,
             source_control=FakeSourceControl(),
+            clock=FakeClock(),
         )
     (project / "repro.lock").write_text("schema_version = 1\n")
     with pytest.raises(VerdictError, match="unpinned base image"):
         (project / "Dockerfile").write_text("FROM busybox:1.35\n")
-        verify(VerifyOptions(context=project), builder=builder, source_control=FakeSourceControl())
+        verify(
+            VerifyOptions(context=project),
+            builder=builder,
+            source_control=FakeSourceControl(),
+            clock=FakeClock(),
+        )
     outside = tmp_path / "no-git"
     outside.mkdir()
     (outside / "Dockerfile").write_text("FROM scratch\n")
     with pytest.raises(InputError, match="not inside a git repository"):
-        verify(VerifyOptions(context=outside), builder=builder, source_control=FakeSourceControl())
+        verify(
+            VerifyOptions(context=outside),
+            builder=builder,
+            source_control=FakeSourceControl(),
+            clock=FakeClock(),
+        )
     assert builder.requests == []
 
 
@@ -91,6 +112,7 @@ def test_a_fixed_epoch_builds_a_copy_outside_git(tmp_path: Path) -> None:
         ),
         builder=builder,
         source_control=git,
+        clock=FakeClock(),
     )
     assert result.identical and result.commit == "none" and result.epoch == 42
     assert git.clones == []  # no repository: each build gets a fresh copy of the files

@@ -17,7 +17,7 @@ from repro.errors import InputError
 from repro.verify.model import VerificationRecord
 from repro.verify.service import VerifyOptions, verify
 from repro.verify.variations import Variations, Vary, choose_variations, environment_args
-from tests.unit.fakes import FakeBuilder, FakeSourceControl, git_project
+from tests.unit.fakes import FakeBuilder, FakeClock, FakeSourceControl, git_project
 
 ALL = frozenset(Vary)
 
@@ -70,21 +70,6 @@ def test_only_tz_and_locale_args_without_a_default_take_the_builders_value() -> 
     )
     # LANG inherits the global default, LC_ALL has its own, VERSION is no environment.
     assert environment_args(dockerfile) == {"TZ", "LC_TIME"}
-
-
-@dataclass
-class FakeClock:
-    """A wall clock that only moves when slept on (or told to)."""
-
-    time: float = 1_800_000_000.3
-    naps: list[float] = field(default_factory=list)
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.naps.append(seconds)
-        self.time += seconds
 
 
 @dataclass
