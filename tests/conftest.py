@@ -8,10 +8,12 @@ engine and registry, where a reorder costs CI time and tells nothing about repro
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.fixtures import (  # noqa: F401  (pytest finds fixtures by name)
     _token_issuer_session,
@@ -25,6 +27,12 @@ from tests.support.fixtures import (  # noqa: F401  (pytest finds fixtures by na
 )
 
 TESTS = Path(__file__).resolve().parent
+
+# scripts/mutation sets REPRO_MUTATION: a mutant's verdict must not hang on what hypothesis
+# happens to draw in that run, so every property test draws the same examples each time.
+if os.environ.get("REPRO_MUTATION"):
+    settings.register_profile("mutation", derandomize=True, database=None)
+    settings.load_profile("mutation")
 ORDER_KEPT = frozenset({"integration", "hostile"})
 
 
