@@ -15,6 +15,7 @@ from repro.dockerfile import (
     parse_image_ref,
     rewrite,
 )
+from tests.unit.properties import examples
 
 DIGEST = "sha256:" + "c" * 64
 IMAGES = [
@@ -126,7 +127,7 @@ def dockerfiles(draw: st.DrawFn) -> Generated:
     return Generated("".join(parts).encode(), images)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(dockerfiles())
 def test_rewriting_references_changes_only_their_spans(generated: Generated) -> None:
     data = generated.data

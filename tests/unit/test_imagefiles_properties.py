@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repro.imagefiles import FileKind, pin_file, scan_file
+from tests.unit.properties import examples
 
 _SPECIAL = {"null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf"}
 registries = st.sampled_from(
@@ -164,7 +165,7 @@ def check_pinning_is_lossless(generated: Generated, digest_list: list[str]) -> N
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(compose_files(), st.lists(digests, min_size=1, max_size=3, unique=True))
 def test_pinning_compose_files_changes_only_reference_bytes(
     generated: Generated, digest_list: list[str]
@@ -172,7 +173,7 @@ def test_pinning_compose_files_changes_only_reference_bytes(
     check_pinning_is_lossless(generated, digest_list)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(kubernetes_files(), st.lists(digests, min_size=1, max_size=3, unique=True))
 def test_pinning_kubernetes_manifests_changes_only_reference_bytes(
     generated: Generated, digest_list: list[str]
