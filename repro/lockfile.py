@@ -251,7 +251,7 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
     data = migrate(data, version, path)
     tables = data.get("image", [])
     if not isinstance(tables, list):
-        raise LockfileError(f"{path}:{_line_of(head, 'image', 0)}: `image` must be [[image]]")
+        raise LockfileError(f"{path}:{_line_of_entry(head, 'image')}: `image` must be [[image]]")
     images: dict[str, LockedImage] = {}
     for index, table in enumerate(tables):
         image = _image(table, path, _line_of(head, "image", index), head)
@@ -306,7 +306,7 @@ def _split_files(text: str) -> tuple[str, dict[str, str] | None]:
 
 def _parse_files(table: object, text: str, path: str) -> dict[str, FileRecord]:
     if not isinstance(table, dict):
-        raise LockfileError(f"{path}:{_line_of(text, 'files', 0)}: `files` must be a table")
+        raise LockfileError(f"{path}:{_line_of_entry(text, 'files')}: `files` must be a table")
     files: dict[str, FileRecord] = {}
     for kind, block in sorted(table.items()):
         if not isinstance(block, str):
@@ -338,6 +338,18 @@ def _encode_path(path: str) -> str:
 
 def _decode_path(text: str) -> str:
     return text.replace("%20", " ").replace("%25", "%")
+
+
+def _line_of_entry(text: str, key: str) -> int:
+    """The line of a top-level ``key = ...`` (before the first table) or a ``[key]`` or
+    ``[[key]]`` header; 1 when there is none."""
+    name = re.escape(key)
+    first_table = re.search(r"^[ \t]*\[", text, re.MULTILINE)
+    top = text if first_table is None else text[: first_table.start()]
+    match = re.search(rf"^[ \t]*{name}[ \t]*=", top, re.MULTILINE) or re.search(
+        rf"^[ \t]*\[\[?[ \t]*{name}[ \t]*\]", text, re.MULTILINE
+    )
+    return 1 if match is None else text.count("\n", 0, match.start()) + 1
 
 
 def _line_of_key(text: str, key: str) -> int:

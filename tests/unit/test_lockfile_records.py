@@ -208,3 +208,26 @@ def test_a_files_section_tomllib_refuses_is_a_lockfile_error(section: str, messa
         parse_lockfile(HEAD + section, "repro.lock")
     assert caught.value.message == message
     assert caught.value.exit_code is ExitCode.INPUT
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            HEAD.replace("schema_version = 2\n", "schema_version = 2\nfiles = 3\n"),
+            "repro.lock:5: `files` must be a table",
+        ),
+        (HEAD + "[[files]]\nx = 1\n", f"repro.lock:{HEAD_LINES + 1}: `files` must be a table"),
+        (
+            "schema_version = 2\n\n[zeta]\nimage = 1\n\n[image]\nreference = 'r.io/a:1'\n",
+            "repro.lock:6: `image` must be [[image]]",
+        ),
+        ("schema_version = 2\n# pins\nimage = 1\n", "repro.lock:3: `image` must be [[image]]"),
+    ],
+)
+def test_images_or_files_of_the_wrong_type_are_refused_at_their_line(
+    text: str, message: str
+) -> None:
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile(text, "repro.lock")
+    assert caught.value.message == message
