@@ -655,7 +655,9 @@ def with_release(lock: Lockfile, release: Release) -> Lockfile:
     ordered = [releases[v].to_toml() for v in sorted(releases, key=version_key)]
     extra = {key: value for key, value in lock.extra.items() if key != RELEASE_TABLE}
     extra[RELEASE_TABLE] = ordered
-    return Lockfile(images=lock.images, extra=extra, schema_version=LOCK_SCHEMA_VERSION)
+    return Lockfile(
+        images=lock.images, extra=extra, schema_version=LOCK_SCHEMA_VERSION, files=lock.files
+    )
 
 
 class _Table(Fields):
