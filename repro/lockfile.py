@@ -637,7 +637,7 @@ def releases_of(lock: Lockfile, text: str = "", path: str = LOCKFILE_NAME) -> di
     """The ``[[release]]`` tables of ``lock``, validated; ``text`` gives line numbers."""
     raw = lock.extra.get(RELEASE_TABLE, [])
     if not isinstance(raw, list):
-        line = _line_of(text, RELEASE_TABLE, 0)
+        line = _line_of_entry(text, RELEASE_TABLE)
         raise LockfileError(f"{path}:{line}: `release` must be an array of release tables")
     releases: dict[str, Release] = {}
     for index, table in enumerate(raw):

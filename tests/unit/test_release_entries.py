@@ -238,3 +238,10 @@ def test_releases_are_named_at_their_own_header_line() -> None:
     with pytest.raises(LockfileError) as caught:
         releases_of(parse_lockfile(twice), twice, "repro.lock")
     assert caught.value.message == f"repro.lock:{headers[1]}: release 2.1.0 is recorded twice"
+
+
+def test_a_release_key_that_is_not_an_array_of_tables_is_refused_at_its_line() -> None:
+    text = "schema_version = 2\nrelease = 1\n"
+    with pytest.raises(LockfileError) as caught:
+        releases_of(parse_lockfile(text), text, "repro.lock")
+    assert caught.value.message == "repro.lock:2: `release` must be an array of release tables"
