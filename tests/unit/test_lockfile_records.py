@@ -314,7 +314,7 @@ def test_a_bad_pin_is_named_at_its_own_line_not_at_a_like_named_key_or_a_later_p
     ("platforms", "line"),
     [
         ('platforms = "linux/amd64"\n', 3),  # no [image.platforms] header: the entry's line
-        (f'platforms = {{ "linux/amd64" = 1 }}\n', 3),
+        ('platforms = { "linux/amd64" = 1 }\n', 3),
         (f'\n[image.platforms]\n"linux/amd64" = "{D2}"\n"linux/arm64" = "{D2}x"\n', 12),
     ],
 )
