@@ -3,13 +3,18 @@ and the repro.lock entry each one leaves, with worked-out values."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from repro.dockerfile import parse_image_ref
-from repro.lock.model import Action, Mode
-from repro.lock.plan import plan, unified_diff
+from repro.errors import InputError
+from repro.lock.model import Action, Mode, PlannedRef
+from repro.lock.plan import Plan, plan, required_keys, unified_diff
 from repro.lock.scan import scan_dockerfile
-from tests.unit.test_lock_core import D2, D3, NOW, resolve
+from repro.lockfile import LockedImage, Lockfile
+from repro.registry.model import ManifestKey, Resolution
+from tests.unit.test_lock_core import D1, D2, D3, MANIFEST, NOW, resolve
 
 PINNED_THREE = (
     f"FROM r.io/a:1@{D2}\nFROM r.io/a:2@{D2}\nFROM r.io/b:1@{D2}\n"  # every tag now serves D3
@@ -85,3 +90,160 @@ def test_the_diff_of_a_pin_keeps_bytes_that_are_not_utf8_and_says_a_missing_newl
         "\\ No newline at end of file\n"
     )
     assert diff.encode("utf-8", "surrogateescape").count(b"\xff") == 1
+
+
+# -- what is asked of a registry, and what each reference is told -----------------------
+
+
+def key(text: str) -> ManifestKey:
+    name, _, reference = text.rpartition("@" if "@" in text else ":")
+    registry, _, repository = name.partition("/")
+    return ManifestKey(registry, repository, reference)
+
+
+def answer(manifest_key: str, digest: str, mirror: str | None = None) -> Resolution:
+    return Resolution(key(manifest_key), digest, MANIFEST, None, "r.io", mirror)
+
+
+def locked(reference: str, digest: str, tag: str | None = "1") -> Lockfile:
+    name = reference.partition("@")[0].removesuffix(f":{tag}")
+    image = LockedImage(reference, name, tag, digest, MANIFEST, "2025-01-01T00:00:00Z")
+    return Lockfile(images={reference: image})
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "lock", "resolved", "wanted"),
+    [
+        ("FROM r.io/a:1\n", None, {}, ["r.io/a:1"]),
+        ("ARG B\nFROM ${B}\n", None, {}, []),  # unpinnable: nothing to ask
+        (f"FROM r.io/a:1@{D2}\n", None, {}, ["r.io/a:1"]),  # the tag first: it may be D2
+        (f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D2), {}, ["r.io/a:1"]),
+        (f"FROM r.io/a:1@{D2}\n", None, {"r.io/a:1": D2}, []),  # the tag's answer says it
+        (f"FROM r.io/a:1@{D2}\n", None, {"r.io/a:1": D3}, [f"r.io/a@{D2}"]),  # read the pin
+        (f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D2), {"r.io/a:1": D3}, []),  # known
+        (f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D3), {"r.io/a:1": D3}, [f"r.io/a@{D2}"]),
+        (f"FROM r.io/a@{D2}\n", None, {}, [f"r.io/a@{D2}"]),
+        (f"FROM r.io/a@{D2}\n", locked(f"r.io/a@{D2}", D2, None), {}, []),
+        (
+            f"FROM r.io/a@{D2}\nFROM r.io/b:1\nFROM r.io/a:1\n",
+            None,
+            {"r.io/b:1": D3},
+            [
+                f"r.io/a@{D2}",
+                "r.io/a:1",
+            ],
+        ),
+    ],
+)
+def test_required_keys_asks_for_every_tag_and_only_the_pins_nothing_else_describes(
+    dockerfile: str,
+    lock: Lockfile | None,
+    resolved: dict[str, str],
+    wanted: list[str],
+) -> None:
+    source = scan_dockerfile("Dockerfile", dockerfile.encode())
+    resolutions = {key(k): answer(k, digest) for k, digest in resolved.items()}
+    assert required_keys([source], Mode.LOCK, lock, resolutions) == {key(k) for k in wanted}
+
+
+def planned(
+    dockerfile: str,
+    lock: Lockfile | None = None,
+    tags: dict[str, str] | None = None,
+    mode: Mode = Mode.LOCK,
+) -> Plan:
+    source = scan_dockerfile("Dockerfile", dockerfile.encode())
+    resolutions = resolve([source], mode, lock, tags or {})
+    return plan([source], mode=mode, lock=lock, resolutions=resolutions, now=NOW)
+
+
+def ref(
+    line: int, written: str, action: Action, old: str | None, new: str | None, message: str = ""
+) -> PlannedRef:
+    return PlannedRef(
+        "Dockerfile", line, 6, "from", written, written.partition("@")[0], action, old, new, message
+    )
+
+
+def entry(
+    reference: str, digest: str, resolved_at: str = NOW, tag: str | None = "1"
+) -> LockedImage:
+    name = reference.partition("@")[0].removesuffix(f":{tag}")
+    return LockedImage(reference, name, tag, digest, MANIFEST, resolved_at)
+
+
+def test_a_reference_built_from_args_is_resolved_and_recorded_but_never_rewritten() -> None:
+    result = planned(
+        f"ARG R=r.io\nFROM ${{R}}/a:1@{D2}\nFROM ${{R}}/b:1\n",
+        tags={"r.io/a:1": D3, "r.io/b:1": D2},
+    )
+    drifted = f"the tag now serves {D3}"  # no `--update` advice: it could not move the pin
+    composed = "built from ARGs with no single default to rewrite; use --source-policy"
+    assert result.references == (
+        ref(2, f"r.io/a:1@{D2}", Action.DRIFTED, D2, D2, drifted),
+        ref(3, "r.io/b:1", Action.UNPINNABLE, None, D2, composed),
+    )
+    assert result.warnings == (
+        f"Dockerfile:2: r.io/a:1@{D2}: {drifted}",
+        f"Dockerfile:3: r.io/b:1: {composed}",
+    )
+    assert result.changes == ()
+    assert result.lockfile.images == {
+        "r.io/a:1": entry("r.io/a:1", D2),
+        "r.io/b:1": entry("r.io/b:1", D2),
+    }
+
+
+def test_a_pin_changed_by_hand_is_recorded_and_said_to_differ_from_repro_lock() -> None:
+    result = planned(f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D3), {"r.io/a:1": D2})
+    assert result.references == (
+        ref(1, f"r.io/a:1@{D2}", Action.RECORDED, D2, D2, f"repro.lock had {D3}"),
+    )
+    assert result.warnings == ()
+    assert result.lockfile.images == {"r.io/a:1": entry("r.io/a:1", D2)}
+
+
+def test_a_pin_changed_by_hand_to_what_the_tag_no_longer_serves_drifts_and_is_recorded() -> None:
+    result = planned(f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D3), {"r.io/a:1": D1})
+    message = (
+        f"repro.lock now records this pin; the tag now serves {D1}; run `repro lock --update` "
+        "to move the pin"
+    )
+    assert result.references == (ref(1, f"r.io/a:1@{D2}", Action.DRIFTED, D2, D2, message),)
+    assert result.warnings == (f"Dockerfile:1: r.io/a:1@{D2}: {message}",)
+    assert result.lockfile.images == {"r.io/a:1": entry("r.io/a:1", D2)}
+
+
+def test_a_kept_pin_keeps_its_entry_and_the_time_it_was_resolved() -> None:
+    lock = locked("r.io/a:1", D2)
+    result = planned(f"FROM r.io/a:1@{D2}\n", lock, {"r.io/a:1": D2})
+    assert result.references == (ref(1, f"r.io/a:1@{D2}", Action.KEPT, D2, D2),)
+    assert result.lockfile == lock
+
+
+def test_an_unresolved_tag_is_an_input_error_naming_its_line() -> None:
+    source = scan_dockerfile("Dockerfile", b"FROM r.io/a\nFROM r.io/b:1\n")
+    with pytest.raises(InputError) as caught:
+        plan(
+            [source],
+            mode=Mode.LOCK,
+            lock=None,
+            resolutions={key("r.io/a:latest"): answer("r.io/a:latest", D2)},
+            now=NOW,
+        )
+    assert caught.value.message == "Dockerfile:2: r.io/b:1 was not resolved"
+
+
+def test_check_mode_and_rewriting_a_recorded_file_are_programming_errors() -> None:
+    with pytest.raises(ValueError, match=r"^--check is repro\.lock\.check's verdict, not a plan$"):
+        plan([], mode=Mode.CHECK, lock=None, resolutions={}, now=NOW)
+    scanned = scan_dockerfile("svc/Dockerfile", b"FROM r.io/a:1\n")
+    recorded = replace(scanned, data=None)
+    with pytest.raises(ValueError, match=r"^svc/Dockerfile: a recorded file cannot be rewritten$"):
+        plan(
+            [recorded],
+            mode=Mode.LOCK,
+            lock=None,
+            resolutions=resolve([scanned], tags={"r.io/a:1": D2}),
+            now=NOW,
+        )
