@@ -10,11 +10,11 @@ import pytest
 from repro.dockerfile import parse_image_ref
 from repro.errors import InputError
 from repro.lock.model import Action, Mode, PlannedRef
-from repro.lock.plan import Plan, plan, required_keys, unified_diff
+from repro.lock.plan import Plan, plan, required_keys, unified_diff, with_records
 from repro.lock.scan import scan_dockerfile
-from repro.lockfile import LockedImage, Lockfile
+from repro.lockfile import FileRecord, LockedImage, Lockfile
 from repro.registry.model import ManifestKey, Resolution
-from tests.unit.test_lock_core import D1, D2, D3, MANIFEST, NOW, resolve
+from tests.unit.test_lock_core import D1, D2, D3, INDEX, MANIFEST, NOW, resolve
 
 PINNED_THREE = (
     f"FROM r.io/a:1@{D2}\nFROM r.io/a:2@{D2}\nFROM r.io/b:1@{D2}\n"  # every tag now serves D3
@@ -247,3 +247,161 @@ def test_check_mode_and_rewriting_a_recorded_file_are_programming_errors() -> No
             resolutions=resolve([scanned], tags={"r.io/a:1": D2}),
             now=NOW,
         )
+
+
+# -- the repro.lock a run leaves -------------------------------------------------------------
+
+PINS_OF_ONE_TAG = f"FROM r.io/a:1@{D3}\nFROM r.io/a:1@{D2}\n"
+
+
+@pytest.mark.parametrize(
+    ("lock", "served", "chosen", "resolved_at"),
+    [
+        (None, D2, D2, NOW),  # what the tag serves, when a pin has it
+        (locked("r.io/a:1", D3), D2, D3, "2025-01-01T00:00:00Z"),  # else what repro.lock has
+        (None, D1, D2, NOW),  # else the smallest digest, so the choice is stable
+    ],
+)
+def test_one_tag_pinned_to_different_digests_is_recorded_once_and_said(
+    lock: Lockfile | None, served: str, chosen: str, resolved_at: str
+) -> None:
+    result = planned(PINS_OF_ONE_TAG, lock, {"r.io/a:1": served})
+    assert result.warnings[-1] == (
+        f"r.io/a:1 is pinned to different digests: Dockerfile:1 ({D3}), Dockerfile:2 ({D2}); "
+        f"repro.lock records {chosen}"
+    )
+    assert result.lockfile.images == {"r.io/a:1": entry("r.io/a:1", chosen, resolved_at)}
+
+
+def test_entries_no_file_names_are_kept_unless_pruned_and_other_tables_always() -> None:
+    old = Lockfile(
+        images={"r.io/gone:1": entry("r.io/gone:1", D1, "2025-01-01T00:00:00Z")},
+        extra={"release": [{"version": "1.0"}]},
+        files={"old.Dockerfile": FileRecord("old.Dockerfile", "dockerfile", "a" * 64)},
+    )
+    source = scan_dockerfile("Dockerfile", b"FROM r.io/a:1\n")
+    resolutions = resolve([source], tags={"r.io/a:1": D2})
+    for prune, names in ((False, ["r.io/a:1", "r.io/gone:1"]), (True, ["r.io/a:1"])):
+        result = plan(
+            [source], mode=Mode.LOCK, lock=old, resolutions=resolutions, now=NOW, prune=prune
+        )
+        assert sorted(result.lockfile.images) == names
+        assert (result.lockfile.extra, result.lockfile.files) == (old.extra, old.files)
+        assert result.lockfile.images["r.io/a:1"] == entry("r.io/a:1", D2)
+
+
+def index(digest: str, platforms: dict[str, str], mirror: str | None = None) -> Resolution:
+    return Resolution(key("r.io/a:1"), digest, INDEX, platforms, "r.io", mirror)
+
+
+CHILDREN = {"linux/arm64": D3, "linux/arm/v7": D2, "linux/amd64": D1}
+
+
+@pytest.mark.parametrize(
+    ("wanted", "kept"),
+    [
+        ([], ["linux/amd64", "linux/arm/v7", "linux/arm64"]),
+        (["linux/arm"], ["linux/arm/v7"]),  # a variant of the platform asked for
+        (["linux/arm/"], ["linux/arm/v7"]),
+        (["linux/arm64", "linux/amd64"], ["linux/amd64", "linux/arm64"]),
+        (["linux/arm/v7"], ["linux/arm/v7"]),
+    ],
+)
+def test_the_platforms_recorded_are_the_children_asked_for_sorted(
+    wanted: list[str], kept: list[str]
+) -> None:
+    source = scan_dockerfile("Dockerfile", b"FROM r.io/a:1\n")
+    resolutions = {key("r.io/a:1"): index(D2, CHILDREN, mirror="mirror.example:5000")}
+    result = plan(
+        [source], mode=Mode.LOCK, lock=None, resolutions=resolutions, now=NOW, platforms=wanted
+    )
+    image = result.lockfile.images["r.io/a:1"]
+    assert list(image.platforms.items()) == [(name, CHILDREN[name]) for name in kept]
+    assert (image.media_type, image.served_by, image.digest) == (INDEX, "mirror.example:5000", D2)
+
+
+def test_platforms_an_index_does_not_have_are_an_input_error_listing_what_it_has() -> None:
+    source = scan_dockerfile("Dockerfile", b"FROM r.io/a:1\n")
+    resolutions = {key("r.io/a:1"): index(D2, CHILDREN)}
+    with pytest.raises(InputError) as caught:
+        plan(
+            [source],
+            mode=Mode.LOCK,
+            lock=None,
+            resolutions=resolutions,
+            now=NOW,
+            platforms=["windows/amd64", "linux/s390x"],
+        )
+    assert caught.value.message == (
+        "r.io/a:1 has no manifest for windows/amd64, linux/s390x "
+        "(it has linux/amd64, linux/arm/v7, linux/arm64)"
+    )
+
+
+def test_a_digest_only_pin_is_described_by_repro_lock_when_the_registry_was_not_asked() -> None:
+    known = LockedImage(
+        "r.io/a:1",
+        "r.io/a",
+        "1",
+        D2,
+        INDEX,
+        "2025-01-01T00:00:00Z",
+        {"linux/amd64": D1},
+        "m.example",
+    )
+    other = LockedImage("r.io/b:1", "r.io/b", "1", D3, MANIFEST, "2025-01-01T00:00:00Z")
+    lock = Lockfile(images={"r.io/a:1": known, "r.io/b:1": other})
+    source = scan_dockerfile("Dockerfile", f"FROM r.io/a@{D2}\n".encode())
+    result = plan([source], mode=Mode.LOCK, lock=lock, resolutions={}, now=NOW)
+    assert result.lockfile.images[f"r.io/a@{D2}"] == LockedImage(
+        f"r.io/a@{D2}", "r.io/a", None, D2, INDEX, NOW, {"linux/amd64": D1}, "m.example"
+    )
+    elsewhere = scan_dockerfile("Dockerfile", f"FROM r.io/c@{D3}\n".encode())  # r.io/b's digest
+    with pytest.raises(InputError) as caught:
+        plan([elsewhere], mode=Mode.LOCK, lock=lock, resolutions={}, now=NOW)
+    assert caught.value.message == f"Dockerfile:1: r.io/c@{D3} at {D3} was not resolved"
+
+
+def test_a_digest_keyed_entry_keeps_the_tag_it_was_resolved_from() -> None:
+    keyed = f"r.io/a@{D2}"
+    old = LockedImage(keyed, "r.io/a", "latest", D2, MANIFEST, "2025-01-01T00:00:00Z")
+    source = scan_dockerfile("Dockerfile", f"FROM r.io/a@{D2}\n".encode())
+    resolutions = {key(keyed): answer(keyed, D2)}
+    kept = plan(
+        [source],
+        mode=Mode.LOCK,
+        lock=Lockfile(images={keyed: old}),
+        resolutions=resolutions,
+        now=NOW,
+    )
+    assert kept.lockfile.images == {keyed: old}
+    fresh = plan([source], mode=Mode.LOCK, lock=None, resolutions=resolutions, now=NOW)
+    assert fresh.lockfile.images == {keyed: LockedImage(keyed, "r.io/a", None, D2, MANIFEST, NOW)}
+    moved = replace(old, media_type=INDEX)  # what the registry says now wins, and is dated
+    again = plan(
+        [source],
+        mode=Mode.LOCK,
+        lock=Lockfile(images={keyed: moved}),
+        resolutions=resolutions,
+        now=NOW,
+    )
+    assert again.lockfile.images == {keyed: replace(old, resolved_at=NOW)}
+
+
+def test_with_records_replaces_the_files_scanned_and_keeps_or_prunes_the_rest() -> None:
+    def record(path: str, sha: str) -> FileRecord:
+        return FileRecord(path, "dockerfile", sha * 64)
+
+    lock = Lockfile(
+        images={"r.io/a:1": entry("r.io/a:1", D1)},
+        extra={"zeta": 1},
+        files={"a": record("a", "1"), "b": record("b", "1")},
+    )
+    new = {"b": record("b", "2"), "c": record("c", "2")}
+    merged = with_records(lock, new, prune=False)
+    assert merged == Lockfile(
+        images=lock.images, extra=lock.extra, files={"a": record("a", "1"), **new}
+    )
+    assert with_records(lock, new, prune=True) == Lockfile(
+        images=lock.images, extra=lock.extra, files=new
+    )
