@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import repro.lockfile
+from repro import records
 from repro.errors import ExitCode, LockfileError
 from repro.lockfile import FileRecord, LockedImage, Lockfile, dump_lockfile, parse_lockfile
 
@@ -97,7 +98,7 @@ class TomlSpy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.texts: list[str] = []
-        real = repro.lockfile.load_toml
+        real = records.load_toml
 
         def load_toml(text: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
             self.texts.append(text)
