@@ -356,6 +356,8 @@ CONFLICT_HINT = (
         ("schema_version = 2\n>>>>>>> theirs\n\n<<<<<<< ours\n", 2, ">>>>>>>"),  # the first
         ("a = 1\n=======x\nb = 2\n=======\n=======\n", 4, "======="),  # not a marker, then two
         ("<<<<<<<<\nx = 1\n<<<<<<< HEAD\n", 3, "<<<<<<<"),  # eight: not a marker
+        ("<<<<<<< HEAD\nx = 1\n<<<<<<< again\n", 1, "<<<<<<<"),  # at the start, and later
+        ("\n=======\n", 2, "======="),  # right after a first, empty line
     ],
 )
 def test_a_merge_conflict_is_named_at_its_first_marker(text: str, line: int, marker: str) -> None:
