@@ -374,6 +374,7 @@ def test_a_merge_conflict_is_named_at_its_first_marker(text: str, line: int, mar
     [
         "schema_version = 2\n# <<<<<<< not at the start of a line\n",
         "schema_version = 2\nnote = '''\n=======x\n'''\n",
+        "schema_version = 2\nnote = '''\n>>>>>>>X\n<<<<<<<\t\n'''\n",  # not space, CR or LF
         "schema_version = 2\nwhy_not = '======='\n",
         "# a b c\nschema_version = 2\n",  # a terminator at offset 7, and no marker at all
     ],
