@@ -262,7 +262,7 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
         images[image.reference] = image
     extra = {key: value for key, value in data.items() if key not in _OWNED}
     files = _parse_files(blocks if blocks is not None else data.get("files", {}), text, path)
-    return Lockfile(images=images, extra=extra, schema_version=LOCK_SCHEMA_VERSION, files=files)
+    return Lockfile(images=images, extra=extra, files=files)
 
 
 _HEX = re.compile(r"[a-f0-9]{64}")
@@ -655,9 +655,7 @@ def with_release(lock: Lockfile, release: Release) -> Lockfile:
     ordered = [releases[v].to_toml() for v in sorted(releases, key=version_key)]
     extra = {key: value for key, value in lock.extra.items() if key != RELEASE_TABLE}
     extra[RELEASE_TABLE] = ordered
-    return Lockfile(
-        images=lock.images, extra=extra, schema_version=LOCK_SCHEMA_VERSION, files=lock.files
-    )
+    return Lockfile(images=lock.images, extra=extra, files=lock.files)
 
 
 class _Table(Fields):
