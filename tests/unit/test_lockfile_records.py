@@ -487,3 +487,15 @@ def test_paths_with_spaces_and_percent_signs_read_back_as_written() -> None:
     text = dump_lockfile(Lockfile(files=records))
     assert "%2520.Dockerfile" in text and "x%2525%20y" in text
     assert parse_lockfile(text).files == records
+
+
+def test_only_the_last_files_header_starts_the_record_repro_reads_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # another command's table may hold text that looks like the header
+    head = HEAD.replace('[zeta]\nk = "v"\n', '[zeta]\nk = "v"\nnote = """\n[files]\n"""\n')
+    spy = TomlSpy(monkeypatch)
+    lock = parse_lockfile(head + f"[files]\ndockerfile = '''\n{A_LINE}\n'''\n")
+    assert lock.files == {"Dockerfile": A_RECORD}
+    assert lock.extra["zeta"] == {"k": "v", "note": "[files]\n"}
+    assert spy.texts == [head]
