@@ -251,7 +251,7 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
     data = migrate(data, version, path)
     tables = data.get("image", [])
     if not isinstance(tables, list):
-        raise LockfileError(f"{path}:{_line_of(head, 'image', 0)}: `image` must be [[image]]")
+        raise LockfileError(f"{path}:{_line_of_entry(head, 'image')}: `image` must be [[image]]")
     images: dict[str, LockedImage] = {}
     for index, table in enumerate(tables):
         image = _image(table, path, _line_of(head, "image", index), head)
@@ -262,7 +262,7 @@ def parse_lockfile(text: str, path: str = LOCKFILE_NAME) -> Lockfile:
         images[image.reference] = image
     extra = {key: value for key, value in data.items() if key not in _OWNED}
     files = _parse_files(blocks if blocks is not None else data.get("files", {}), text, path)
-    return Lockfile(images=images, extra=extra, schema_version=LOCK_SCHEMA_VERSION, files=files)
+    return Lockfile(images=images, extra=extra, files=files)
 
 
 _HEX = re.compile(r"[a-f0-9]{64}")
@@ -306,7 +306,7 @@ def _split_files(text: str) -> tuple[str, dict[str, str] | None]:
 
 def _parse_files(table: object, text: str, path: str) -> dict[str, FileRecord]:
     if not isinstance(table, dict):
-        raise LockfileError(f"{path}:{_line_of(text, 'files', 0)}: `files` must be a table")
+        raise LockfileError(f"{path}:{_line_of_entry(text, 'files')}: `files` must be a table")
     files: dict[str, FileRecord] = {}
     for kind, block in sorted(table.items()):
         if not isinstance(block, str):
@@ -338,6 +338,18 @@ def _encode_path(path: str) -> str:
 
 def _decode_path(text: str) -> str:
     return text.replace("%20", " ").replace("%25", "%")
+
+
+def _line_of_entry(text: str, key: str) -> int:
+    """The line of a top-level ``key = ...`` (before the first table) or a ``[key]`` or
+    ``[[key]]`` header; 1 when there is none."""
+    name = re.escape(key)
+    first_table = re.search(r"^[ \t]*\[", text, re.MULTILINE)
+    top = text if first_table is None else text[: first_table.start()]
+    match = re.search(rf"^[ \t]*{name}[ \t]*=", top, re.MULTILINE) or re.search(
+        rf"^[ \t]*\[\[?[ \t]*{name}[ \t]*\]", text, re.MULTILINE
+    )
+    return 1 if match is None else text.count("\n", 0, match.start()) + 1
 
 
 def _line_of_key(text: str, key: str) -> int:
@@ -625,7 +637,7 @@ def releases_of(lock: Lockfile, text: str = "", path: str = LOCKFILE_NAME) -> di
     """The ``[[release]]`` tables of ``lock``, validated; ``text`` gives line numbers."""
     raw = lock.extra.get(RELEASE_TABLE, [])
     if not isinstance(raw, list):
-        line = _line_of(text, RELEASE_TABLE, 0)
+        line = _line_of_entry(text, RELEASE_TABLE)
         raise LockfileError(f"{path}:{line}: `release` must be an array of release tables")
     releases: dict[str, Release] = {}
     for index, table in enumerate(raw):
@@ -643,7 +655,7 @@ def with_release(lock: Lockfile, release: Release) -> Lockfile:
     ordered = [releases[v].to_toml() for v in sorted(releases, key=version_key)]
     extra = {key: value for key, value in lock.extra.items() if key != RELEASE_TABLE}
     extra[RELEASE_TABLE] = ordered
-    return Lockfile(images=lock.images, extra=extra, schema_version=LOCK_SCHEMA_VERSION)
+    return Lockfile(images=lock.images, extra=extra, files=lock.files)
 
 
 class _Table(Fields):

@@ -55,7 +55,7 @@ def _fix(site: Site) -> str:
 def check_site(site: Site, lock: Lockfile | None, allow: Sequence[str] = ()) -> PlannedRef:
     image = site.image
 
-    def verdict(action: Action, message: str = "", fix: str = "") -> PlannedRef:
+    def verdict(action: Action, message: str, fix: str = "") -> PlannedRef:
         pinned = image.digest if image is not None else None
         return PlannedRef.of(site, action, old=pinned, new=pinned, message=message, fix=fix)
 

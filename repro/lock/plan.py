@@ -15,7 +15,7 @@ from repro.dockerfile import ImageRef, Span, parse_image_ref, rewrite
 from repro.errors import InputError
 from repro.lock.discover import DOCKERFILE
 from repro.lock.model import Action, FileChange, Mode, PlannedRef, ScannedFile, Site
-from repro.lockfile import FileRecord, LockedImage, Lockfile, dump_lockfile, lock_key
+from repro.lockfile import FileRecord, LockedImage, Lockfile, lock_key
 from repro.registry.model import ManifestKey, Resolution
 
 
@@ -334,10 +334,6 @@ def unified_diff(display: str, old: bytes, new: bytes) -> str:
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )
-
-
-def lockfile_text(lock: Lockfile) -> str:
-    return dump_lockfile(lock)
 
 
 def with_records(lock: Lockfile, records: Mapping[str, FileRecord], *, prune: bool) -> Lockfile:

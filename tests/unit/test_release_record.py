@@ -10,6 +10,8 @@ import pytest
 
 from repro.errors import InputError, LockfileError, VerdictError
 from repro.lockfile import (
+    FileRecord,
+    LockedImage,
     Lockfile,
     Release,
     ReleaseBase,
@@ -105,6 +107,23 @@ def test_replacing_a_release_keeps_one_entry() -> None:
     lock = with_release(Lockfile(), make("1.0", [(1, "ADD x /")]))
     lock = with_release(lock, make("1.0", [(2, "ADD y /")]))
     assert [r.layers[0].digest for r in releases_of(lock)["1.0"].images] == [d(2)]
+
+
+def test_recording_a_release_keeps_the_pins_the_files_record_and_other_tables() -> None:
+    image = LockedImage("r.io/a:1", "r.io/a", "1", d(1), "m", "2026-01-01T00:00:00Z")
+    record = FileRecord("Dockerfile", "dockerfile", "a" * 64, (f"1:6:from:r.io/a:1@{d(1)}",))
+    lock = Lockfile(
+        images={"r.io/a:1": image},
+        extra={"zeta": {"k": "v"}},
+        files={"Dockerfile": record},
+    )
+    first, second = make("1.10.0", [(1, "ADD x /")]), make("1.9.0", [(2, "ADD y /")])
+    recorded = with_release(with_release(lock, first), second)
+    assert recorded == Lockfile(
+        images={"r.io/a:1": image},
+        extra={"zeta": {"k": "v"}, "release": [second.to_toml(), first.to_toml()]},
+        files={"Dockerfile": record},
+    )
 
 
 def _text_with(release: Release, edit: tuple[str, str]) -> str:
