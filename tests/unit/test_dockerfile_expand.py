@@ -44,6 +44,9 @@ def lookup(name: str) -> str | None:
         ("${E?x}", "", ("E",)),
         ("${A:-${1}}x", "ax", ("A",)),
         ("${A:-${A#x}}y", "ay", ("A", "A")),
+        ("${A:-${A/x{y}z}}w", "aw", ("A", "A")),  # braces nest inside what is skipped
+        ("${A:-${1{}}}x", "ax", ("A",)),
+        ("${A:-${1}x}y", "ay", ("A",)),
         # Alternatives may hold quotes and escapes, a closing brace among them.
         ('${UNSET:-"a b"}', "a b", ("UNSET",)),
         ("${UNSET:-'a}'}", "a}", ("UNSET",)),
