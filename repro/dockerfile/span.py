@@ -32,7 +32,7 @@ def rewrite(data: bytes, replacements: Sequence[tuple[Span, bytes]]) -> bytes:
     They must not overlap; the same span given twice with the same bytes counts once,
     because several FROM lines may pin the same ARG default.
     """
-    unique = sorted(set(replacements), key=lambda item: (item[0].start, item[0].end))
+    unique = sorted(set(replacements))  # a Span orders by (start, end)
     pieces: list[bytes] = []
     cursor = 0
     previous: Span | None = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.dockerfile import parse_dockerfile, rewrite
+from repro.dockerfile import Span, parse_dockerfile, rewrite
 from repro.errors import DockerfileSyntaxError
 
 
@@ -245,3 +245,40 @@ def test_buildkit_flags_testfile_keeps_the_flags_it_does_not_know() -> None:
         [],
     ]
     assert [w.line for w in parsed.warnings] == [3, 4, 5, 5, 6]
+
+
+def test_flag_words_drop_quotes_and_take_escaped_characters_with_their_offsets() -> None:
+    data = (
+        b"FROM a\n"
+        b'RUN --mount="type=secret,id=a b" --network=no\\ne make\n'
+        b'COPY --chown=a\\"b --chmod= /s /d\n'
+    )
+    run, copy = parse_dockerfile(data).instructions[1:]
+    assert [(f.name, f.value, f.span.slice(data)) for f in run.flags] == [
+        ("mount", "type=secret,id=a b", b'--mount="type=secret,id=a b"'),
+        ("network", "none", b"--network=no\\ne"),
+    ]
+    assert run.arguments.text == "make"
+    mount, network = (f.located_value for f in run.flags)
+    assert mount is not None and network is not None
+    assert mount.span() == Span(20, 38)
+    assert network.offsets == (50, 51, 53, 54)  # the backslash at 52 is not part of it
+    assert [(f.name, f.value, f.span.slice(data)) for f in copy.flags] == [
+        ("chown", 'a"b', b'--chown=a\\"b'),
+        ("chmod", "", b"--chmod="),
+    ]
+    chown, chmod = (f.located_value for f in copy.flags)
+    assert chown is not None and chmod is not None
+    assert chown.offsets == (74, 76, 77)
+    assert chmod.span() == Span(87, 87)  # an empty value sits just after its "="
+    assert copy.arguments.text == "/s /d"
+
+
+def test_a_backslash_ending_a_flag_in_a_backtick_file_is_dropped() -> None:
+    data = b'# escape=`\nFROM a\nRUN --network=none\\\nRUN --network=a\\"\n'
+    run, escaped_quote = parse_dockerfile(data).instructions[1:]
+    (network,) = run.flags
+    assert (network.value, network.span.slice(data)) == ("none", b"--network=none\\")
+    assert network.located_value is not None
+    assert network.located_value.span() == Span(32, 36)
+    assert escaped_quote.flags[0].value == 'a"'  # the last character, taken literally

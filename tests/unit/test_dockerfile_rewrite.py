@@ -157,3 +157,25 @@ def test_rewriting_references_changes_only_their_spans(generated: Generated) -> 
     assert [parse_image_ref(ref.resolved).name for ref in repinned] == [
         parse_image_ref(ref.resolved).name for ref in found
     ]
+
+
+def test_span_refuses_a_negative_start_or_an_end_before_its_start() -> None:
+    for start, end in [(-1, 2), (5, 3), (-2, -3)]:
+        with pytest.raises(ValueError) as raised:
+            Span(start, end)
+        assert str(raised.value) == f"invalid span [{start}, {end})"
+    assert len(Span(3, 7)) == 4
+    assert len(Span(4, 4)) == 0
+
+
+def test_rewrite_at_the_very_end_and_of_adjacent_spans() -> None:
+    data = b"FROM ab"
+    assert rewrite(data, [(Span(5, 7), b"python")]) == b"FROM python"
+    assert rewrite(data, [(Span(6, 7), b"y"), (Span(5, 6), b"x")]) == b"FROM xy"
+    assert rewrite(data, [(Span(7, 7), b":1")]) == b"FROM ab:1"
+    with pytest.raises(ValueError) as raised:
+        rewrite(data, [(Span(5, 8), b"x")])
+    assert str(raised.value) == "span [5, 8) is outside the data"
+    with pytest.raises(ValueError) as raised:
+        rewrite(data, [(Span(5, 7), b"x"), (Span(6, 7), b"y")])
+    assert str(raised.value) == "replacements overlap: [5, 7) and [6, 7)"

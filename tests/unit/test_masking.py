@@ -136,3 +136,19 @@ def test_secret_values_are_the_literal_arg_and_env_values_of_secret_names() -> N
         "Dockerfile",
     )
     assert secret_values(dockerfile) == ("hunter two", "abc def", "legacy form")
+
+
+def test_secret_values_split_at_the_first_equals_and_read_every_pair() -> None:
+    dockerfile = parse_dockerfile(
+        b"FROM scratch\nARG VERSION=1 TOKEN=a=b\nARG KEY=k\n",
+        "Dockerfile",
+    )
+    assert secret_values(dockerfile) == ("a=b", "k")
+
+
+def test_secret_values_unescape_with_the_files_escape_character() -> None:
+    dockerfile = parse_dockerfile(
+        b"# escape=`\nFROM scratch\nARG TOKEN=x`y\nENV API_KEY=c:\\dir\n",
+        "Dockerfile",
+    )
+    assert secret_values(dockerfile) == ("xy", "c:\\dir")
