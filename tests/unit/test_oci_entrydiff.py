@@ -85,12 +85,12 @@ def _sampled(name: str, content: bytes) -> EntrySummary:
 
 def test_every_change_of_a_layer_in_order_with_sizes_and_entries_described() -> None:
     a = [
-        EntrySummary("x", {"type": "file", "size": 5, "mtime": 1, "uid": 0}, "sha256:1"),
+        EntrySummary("x", {"type": "file", "size": 9, "mtime": 1, "uid": 0}, "sha256:1"),
         EntrySummary("gone", {"type": "file", "size": 3}, "sha256:g"),
         EntrySummary("dir/", {"type": "dir", "size": "?"}, None),
     ]
     b = [
-        EntrySummary("x", {"type": "file", "size": 9, "mtime": 2, "gid": 5}, "sha256:2"),
+        EntrySummary("x", {"type": "file", "size": 5, "mtime": 2, "gid": 5}, "sha256:2"),
         EntrySummary("dir/", {"type": "dir", "size": "?"}, None),
         EntrySummary("new", {"type": "symlink"}, None),
     ]
@@ -98,7 +98,7 @@ def test_every_change_of_a_layer_in_order_with_sizes_and_entries_described() -> 
         EntryChange("/x", "content", "changed", "sha256:1", "sha256:2", 9),
         EntryChange("/x", "gid", "added", None, 5, 9),
         EntryChange("/x", "mtime", "changed", 1, 2, 9),
-        EntryChange("/x", "size", "changed", 5, 9, 9),
+        EntryChange("/x", "size", "changed", 9, 5, 9),  # the larger side's size
         EntryChange("/x", "uid", "removed", 0, None, 9),
         EntryChange("/gone", "entry", "removed",
                     {"type": "file", "size": 3, "sha256": "sha256:g"}, None, 3),
