@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import partial
 
 from repro.oci.history import clean_created_by, run_build_args
 from repro.oci.model import (
@@ -154,14 +155,13 @@ def volatile_family(path: str) -> Family | None:
     return None
 
 
-def _in_family(cause_id: str) -> Callable[[Difference, CauseContext], bool]:
-    def predicate(diff: Difference, _: CauseContext) -> bool:
-        if diff.area != AREA_FILE:
-            return False
-        family = volatile_family(diff.path)
-        return family is not None and family.cause_id == cause_id
-
-    return predicate
+def _in_family(cause_id: str, diff: Difference, _: CauseContext) -> bool:
+    # A rule's predicate is partial(_in_family, its cause): this body runs per difference,
+    # not once at import (where scripts/mutation could not reach it).
+    if diff.area != AREA_FILE:
+        return False
+    family = volatile_family(diff.path)
+    return family is not None and family.cause_id == cause_id
 
 
 _CONTENT_FIELDS = frozenset({"content", "size"})
@@ -355,14 +355,14 @@ RULES: tuple[CauseRule, ...] = (
         "of the image) gets the same keys by copy, and they differ between builds. Delete "
         "them in the RUN that installs the server (`rm -f /etc/ssh/ssh_host_*`) and "
         "generate them when the container starts (`ssh-keygen -A`).",
-        _in_family(SSH_HOST_KEYS_ID),
+        partial(_in_family, SSH_HOST_KEYS_ID),
     ),
     CauseRule(
         MACHINE_ID_ID,
         "A machine id generated at build time",
         "Installing dbus or systemd writes a random machine id. Delete it in that RUN "
         "(`rm -f /etc/machine-id /var/lib/dbus/machine-id`); it is made at first boot.",
-        _in_family(MACHINE_ID_ID),
+        partial(_in_family, MACHINE_ID_ID),
     ),
     CauseRule(
         PACKAGE_MANAGER_STATE_ID,
@@ -371,14 +371,14 @@ RULES: tuple[CauseRule, ...] = (
         "`rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/dpkg.log /var/log/apt/* "
         "/var/log/alternatives.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old "
         "/var/lib/dpkg/*-old`.",
-        _in_family(PACKAGE_MANAGER_STATE_ID),
+        partial(_in_family, PACKAGE_MANAGER_STATE_ID),
     ),
     CauseRule(
         PIP_CACHE_ID,
         "pip's cache (downloads and wheels built in the image)",
         "Install with `pip install --no-cache-dir`, or delete the cache in the same RUN "
         "(`rm -rf /root/.cache/pip`): wheels built into it carry build times.",
-        _in_family(PIP_CACHE_ID),
+        partial(_in_family, PIP_CACHE_ID),
     ),
     CauseRule(
         NPM_CACHE_ID,
@@ -386,14 +386,14 @@ RULES: tuple[CauseRule, ...] = (
         "npm's content cache and debug logs record when they were written: delete them in "
         "the RUN that installs (`rm -rf /root/.npm/_cacache /root/.npm/_logs`, or "
         "`npm cache clean --force`).",
-        _in_family(NPM_CACHE_ID),
+        partial(_in_family, NPM_CACHE_ID),
     ),
     CauseRule(
         TEMP_FILES_ID,
         "Temporary files left in the layer",
         "A step left files in /tmp (often under a name made afresh each build): delete "
         "them at the end of that RUN (`rm -rf /tmp/* /var/tmp/*`).",
-        _in_family(TEMP_FILES_ID),
+        partial(_in_family, TEMP_FILES_ID),
     ),
     CauseRule(
         "pyc-timestamp",

@@ -30,7 +30,7 @@ def group_differences(
     differences: Sequence[Difference], inventory: Iterable[LayerInventory] = ()
 ) -> tuple[DifferenceGroup, ...]:
     """One DifferenceGroup per (platform, layer, instruction, cause), in report order."""
-    present: dict[tuple[str, int, str], tuple[str, ...]] = {
+    present: dict[tuple[str, int | None, str], tuple[str, ...]] = {
         (item.platform, item.layer, item.cause_id): item.paths for item in inventory
     }
     members: dict[tuple[str, int | None, str | None, str], list[Difference]] = {}
@@ -38,7 +38,7 @@ def group_differences(
         members.setdefault(diff.group_key, []).append(diff)
     groups = []
     for (platform, layer, instruction, cause_id), diffs in members.items():
-        seen = present.get((platform, layer, cause_id), ()) if layer is not None else ()
+        seen = present.get((platform, layer, cause_id), ())  # none for layer None
         groups.append(
             DifferenceGroup(
                 platform=platform,

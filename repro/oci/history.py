@@ -68,8 +68,6 @@ def layer_of_history_entry(config: Mapping[str, Any], history_index: int) -> int
     """The layer a history entry produced, or None for empty_layer entries."""
     history = config.get("history")
     entries = history if isinstance(history, list) else []
-    layer_count = sum(
-        1 for e in entries if not (isinstance(e, dict) and e.get("empty_layer") is True)
-    )
-    mapping = history_for_layers(config, layer_count)
+    # No more layers than entries: enough positions for every entry that made one.
+    mapping = history_for_layers(config, len(entries))
     return mapping.index(history_index) if history_index in mapping else None

@@ -3,11 +3,19 @@ leaves every other field of the same file to the rules after it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from repro.oci.causes import EMPTY_CONTEXT, CauseContext, classify
+from repro.oci.causes import EMPTY_CONTEXT, CauseContext, classify, rule_by_id
 from repro.oci.jsontypes import JsonValue
-from repro.oci.model import ContentEvidence, Difference
+from repro.oci.model import (
+    UNCLASSIFIED_FIX,
+    UNCLASSIFIED_ID,
+    UNCLASSIFIED_TITLE,
+    ContentEvidence,
+    Difference,
+)
 
 PLATFORM = "linux/amd64"
 # Every field a file entry's difference can carry (repro.oci.layerstream.header_fields,
@@ -301,3 +309,94 @@ def test_base_not_pinned_claims_every_field_of_a_base_layer_and_nothing_else() -
     assert _cause(other, context) == "unclassified"
     layer = Difference(PLATFORM, "layer", 0, None, "layers[0]", "digest", "changed", 1, 2)
     assert _cause(layer, context) == "base-not-pinned"
+
+
+def _config(path: str, a: JsonValue, b: JsonValue, *, layer: int | None = 1) -> Difference:
+    field = path.rsplit(".", 1)[-1]
+    return Difference(PLATFORM, "config", layer, None, path, field, "changed", a, b)
+
+
+TZ_UTC = "RUN |1 TZ=UTC /bin/sh -c date > /etc/built # buildkit"
+TZ_PARIS = "RUN |1 TZ=Europe/Paris /bin/sh -c date > /etc/built # buildkit"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "cause"),
+    [
+        (TZ_UTC, TZ_PARIS, "build-arg"),
+        (TZ_UTC, "RUN |2 TZ=UTC LANG=C /bin/sh -c date > /etc/built # buildkit", "build-arg"),
+        (TZ_UTC, TZ_UTC.replace("/etc/built", "/etc/made"), "unclassified"),  # same arguments
+        (TZ_PARIS, TZ_UTC.replace("/etc/built", "/etc/made"), "unclassified"),  # another RUN
+        (TZ_UTC, "RUN /bin/sh -c date > /etc/built # buildkit", "unclassified"),  # B: none
+        ("RUN /bin/sh -c date > /etc/built # buildkit", TZ_PARIS, "unclassified"),  # A: none
+        (TZ_UTC, None, "unclassified"),  # the entry is gone on one side
+        (None, TZ_PARIS, "unclassified"),
+        (TZ_UTC, 3, "unclassified"),
+    ],
+)
+def test_build_arg_rule_needs_the_same_run_with_other_arguments_in_its_history(
+    a: JsonValue, b: JsonValue, cause: str
+) -> None:
+    assert _cause(_config("history[2].created_by", a, b)) == cause
+
+
+def test_build_arg_rule_reads_only_a_history_entrys_created_by_in_the_config() -> None:
+    for path in ("history[2].comment", "history[2].created_byx", "xhistory[2].created_by"):
+        assert _cause(_config(path, TZ_UTC, TZ_PARIS)) == "unclassified"
+    manifest = Difference(
+        PLATFORM, "manifest", 1, None, "history[2].created_by", "created_by", "changed",
+        TZ_UTC, TZ_PARIS,
+    )  # fmt: skip
+    assert _cause(manifest) == "unclassified"
+
+
+def test_build_arg_rule_claims_every_file_of_a_run_whose_arguments_varied() -> None:
+    context = CauseContext(arg_layers=frozenset({(PLATFORM, 1)}))
+    for field in ("content", "mtime", "uid", "order"):
+        assert _cause(_diff("/etc/built", field, layer=1), context) == "build-arg"
+        assert _cause(_diff("/etc/built", field, layer=2), context) != "build-arg"
+    other = Difference("linux/arm64", "file", 1, None, "/etc/built", "uid", "changed", 0, 1)
+    assert _cause(other, context) == "unclassified"
+    # A config difference of that layer is judged by its own text, not by the layer.
+    assert _cause(_config("history[1].comment", "a", "b"), context) == "unclassified"
+
+
+def test_a_base_layers_config_difference_is_not_base_not_pinned_unless_it_names_the_base() -> None:
+    context = CauseContext(base_layers=frozenset({(PLATFORM, 0)}))
+    assert _cause(_config("history[0].comment", "a", "b", layer=0), context) == "unclassified"
+    label = 'config.Labels["org.opencontainers.image.base.name"]'
+    assert _cause(_config(label, "a", "b", layer=None), context) == "base-not-pinned"
+
+
+def test_stale_time_rule_reads_a_file_entrys_mtime_not_a_json_key_named_mtime() -> None:
+    context = CauseContext(epochs={PLATFORM: EPOCH})
+    assert _cause(_config("mtime", EPOCH, EPOCH - 1, layer=None), context) == "unclassified"
+
+
+@pytest.mark.parametrize(
+    "diff",
+    [
+        Difference("", "index", None, None, "manifests", "platform", "added", None, "sha256:d"),
+        Difference("", "index", None, None, "", "digest", "changed", "sha256:a", "sha256:b"),
+        Difference(PLATFORM, "manifest", None, None, "x", "attestations", "changed", 1, 2),
+    ],
+)
+def test_attestation_rule_claims_only_the_indexs_attestation_list(diff: Difference) -> None:
+    assert _cause(diff) == "unclassified"
+
+
+def test_classify_gives_the_rules_id_title_and_fix_or_the_unclassified_ones() -> None:
+    diff = _diff(PYC, "content")
+    assert classify(diff) == dataclasses.replace(
+        diff, cause_id="pyc-timestamp", cause_title=rule_by_id("pyc-timestamp").title,
+        fix=rule_by_id("pyc-timestamp").fix,
+    )  # fmt: skip
+    earlier = dataclasses.replace(diff, cause_id="x", cause_title="y", fix="z")
+    assert classify(earlier, rules=()) == dataclasses.replace(
+        diff, cause_id=UNCLASSIFIED_ID, cause_title=UNCLASSIFIED_TITLE, fix=UNCLASSIFIED_FIX
+    )
+
+
+def test_an_unknown_rule_id_is_named_in_the_error() -> None:
+    with pytest.raises(KeyError, match="no-such-rule"):
+        rule_by_id("no-such-rule")
