@@ -18,9 +18,16 @@ from repro.oci.tree import (
 )
 from tests.unit.oci_factory import MemorySource, digest_of
 
-LAYER = {"mediaType": mediatypes.OCI_LAYER_GZIP, "digest": "sha256:" + "1" * 64, "size": 7}
-OTHER_LAYER = {"mediaType": mediatypes.OCI_LAYER_GZIP, "digest": "sha256:" + "2" * 64, "size": 9}
-LOCATION = "memory"
+LAYER: dict[str, Any] = {
+    "mediaType": mediatypes.OCI_LAYER_GZIP,
+    "digest": "sha256:" + "1" * 64,
+    "size": 7,
+}
+OTHER_LAYER: dict[str, Any] = {
+    "mediaType": mediatypes.OCI_LAYER_GZIP,
+    "digest": "sha256:" + "2" * 64,
+    "size": 9,
+}
 
 
 def _image(
@@ -298,7 +305,7 @@ def test_a_malformed_manifest_names_itself() -> None:
 
 
 def test_a_descriptor_is_read_with_every_field() -> None:
-    raw = {
+    raw: dict[str, Any] = {
         "mediaType": "a/b",
         "digest": "sha256:" + "3" * 64,
         "size": 0,
