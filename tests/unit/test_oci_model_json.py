@@ -288,6 +288,15 @@ def test_the_json_form_of_a_comparison_has_every_field() -> None:
     assert COMPARISON.to_json_dict() == EXPECTED
 
 
+def test_evidence_with_an_exact_offset_has_no_range_for_it() -> None:
+    exact = replace(EVIDENCE, first_offset=3, first_range=None)
+    assert exact.to_json_dict() == {
+        **EVIDENCE_JSON,
+        "first_difference": 3,
+        "first_difference_within": None,
+    }
+
+
 def test_the_counts_are_listed_by_name() -> None:
     assert list(COMPARISON.counts_by_cause) == ["clock", "unclassified"]
     assert list(COMPARISON.counts_by_area) == ["config", "file", "index"]
