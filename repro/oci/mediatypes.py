@@ -43,17 +43,6 @@ class Compression(Enum):
     ZSTD = "zstd"
 
 
-def compression_from_media_type(media_type: str) -> Compression | None:
-    """The compression a layer media type names, or None when it does not say."""
-    if media_type.endswith(("+gzip", ".gzip")):
-        return Compression.GZIP
-    if media_type.endswith(("+zstd", ".zstd")):
-        return Compression.ZSTD
-    if media_type.endswith((".tar", "v1.tar")):
-        return Compression.NONE
-    return None
-
-
 def compression_from_magic(head: bytes) -> Compression:
     """Sniff the compression from a blob's first bytes (docker save layers carry no type)."""
     if head.startswith(GZIP_MAGIC):

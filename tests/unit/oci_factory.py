@@ -272,3 +272,32 @@ class CountingSource:
 
     def blob_size(self, digest: str) -> int:
         return self.inner.blob_size(digest)
+
+
+class MemorySource:
+    """A BlobSource held in memory: JSON documents (or bytes) stored under their digests."""
+
+    def __init__(self, location: str = "memory") -> None:
+        self.location = location
+        self.blobs: dict[str, bytes] = {}
+        self.index = b'{"manifests": []}'
+
+    def put(self, value: Mapping[str, Any] | bytes) -> dict[str, Any]:
+        """Store ``value`` (a document is written as JSON); its descriptor, without a type."""
+        data = value if isinstance(value, bytes) else json.dumps(value).encode()
+        digest = digest_of(data)
+        self.blobs[digest] = data
+        return {"digest": digest, "size": len(data)}
+
+    def set_index(self, document: Mapping[str, Any]) -> bytes:
+        self.index = json.dumps(document).encode()
+        return self.index
+
+    def index_bytes(self) -> bytes:
+        return self.index
+
+    def open_blob(self, digest: str) -> BinaryIO:
+        return io.BytesIO(self.blobs[digest])
+
+    def blob_size(self, digest: str) -> int:
+        return len(self.blobs[digest])

@@ -169,3 +169,56 @@ def test_malformed_listings_are_verdicts() -> None:
     with pytest.raises(VerdictError, match="not an OCI image manifest"):
         artifacts.parse_referrer(fixture("subject-index.json"))
     assert OCI_MANIFEST in fixture("bundle-referrer.json").decode()
+
+
+@pytest.mark.parametrize("digest", ["latest", ":" + "a" * 64, "sha256:", ""])
+def test_an_attestation_tag_needs_an_algorithm_and_a_hex_digest(digest: str) -> None:
+    with pytest.raises(InputError) as caught:
+        cosign.attestation_tag(digest)
+    assert caught.value.message == f"{digest!r} is not a digest"
+
+
+def test_a_docker_typed_att_manifest_is_read_and_other_types_are_named() -> None:
+    manifest = json.loads(fixture("att-manifest.json"))
+    manifest["mediaType"] = "application/vnd.docker.distribution.manifest.v2+json"
+    layers = cosign.parse_attestation_manifest(json.dumps(manifest).encode())
+    assert [layer.predicate_type for layer in layers] == [ECDSA_TYPE, ED25519_TYPE]
+    del manifest["mediaType"]
+    with pytest.raises(VerdictError) as caught:
+        cosign.parse_attestation_manifest(json.dumps(manifest).encode(), "the .att manifest")
+    assert caught.value.message == "the .att manifest is a None, not an image manifest"
+    with pytest.raises(VerdictError) as caught:
+        cosign.parse_attestation_manifest(
+            b'{"mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": {}}', "att"
+        )
+    assert caught.value.message == "att has no layers"
+
+
+def test_an_attestation_layer_without_the_annotation_has_no_predicate_type() -> None:
+    envelope = fixture("att-ecdsa.dsse.json")
+    layer = cosign.AttestationLayer(Descriptor(DSSE_ENVELOPE, artifacts.digest_of(envelope), 1))
+    assert layer.predicate_type is None
+    written = cosign.AttestationLayer.of(envelope, ECDSA_TYPE).descriptor
+    assert written == Descriptor(
+        DSSE_ENVELOPE,
+        artifacts.digest_of(envelope),
+        len(envelope),
+        annotations={
+            "dev.cosignproject.cosign/signature": "",
+            "predicateType": ECDSA_TYPE,
+        },
+    )
+
+
+def test_the_bundle_referrer_keeps_every_annotation_and_the_first_bundle() -> None:
+    document = json.loads(fixture("bundle-referrer.json"))
+    first = document["layers"][0]
+    other = {**first, "digest": "sha256:" + "e" * 64}
+    document["layers"] = [{"mediaType": "text/plain", "digest": SUBJECT, "size": 1}, first, other]
+    found = cosign.parse_bundle_referrer(json.dumps(document).encode())
+    assert found is not None
+    assert found.layer.digest == first["digest"]
+    assert dict(found.annotations) == document["annotations"]
+    del document["annotations"]
+    bare = cosign.parse_bundle_referrer(json.dumps(document).encode())
+    assert bare is not None and bare.predicate_type is None and dict(bare.annotations) == {}
