@@ -4,11 +4,16 @@ at its end)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from repro.dockerfile import parse_dockerfile
-from repro.signoff.checks import non_root
-from repro.signoff.model import CheckResult, Status
+from repro.signoff.checks import non_root, secrets, size
+from repro.signoff.facts import ImageFacts, SecretInLayer
+from repro.signoff.model import CheckResult, PlatformSize, Status, WastedFile
+from repro.signoff.secrets import Finding
 from tests.unit.test_signoff import ctx, facts
 
 NON_ROOT_FIX = (
@@ -83,4 +88,199 @@ def test_non_root_fails_when_one_platform_of_several_is_root() -> None:
     assert result.evidence == (
         "[linux/amd64] config User: 10001",
         "[linux/arm64] config User: '0:10001'",
+    )
+
+
+# --- size: the budget is inclusive, waste warns below 95% efficiency ---
+
+SIZE_FIX = (
+    "Start from a -slim base, build in a separate stage, and clean up in the same RUN that "
+    "made the files (a later rm leaves them in the earlier layer)."
+)
+MB_200 = 200_000_000
+
+
+def sized(
+    uncompressed: int = MB_200,
+    wasted: int = 0,
+    offenders: tuple[WastedFile, ...] = (),
+    platform: str = "linux/amd64",
+) -> ImageFacts:
+    image = facts()
+    size = PlatformSize(platform, 80_000_000, uncompressed, wasted, (), offenders)
+    return replace(image, platform=platform, size=size)
+
+
+def size_lines(budget: str = "", wasted: str = "0 B", efficiency: str = "100.0%") -> list[str]:
+    return [
+        f"200.0 MB uncompressed, 80.0 MB compressed, 0 layers{budget}",
+        f"wasted {wasted} (overwritten or deleted by later layers), efficiency {efficiency}",
+    ]
+
+
+def test_size_at_exactly_the_budget_passes() -> None:
+    result = size.check(ctx(sized(), size_budget=MB_200))
+    assert result == CheckResult(
+        "size",
+        "Image size within budget (wasted bytes and efficiency)",
+        Status.PASS,
+        tuple(size_lines("; budget 200.0 MB")),
+        summary="within budget",
+    )
+
+
+def test_size_one_byte_over_the_budget_fails_and_says_exceeded() -> None:
+    result = size.check(ctx(sized(MB_200 + 1), size_budget=MB_200))
+    assert result == CheckResult(
+        "size",
+        "Image size within budget (wasted bytes and efficiency)",
+        Status.FAIL,
+        tuple(size_lines("; budget 200.0 MB EXCEEDED")),
+        SIZE_FIX,
+        "over the size budget",
+    )
+
+
+def test_size_without_a_budget_warns_and_says_how_to_set_one() -> None:
+    result = size.check(ctx(sized()))
+    assert result == CheckResult(
+        "size",
+        "Image size within budget (wasted bytes and efficiency)",
+        Status.WARN,
+        tuple(size_lines()),
+        "Set a budget: --size-budget 200MB or [tool.repro.signoff] size-budget.",
+        "no size budget set",
+    )
+
+
+def test_size_waste_of_exactly_five_percent_is_not_a_warning() -> None:
+    result = size.check(ctx(sized(wasted=10_000_000), size_budget=MB_200))
+    assert result == CheckResult(
+        "size",
+        "Image size within budget (wasted bytes and efficiency)",
+        Status.PASS,
+        tuple(size_lines("; budget 200.0 MB", "10.0 MB", "95.0%")),
+        summary="within budget",
+    )
+
+
+def test_size_waste_just_over_five_percent_warns_within_the_budget() -> None:
+    result = size.check(ctx(sized(wasted=10_000_001), size_budget=MB_200))
+    assert result == CheckResult(
+        "size",
+        "Image size within budget (wasted bytes and efficiency)",
+        Status.WARN,
+        tuple(size_lines("; budget 200.0 MB", "10.0 MB", "95.0%")),
+        SIZE_FIX,
+        "within budget, but later layers waste space",
+    )
+
+
+def test_size_shows_the_five_biggest_wasted_files_with_their_layer() -> None:
+    offenders = tuple(
+        WastedFile(f"/app/f{n}", 0, 1_000_000 - n, "deleted in layer 1") for n in range(6)
+    )
+    result = size.check(ctx(sized(wasted=5_999_985, offenders=offenders), size_budget=MB_200))
+    assert result.status is Status.PASS
+    assert result.evidence == (
+        *size_lines("; budget 200.0 MB", "6.0 MB", "97.0%"),
+        "layer 0 (ADD rootfs.tar /): /app/f0 1.0 MB, deleted in layer 1",
+        "layer 0 (ADD rootfs.tar /): /app/f1 1000.0 kB, deleted in layer 1",
+        "layer 0 (ADD rootfs.tar /): /app/f2 1000.0 kB, deleted in layer 1",
+        "layer 0 (ADD rootfs.tar /): /app/f3 1000.0 kB, deleted in layer 1",
+        "layer 0 (ADD rootfs.tar /): /app/f4 1000.0 kB, deleted in layer 1",
+    )
+
+
+def test_size_fails_when_only_the_first_platform_is_over_and_warns_when_only_it_wastes() -> None:
+    offender = (WastedFile("/big", 0, 20_000_000, "overwritten in layer 1"),)
+    first = sized(MB_200 + 1, wasted=20_000_000, offenders=offender)
+    second = sized(platform="linux/arm64")
+    result = size.check(ctx(first, second, size_budget=MB_200))
+    assert result.status is Status.FAIL
+    assert result.evidence == (
+        "[linux/amd64] 200.0 MB uncompressed, 80.0 MB compressed, 0 layers; budget 200.0 MB "
+        "EXCEEDED",
+        "[linux/amd64] wasted 20.0 MB (overwritten or deleted by later layers), efficiency 90.0%",
+        "[linux/amd64] layer 0 (ADD rootfs.tar /): /big 20.0 MB, overwritten in layer 1",
+        "[linux/arm64] 200.0 MB uncompressed, 80.0 MB compressed, 0 layers; budget 200.0 MB",
+        "[linux/arm64] wasted 0 B (overwritten or deleted by later layers), efficiency 100.0%",
+    )
+    wasteful_first = size.check(ctx(sized(wasted=20_000_000), second, size_budget=MB_200 + 1))
+    assert (wasteful_first.status, wasteful_first.summary) == (
+        Status.WARN,
+        "within budget, but later layers waste space",
+    )
+
+
+# --- no-secrets: every place a secret can hide, each finding masked and located ---
+
+SECRETS_TITLE = "No secrets in Env, ARG defaults, labels, history or layer files"
+SECRETS_FIX = (
+    "Remove the secret from the build context and history, rotate it, and pass build-time "
+    "secrets with `RUN --mount=type=secret` (deleting a file in a later layer does not "
+    "remove it from the image)."
+)
+LEAKY_LABELS = {"z.note": "fine", "deploy.password": "pw12345"}
+
+
+def test_no_secrets_passes_a_clean_image_and_says_what_it_scanned() -> None:
+    result = secrets.check(ctx(facts({"Env": ["PATH=/bin"], "Labels": {"a": "b"}})))
+    assert result == CheckResult(
+        "no-secrets",
+        SECRETS_TITLE,
+        Status.PASS,
+        summary="Env, labels, history and every layer's files scanned",
+    )
+
+
+def test_no_secrets_reports_each_finding_where_it_is_and_masked() -> None:
+    history: list[Any] = [
+        "not an entry",
+        {"empty_layer": True},  # no created_by: passed over, the next ones still scanned
+        {"created_by": "RUN /bin/sh -c DB_PASSWORD=hunter22 make # buildkit"},
+        {"created_by": "RUN /bin/sh -c curl --password=abcd1234 x"},
+    ]
+    amd64 = replace(
+        facts(
+            {"Env": ["PATH=/bin", "API_TOKEN=s3cr3t=with=equals"]},
+            history=history,
+        ),
+        secrets=(
+            SecretInLayer(0, "/app/.env", Finding(".env file", "(file)")),
+            SecretInLayer(
+                0,
+                "/root/.ssh/id_deploy",
+                Finding("private key (PEM RSA PRIVATE KEY)", "sha256:4831d0e9…(20 chars)"),
+                deleted_in=1,
+            ),
+        ),
+    )
+    amd64 = replace(
+        amd64,
+        config={**amd64.config, "config": {**amd64.container_config, "Labels": LEAKY_LABELS}},
+    )
+    arm64 = replace(facts(), platform="linux/arm64", config={"config": {}})  # no history
+    dockerfile = parse_dockerfile(b"FROM busybox\nRUN DB_PASSWORD=hunter22 make\n", "Dockerfile")
+    result = secrets.check(ctx(amd64, arm64, dockerfile=dockerfile))
+    assert result == CheckResult(
+        "no-secrets",
+        SECRETS_TITLE,
+        Status.FAIL,
+        (
+            "[linux/amd64] config Env API_TOKEN: secret assignment (API_TOKEN=) "
+            "sha256:8e4a69e6…(18 chars)",
+            "[linux/amd64] config Label deploy.password: secret assignment (deploy.password=) "
+            "sha256:4121a448…(7 chars)",
+            "[linux/amd64] Dockerfile:2 (history created_by): secret assignment (DB_PASSWORD=) "
+            "sha256:20d2fe5e…(8 chars)",
+            "[linux/amd64] history[3] (history created_by): secret assignment (password=) "
+            "sha256:e9cee71a…(8 chars)",
+            "[linux/amd64] layer 0 (ADD rootfs.tar /): /app/.env: .env file",
+            "[linux/amd64] layer 0 (ADD rootfs.tar /): /root/.ssh/id_deploy: private key "
+            "(PEM RSA PRIVATE KEY) sha256:4831d0e9…(20 chars) (removed in layer 1, still ships "
+            "in layer 0)",
+        ),
+        SECRETS_FIX,
+        "6 secret(s) found",
     )
