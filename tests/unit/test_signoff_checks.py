@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from repro.dockerfile import parse_dockerfile
-from repro.signoff.checks import non_root, secrets, size
+from repro.signoff.checks import expose, non_root, secrets, size
 from repro.signoff.facts import ImageFacts, SecretInLayer
 from repro.signoff.model import CheckResult, PlatformSize, Status, WastedFile
 from repro.signoff.secrets import Finding
@@ -284,3 +284,87 @@ def test_no_secrets_reports_each_finding_where_it_is_and_masked() -> None:
         SECRETS_FIX,
         "6 secret(s) found",
     )
+
+
+# --- expose: EXPOSE against the ports ENTRYPOINT + CMD bind ---
+
+EXPOSE_TITLE = "EXPOSE matches the port the app listens on"
+EXPOSE_FIX = (
+    "Make EXPOSE name the port the command binds (e.g. EXPOSE 8000 with --bind 0.0.0.0:8000)."
+)
+
+
+def served(
+    exposed: tuple[str, ...], entrypoint: list[str], cmd: list[str] | None = None
+) -> ImageFacts:
+    container: dict[str, Any] = {"ExposedPorts": {port: {} for port in exposed}}
+    container["Entrypoint"] = entrypoint
+    if cmd is not None:
+        container["Cmd"] = cmd
+    return facts(container)
+
+
+def test_expose_passes_when_the_entrypoint_binds_the_exposed_port() -> None:
+    image = served(("8000/tcp",), ["gunicorn", "--bind", "0.0.0.0:8000"], ["app:application"])
+    assert expose.check(ctx(image)) == CheckResult(
+        "expose",
+        EXPOSE_TITLE,
+        Status.PASS,
+        ("EXPOSE 8000; command binds 8000",),
+        summary="ports match",
+    )
+
+
+def test_expose_passes_when_nothing_is_exposed_or_bound() -> None:
+    assert expose.check(ctx(served((), ["python3", "app.py"]))) == CheckResult(
+        "expose",
+        EXPOSE_TITLE,
+        Status.PASS,
+        ("EXPOSE (none); command binds (no --bind/--port found)",),
+        summary="ports match",
+    )
+
+
+def test_expose_fails_when_a_bound_port_is_not_exposed() -> None:
+    image = served(("9000/udp", "8000/tcp"), ["app"], ["--bind=0.0.0.0:8080", "--port", "8000"])
+    assert expose.check(ctx(image)) == CheckResult(
+        "expose",
+        EXPOSE_TITLE,
+        Status.FAIL,
+        ("EXPOSE 8000, 9000; command binds 8000, 8080",),
+        EXPOSE_FIX,
+        "EXPOSE and the bound port differ",
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "shown"),
+    [
+        (
+            served(("8000/tcp",), ["python3", "app.py"]),
+            "EXPOSE 8000; command binds (no --bind/--port found)",
+        ),
+        (served((), ["app", "-p", "8000"]), "EXPOSE (none); command binds 8000"),
+    ],
+)
+def test_expose_warns_when_only_one_side_names_a_port(image: ImageFacts, shown: str) -> None:
+    assert expose.check(ctx(image)) == CheckResult(
+        "expose",
+        EXPOSE_TITLE,
+        Status.WARN,
+        (shown,),
+        EXPOSE_FIX,
+        "cannot confirm the exposed port from the command",
+    )
+
+
+def test_expose_fails_when_one_platform_differs_even_if_another_only_warns() -> None:
+    unconfirmed = replace(served(("8000/tcp",), ["app"]), platform="linux/amd64")
+    wrong = replace(served(("8000/tcp",), ["app", "--port=9000"]), platform="linux/arm64")
+    result = expose.check(ctx(unconfirmed, wrong))
+    assert (result.status, result.summary) == (Status.FAIL, "EXPOSE and the bound port differ")
+    assert result.evidence == (
+        "[linux/amd64] EXPOSE 8000; command binds (no --bind/--port found)",
+        "[linux/arm64] EXPOSE 8000; command binds 9000",
+    )
+    assert expose.check(ctx(wrong, unconfirmed)).status is Status.FAIL
