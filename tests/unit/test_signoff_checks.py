@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from repro.dockerfile import parse_dockerfile
-from repro.signoff.checks import expose, non_root, secrets, size
-from repro.signoff.facts import ImageFacts, SecretInLayer
+from repro.signoff.checks import apt, dockerignore, expose, non_root, secrets, size
+from repro.signoff.facts import FinalFile, ImageFacts, SecretInLayer
 from repro.signoff.model import CheckResult, PlatformSize, Status, WastedFile
 from repro.signoff.secrets import Finding
 from tests.unit.test_signoff import ctx, facts
@@ -32,6 +32,7 @@ NON_ROOT_FIX = (
         ("root:root", "'root:root'"),
         ("0:10001", "'0:10001'"),  # uid 0 with a non-root group is still root
         ("root:app", "'root:app'"),
+        ("0:10001:x", "'0:10001:x'"),  # the user half ends at the first colon
     ],
 )
 def test_non_root_fails_when_the_user_half_is_root(user: str | None, shown: str) -> None:
@@ -61,12 +62,13 @@ def test_non_root_passes_when_the_user_half_is_not_root(user: str) -> None:
 
 def test_non_root_names_the_last_user_instruction_of_the_final_stage() -> None:
     dockerfile = parse_dockerfile(
-        b"FROM busybox AS build\nUSER 0\nFROM busybox\nUSER 10001\nRUN true\nUSER 10002:0\n",
+        b"FROM busybox AS build\nUSER 0\nFROM busybox\nUSER 0\nUSER 10001\nRUN true\n"
+        b"USER 10002:0\n",
         "app/Dockerfile",
     )
     result = non_root.check(ctx(facts({"User": "10002:0"}), dockerfile=dockerfile))
     assert result.status is Status.PASS
-    assert result.evidence == ("config User: 10002:0", "app/Dockerfile:6: USER 10002:0")
+    assert result.evidence == ("config User: 10002:0", "app/Dockerfile:7: USER 10002:0")
 
 
 def test_non_root_says_when_the_final_stage_has_no_user() -> None:
@@ -368,3 +370,179 @@ def test_expose_fails_when_one_platform_differs_even_if_another_only_warns() -> 
         "[linux/arm64] EXPOSE 8000; command binds 9000",
     )
     assert expose.check(ctx(wrong, unconfirmed)).status is Status.FAIL
+
+
+# --- apt hygiene: each install step and the lists and caches that ship ---
+
+APT_TITLE = "apt: --no-install-recommends, lists removed in the same RUN, no caches shipped"
+APT_FIX = (
+    "RUN apt-get update && apt-get install -y --no-install-recommends PKG "
+    "&& rm -rf /var/lib/apt/lists/*  (one RUN; or use a cache mount for /var/lib/apt)"
+)
+CLEAN_INSTALL = (
+    "RUN /bin/sh -c apt-get update && apt-get install -y --no-install-recommends libpq5 "
+    "&& rm -rf /var/lib/apt/lists/* # buildkit"
+)
+
+
+def test_apt_passes_clean_installs_and_apt_bookkeeping_files_and_counts_the_steps() -> None:
+    history: list[Any] = [
+        "not an entry",
+        {"empty_layer": True},
+        {"created_by": "RUN /bin/sh -c echo apt is mentioned, nothing installed"},
+        {"created_by": CLEAN_INSTALL},
+        {"created_by": CLEAN_INSTALL.replace("apt-get install", "apt -q install")},
+    ]
+    files = {
+        path: FinalFile(1, 10, "file")
+        for path in (
+            "/var/lib/apt/lists/lock",
+            "/var/lib/apt/lists/partial",
+            "/var/lib/apt/lists/auxfiles",
+            "/var/lib/apt/lists/partial/deb.debian.org_Packages",
+            "/var/cache/apt/archives/lock",
+            "/opt/vendor/tool.deb",
+            "/opt/vendor/blob.bin",
+        )
+    }
+    files["/var/cache/apt/archives/partial.deb"] = FinalFile(1, 0, "directory")
+    assert apt.check(ctx(facts(history=history, files=files))) == CheckResult(
+        "apt-hygiene", APT_TITLE, Status.PASS, summary="2 apt install step(s), each clean"
+    )
+
+
+def test_apt_passes_an_image_without_apt_or_history() -> None:
+    bare = replace(facts(), config={"config": {}})
+    assert apt.check(ctx(bare)) == CheckResult(
+        "apt-hygiene",
+        APT_TITLE,
+        Status.PASS,
+        summary="no apt install in the history; no apt lists or caches in the image",
+    )
+
+
+def test_apt_names_each_sloppy_step_and_the_caches_that_ship() -> None:
+    sloppy = "RUN /bin/sh -c apt-get update && apt-get install -y gcc # buildkit"
+    history = [{"created_by": sloppy}, {"created_by": "RUN /bin/sh -c apt install -y make"}]
+    files = {
+        "/var/lib/apt/lists/deb.debian.org_Packages": FinalFile(1, 900, "file"),
+        "/var/cache/apt/pkgcache.bin": FinalFile(0, 200, "file"),
+        "/var/cache/apt/archives/gcc.deb": FinalFile(1, 100, "file"),
+    }
+    dockerfile = parse_dockerfile(
+        b"FROM debian\nRUN --mount=type=secret,id=k apt-get update && apt-get install -y gcc\n",
+        "Dockerfile",
+    )
+    amd64 = facts(history=history, files=files)
+    arm64 = replace(facts(), platform="linux/arm64")
+    result = apt.check(ctx(amd64, arm64, dockerfile=dockerfile))
+    assert result == CheckResult(
+        "apt-hygiene",
+        APT_TITLE,
+        Status.FAIL,
+        (
+            "[linux/amd64] Dockerfile:2: apt install without --no-install-recommends",
+            "[linux/amd64] Dockerfile:2: /var/lib/apt/lists not removed in the same RUN",
+            "[linux/amd64] history[1]: apt install without --no-install-recommends",
+            "[linux/amd64] history[1]: /var/lib/apt/lists not removed in the same RUN",
+            "[linux/amd64] layer 1: 3 apt list/cache files (1.2 kB), "
+            "e.g. /var/cache/apt/archives/gcc.deb",
+        ),
+        APT_FIX,
+        "apt installs leave recommends or caches behind",
+    )
+
+
+def test_apt_lists_in_a_cache_mount_of_the_final_stage_need_no_cleanup() -> None:
+    install = "apt-get update && apt-get install -y --no-install-recommends gcc"
+    history = [{"created_by": f"RUN /bin/sh -c {install} # buildkit"}]
+    mounted = parse_dockerfile(
+        f"FROM debian AS build\nFROM debian\n"
+        f"RUN --mount=type=cache,target=/var/lib/apt {install}\n".encode(),
+        "Dockerfile",
+    )
+    result = apt.check(ctx(facts(history=history), dockerfile=mounted))
+    assert (result.status, result.evidence) == (Status.PASS, ())
+    assert result.summary == "1 apt install step(s), each clean"
+    only_earlier = parse_dockerfile(
+        f"FROM debian AS build\nRUN --mount=type=cache,target=/var/lib/apt {install}\n"
+        f"FROM debian\n".encode(),
+        "Dockerfile",
+    )
+    result = apt.check(ctx(facts(history=history), dockerfile=only_earlier))
+    assert result.evidence == ("history[0]: /var/lib/apt/lists not removed in the same RUN",)
+
+
+# --- dockerignore: what it must exclude, and what the fix asks for ---
+
+DOCKERIGNORE_TITLE = (
+    ".dockerignore excludes .git, .env and the virtualenvs and caches the context has"
+)
+DOCKERIGNORE_FIX = "Add a .dockerignore next to the Dockerfile listing at least: .git, .env, .env.*"
+
+
+def test_dockerignore_missing_asks_for_the_usual_list_and_names_a_git_dir_in_the_image() -> None:
+    files = {
+        "/app/.git": FinalFile(1, 0, "directory"),
+        "/app/.github": FinalFile(1, 0, "directory"),
+        "/srv/.git": FinalFile(0, 5, "file"),  # a file named .git is a worktree's pointer
+    }
+    amd64 = facts(files=files)
+    arm64 = replace(facts(files={"/.git": FinalFile(0, 0, "directory")}), platform="linux/arm64")
+    assert dockerignore.check(ctx(amd64, arm64)) == CheckResult(
+        "dockerignore",
+        DOCKERIGNORE_TITLE,
+        Status.FAIL,
+        (
+            ".dockerignore: missing",
+            "[linux/amd64] layer 1: /app/.git is in the image",
+            "[linux/arm64] layer 0 (ADD rootfs.tar /): /.git is in the image",
+        ),
+        DOCKERIGNORE_FIX + ", .venv, venv/, __pycache__/, .pytest_cache/, .mypy_cache/.",
+        "no .dockerignore",
+    )
+
+
+def test_dockerignore_in_a_clean_context_asks_only_for_git_and_env() -> None:
+    clean = frozenset({"main.go"})
+    assert dockerignore.check(ctx(dockerignore=(".git",), context_paths=clean)) == CheckResult(
+        "dockerignore",
+        DOCKERIGNORE_TITLE,
+        Status.FAIL,
+        (".dockerignore: does not exclude .env",),
+        DOCKERIGNORE_FIX + ".",
+        "the build context can carry .git, secrets or caches",
+    )
+    shipped = facts(files={"/app/.git": FinalFile(0, 0, "directory")})
+    result = dockerignore.check(ctx(shipped, dockerignore=(".git", ".env"), context_paths=clean))
+    assert (result.status, result.evidence) == (
+        Status.FAIL,
+        ("layer 0 (ADD rootfs.tar /): /app/.git is in the image",),
+    )
+
+
+def test_dockerignore_names_three_unexcluded_caches_and_the_fix_the_first_eight() -> None:
+    caches = ("a/__pycache__/", "b/__pycache__/", "c/.mypy_cache/", "d/.ruff_cache/")
+    more = ("e/.tox/", "f/.pytest_cache/", "g/__pycache__/", "h/__pycache__/")
+    paths = frozenset({"envs/X/pyvenv.cfg", "envs/X/bin/", "__pycache__/", *caches, *more})
+    result = dockerignore.check(ctx(dockerignore=(".git", ".env", "h"), context_paths=paths))
+    assert result == CheckResult(
+        "dockerignore",
+        DOCKERIGNORE_TITLE,
+        Status.FAIL,
+        (
+            ".dockerignore: does not exclude virtualenvs (envs/X/), "
+            "caches (__pycache__/, a/__pycache__/, b/__pycache__/)",
+        ),
+        DOCKERIGNORE_FIX + ", envs/X/, __pycache__/, a/__pycache__/, b/__pycache__/, "
+        "c/.mypy_cache/, d/.ruff_cache/, e/.tox/, f/.pytest_cache/.",
+        "the build context can carry .git, secrets or caches",
+    )
+    covered = (".git", ".env", "envs/X", "**/__pycache__", "*/.*_cache", "e/.tox")
+    assert dockerignore.check(ctx(dockerignore=covered, context_paths=paths)) == CheckResult(
+        "dockerignore",
+        DOCKERIGNORE_TITLE,
+        Status.PASS,
+        (".dockerignore: excludes .git, .env, virtualenvs, caches",),
+        summary="lean, secret-free build context",
+    )
