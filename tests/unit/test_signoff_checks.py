@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from repro.dockerfile import parse_dockerfile
-from repro.signoff.checks import apt, dockerignore, expose, non_root, secrets, size
+from repro.signoff.checks import apt, dockerignore, expose, non_root, secrets, size, toolchain
 from repro.signoff.facts import FinalFile, ImageFacts, SecretInLayer
 from repro.signoff.model import CheckResult, PlatformSize, Status, WastedFile
 from repro.signoff.secrets import Finding
@@ -545,4 +545,92 @@ def test_dockerignore_names_three_unexcluded_caches_and_the_fix_the_first_eight(
         Status.PASS,
         (".dockerignore: excludes .git, .env, virtualenvs, caches",),
         summary="lean, secret-free build context",
+    )
+
+
+# --- no-build-toolchain: compilers, headers, -dev packages and caches, each located ---
+
+TOOLCHAIN_TITLE = "Final image carries no build toolchain, dev headers or build caches"
+TOOLCHAIN_FIX = (
+    "Build in a separate stage and COPY --from only the artifacts (a venv, a binary) into "
+    "a -slim/distroless base; install with --no-cache-dir or a cache mount."
+)
+
+
+def in_layer(layer: int, size: int = 10, kind: str = "file") -> FinalFile:
+    return FinalFile(layer, size, kind)
+
+
+def test_toolchain_names_well_known_tools_first_then_headers_packages_and_caches() -> None:
+    files = {
+        "/usr/bin/x86_64-linux-gnu-gcc-12": in_layer(0),
+        "/usr/bin/gcc-12": in_layer(0),
+        "/usr/bin/ld.gold": in_layer(0),
+        "/usr/bin/cpp": in_layer(0),
+        "/usr/bin/make": in_layer(0),
+        "/usr/bin/g++": in_layer(0),
+        "/usr/bin/gcc": in_layer(0),
+        "/usr/local/bin/clang": in_layer(1, kind="symlink"),
+        "/usr/bin/cc": in_layer(1, 0, "directory"),
+        "/opt/bin/gcc": in_layer(0),
+        "/usr/include/stdio.h": in_layer(0, 600),
+        "/usr/include/linux/": in_layer(0, 0, "directory"),
+        "/usr/include/x/y.h": in_layer(2, 500),
+        "/usr/share/doc/build-essential": in_layer(1, 0, "directory"),
+        **{f"/var/lib/dpkg/info/lib{c}-dev:amd64.list": in_layer(0) for c in "ihgfedcba"},
+        "/var/lib/dpkg/info/libc6:amd64.list": in_layer(0),
+        "/root/.cache/pip/http/a": in_layer(1, 1000),
+        "/root/.cache/pip/wheels/b": in_layer(2, 1500),
+        "/root/.cache/pip/": in_layer(1, 0, "directory"),
+        "/home/app/.cache/uv/x": in_layer(1, 70),
+        "/home/app/.cachet/x": in_layer(2, 70),
+    }
+    assert toolchain.check(ctx(facts(files=files))) == CheckResult(
+        "no-build-toolchain",
+        TOOLCHAIN_TITLE,
+        Status.FAIL,
+        (
+            "layer 0 (ADD rootfs.tar /): compilers/build tools /usr/bin/gcc, /usr/bin/g++, "
+            "/usr/bin/make, /usr/bin/cpp, /usr/bin/ld.gold, /usr/bin/gcc-12 and 1 more",
+            "layer 1: compilers/build tools /usr/local/bin/clang",
+            "layer 1: /usr/share/doc/build-essential (the build-essential package)",
+            "layer 0, 2: 2 header files under /usr/include (1.1 kB)",
+            "/var/lib/dpkg/info: 9 -dev packages installed: liba-dev, libb-dev, libc-dev, "
+            "libd-dev, libe-dev, libf-dev, libg-dev, libh-dev and 1 more",
+            "layer 1, 2: build cache /home/app/.cache/uv (1 files, 70 B)",
+            "layer 1, 2: build cache /root/.cache/pip (2 files, 2.5 kB)",
+        ),
+        TOOLCHAIN_FIX,
+        "build toolchain or caches ship in the final image",
+    )
+
+
+def test_toolchain_shows_six_tools_of_a_layer_and_passes_an_image_without_any() -> None:
+    six = {f"/usr/bin/{tool}": in_layer(0) for tool in ("gcc", "g++", "cc", "c++", "make", "ld")}
+    result = toolchain.check(ctx(facts(files=six)))
+    assert result.evidence == (
+        "layer 0 (ADD rootfs.tar /): compilers/build tools /usr/bin/gcc, /usr/bin/g++, "
+        "/usr/bin/cc, /usr/bin/c++, /usr/bin/make, /usr/bin/ld",
+    )
+    eight = {f"/var/lib/dpkg/info/lib{c}-dev.list": in_layer(0) for c in "abcdefgh"}
+    result = toolchain.check(ctx(facts(files=eight)))
+    assert result.evidence == (
+        "/var/lib/dpkg/info: 8 -dev packages installed: liba-dev, libb-dev, libc-dev, "
+        "libd-dev, libe-dev, libf-dev, libg-dev, libh-dev",
+    )
+    clean = {"/usr/bin/python3": in_layer(0), "/usr/bin/gccgo-wrapper": in_layer(0)}
+    assert toolchain.check(ctx(facts(files=clean))) == CheckResult(
+        "no-build-toolchain",
+        TOOLCHAIN_TITLE,
+        Status.PASS,
+        summary="no compilers, /usr/include headers, -dev packages or build caches",
+    )
+
+
+def test_toolchain_prefixes_each_platform() -> None:
+    amd64 = facts(files={"/usr/bin/gcc": in_layer(0)})
+    arm64 = replace(facts(files={"/bin/as": in_layer(0)}), platform="linux/arm64")
+    assert toolchain.check(ctx(amd64, arm64)).evidence == (
+        "[linux/amd64] layer 0 (ADD rootfs.tar /): compilers/build tools /usr/bin/gcc",
+        "[linux/arm64] layer 0 (ADD rootfs.tar /): compilers/build tools /bin/as",
     )
