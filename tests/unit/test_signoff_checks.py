@@ -582,7 +582,7 @@ def test_toolchain_names_well_known_tools_first_then_headers_packages_and_caches
         "/root/.cache/pip/http/a": in_layer(1, 1000),
         "/root/.cache/pip/wheels/b": in_layer(2, 1500),
         "/root/.cache/pip/": in_layer(1, 0, "directory"),
-        "/home/app/.cache/uv/x": in_layer(1, 70),
+        "/home/app/.cache/uv/x": in_layer(2, 70),
         "/home/app/.cachet/x": in_layer(2, 70),
     }
     assert toolchain.check(ctx(facts(files=files))) == CheckResult(
@@ -597,7 +597,7 @@ def test_toolchain_names_well_known_tools_first_then_headers_packages_and_caches
             "layer 0, 2: 2 header files under /usr/include (1.1 kB)",
             "/var/lib/dpkg/info: 9 -dev packages installed: liba-dev, libb-dev, libc-dev, "
             "libd-dev, libe-dev, libf-dev, libg-dev, libh-dev and 1 more",
-            "layer 1, 2: build cache /home/app/.cache/uv (1 files, 70 B)",
+            "layer 2: build cache /home/app/.cache/uv (1 files, 70 B)",
             "layer 1, 2: build cache /root/.cache/pip (2 files, 2.5 kB)",
         ),
         TOOLCHAIN_FIX,

@@ -44,7 +44,7 @@ def _scan(facts: ImageFacts) -> tuple[list[str], list[str]]:
     headers = header_bytes = 0
     header_layers: set[int] = set()
     caches: dict[str, tuple[int, int]] = {}  # cache root -> (files, bytes)
-    cache_layers: set[int] = set()
+    cache_layers: dict[str, set[int]] = {}  # cache root -> the layers its files are in
     docs: list[str] = []
     for path, file in facts.files.items():
         directory, base = posixpath.split(path)
@@ -63,7 +63,7 @@ def _scan(facts: ImageFacts) -> tuple[list[str], list[str]]:
             root = "/".join(parts[:4]) if parts[1] == "root" else "/".join(parts[:5])
             count, size = caches.get(root, (0, 0))
             caches[root] = (count + 1, size + file.size)
-            cache_layers.add(file.layer)
+            cache_layers.setdefault(root, set()).add(file.layer)
     findings: list[str] = []
     by_layer: dict[int, list[str]] = {}
     for path, layer in sorted(tools.items(), key=lambda item: _tool_rank(item[0])):
@@ -85,7 +85,7 @@ def _scan(facts: ImageFacts) -> tuple[list[str], list[str]]:
             f"/var/lib/dpkg/info: {len(dev_packages)} -dev packages installed: {shown}{more}"
         )
     for root, (count, size) in sorted(caches.items()):
-        layers = ", ".join(str(n) for n in sorted(cache_layers))
+        layers = ", ".join(str(n) for n in sorted(cache_layers[root]))
         findings.append(f"layer {layers}: build cache {root} ({count} files, {human_bytes(size)})")
     return findings, sorted(tools)
 
