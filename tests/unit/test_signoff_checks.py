@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 
 from repro.dockerfile import parse_dockerfile
-from repro.signoff.checks import apt, dockerignore, expose, non_root, secrets, size, toolchain
+from repro.signoff.checks import (
+    apt,
+    dockerignore,
+    exec_form,
+    expose,
+    healthcheck,
+    non_root,
+    secrets,
+    size,
+    toolchain,
+)
 from repro.signoff.facts import FinalFile, ImageFacts, SecretInLayer
 from repro.signoff.model import CheckResult, PlatformSize, Status, WastedFile
 from repro.signoff.secrets import Finding
@@ -633,4 +643,126 @@ def test_toolchain_prefixes_each_platform() -> None:
     assert toolchain.check(ctx(amd64, arm64)).evidence == (
         "[linux/amd64] layer 0 (ADD rootfs.tar /): compilers/build tools /usr/bin/gcc",
         "[linux/arm64] layer 0 (ADD rootfs.tar /): compilers/build tools /bin/as",
+    )
+
+
+# --- healthcheck ---
+
+HEALTH_TITLE = "HEALTHCHECK declared"
+HEALTH_FIX = (
+    'Add HEALTHCHECK --interval=30s --timeout=3s CMD ["python3", "-c", "import urllib.request; '
+    "urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)\"]"
+)
+
+
+def test_healthcheck_passes_and_shows_the_test_cut_at_90_characters() -> None:
+    probe = ["CMD-SHELL", "curl -f http://127.0.0.1:8000/healthz/" + "x" * 60]
+    assert healthcheck.check(ctx(facts({"Healthcheck": {"Test": probe}}))) == CheckResult(
+        "healthcheck",
+        HEALTH_TITLE,
+        Status.PASS,
+        ("config Healthcheck: " + ("CMD-SHELL " + probe[1])[:90],),
+        summary="healthcheck declared",
+    )
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        {},
+        {"Healthcheck": "CMD true"},  # not a healthcheck object
+        {"Healthcheck": {"Interval": 30}},
+        {"Healthcheck": {"Test": []}},
+        {"Healthcheck": {"Test": ["NONE"]}},  # HEALTHCHECK NONE switches the base's off
+    ],
+)
+def test_healthcheck_fails_when_none_is_declared_or_it_is_switched_off(
+    container: dict[str, Any],
+) -> None:
+    assert healthcheck.check(ctx(facts(container))) == CheckResult(
+        "healthcheck",
+        HEALTH_TITLE,
+        Status.FAIL,
+        ("config Healthcheck: none",),
+        HEALTH_FIX,
+        "orchestrators cannot tell when the app is healthy",
+    )
+
+
+def test_healthcheck_fails_when_the_first_platform_has_none() -> None:
+    amd64 = facts()
+    arm64 = replace(facts({"Healthcheck": {"Test": ["CMD", "true"]}}), platform="linux/arm64")
+    result = healthcheck.check(ctx(amd64, arm64))
+    assert (result.status, result.evidence) == (
+        Status.FAIL,
+        ("[linux/amd64] config Healthcheck: none", "[linux/arm64] config Healthcheck: CMD true"),
+    )
+
+
+# --- exec-form: the effective command and how the Dockerfile wrote it ---
+
+EXEC_TITLE = "ENTRYPOINT/CMD in exec form (signals reach the app)"
+EXEC_FIX = 'Write it as JSON: CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:application"].'
+SHELL_PID_1 = "a shell is PID 1: signals do not reach the app"
+
+
+@pytest.mark.parametrize(
+    ("container", "shown"),
+    [
+        (
+            {"Entrypoint": ["/bin/sh", "-c", "exec app"]},
+            "config Entrypoint: ['/bin/sh', '-c', 'exec app']",
+        ),
+        ({"Cmd": ["sh", "-c", "app"]}, "config Cmd: ['sh', '-c', 'app']"),
+        ({"Cmd": ["/bin/bash", "-c", "app"]}, "config Cmd: ['/bin/bash', '-c', 'app']"),
+        ({"Cmd": ["bash", "-c"]}, "config Cmd: ['bash', '-c']"),
+        (
+            {"Entrypoint": ["sh", "-c", "app"], "Cmd": ["app"]},
+            "config Entrypoint: ['sh', '-c', 'app']",
+        ),
+    ],
+)
+def test_exec_form_fails_a_shell_as_pid_1(container: dict[str, Any], shown: str) -> None:
+    assert exec_form.check(ctx(facts(container))) == CheckResult(
+        "exec-form", EXEC_TITLE, Status.FAIL, (f"{shown} (shell form)",), EXEC_FIX, SHELL_PID_1
+    )
+
+
+@pytest.mark.parametrize(
+    ("container", "shown"),
+    [
+        ({"Entrypoint": ["gunicorn"], "Cmd": ["sh", "-c", "x"]}, "config Entrypoint: ['gunicorn']"),
+        ({"Cmd": ["app"]}, "config Cmd: ['app']"),
+        ({"Entrypoint": [], "Cmd": ["app"]}, "config Cmd: ['app']"),
+        ({"Cmd": ["sh"]}, "config Cmd: ['sh']"),
+        ({"Cmd": ["sh", "app.sh"]}, "config Cmd: ['sh', 'app.sh']"),
+        ({"Cmd": ["python3", "-c", "import app"]}, "config Cmd: ['python3', '-c', 'import app']"),
+        ({"Cmd": "sh -c app"}, "config Cmd: sh -c app"),
+    ],
+)
+def test_exec_form_passes_an_app_as_pid_1(container: dict[str, Any], shown: str) -> None:
+    assert exec_form.check(ctx(facts(container))) == CheckResult(
+        "exec-form", EXEC_TITLE, Status.PASS, (shown,), summary="exec form"
+    )
+
+
+def test_exec_form_fails_without_a_command_and_names_each_final_stage_instruction() -> None:
+    dockerfile = parse_dockerfile(
+        b'FROM busybox AS build\nCMD ["build"]\nFROM busybox\nENTRYPOINT app --serve\n'
+        b'CMD ["--port", "80"]\n',
+        "app/Dockerfile",
+    )
+    arm64 = replace(facts({"Cmd": ["app"]}), platform="linux/arm64")
+    assert exec_form.check(ctx(facts(), arm64, dockerfile=dockerfile)) == CheckResult(
+        "exec-form",
+        EXEC_TITLE,
+        Status.FAIL,
+        (
+            "[linux/amd64] no ENTRYPOINT or CMD",
+            "[linux/arm64] config Cmd: ['app']",
+            "app/Dockerfile:4: ENTRYPOINT in shell form",
+            "app/Dockerfile:5: CMD in exec form",
+        ),
+        EXEC_FIX,
+        SHELL_PID_1,
     )
