@@ -16,6 +16,7 @@ from repro.signoff.checks import (
     exec_form,
     expose,
     healthcheck,
+    labels,
     non_root,
     secrets,
     size,
@@ -765,4 +766,88 @@ def test_exec_form_fails_without_a_command_and_names_each_final_stage_instructio
         ),
         EXEC_FIX,
         SHELL_PID_1,
+    )
+
+
+# --- oci-labels: present, non-empty, and created = SOURCE_DATE_EPOCH ---
+
+LABELS_TITLE = "OCI labels: source, revision, version, created = SOURCE_DATE_EPOCH"
+LABELS_FIX = (
+    "Declare ARG VERSION/REVISION/CREATED and LABEL org.opencontainers.image.{source,revision,"
+    "version,created}; build with --build-arg REVISION=$(git rev-parse HEAD) and "
+    "CREATED=$(date -u -d @$SOURCE_DATE_EPOCH +%Y-%m-%dT%H:%M:%SZ)."
+)
+OCI = "org.opencontainers.image."
+LABELS = {
+    OCI + "source": "https://github.com/example/app",
+    OCI + "revision": "c" * 40,
+    OCI + "version": "1.4.0",
+    OCI + "created": "2023-11-14T22:13:20Z",
+}
+SHOWN_LABELS = (
+    f"{OCI}source=https://github.com/example/app",
+    f"{OCI}revision={'c' * 40}",
+    f"{OCI}version=1.4.0",
+)
+
+
+def labelled(labels: dict[str, str], created: object = None) -> ImageFacts:
+    return facts({"Labels": labels}, label_config={} if created is None else {"created": created})
+
+
+@pytest.mark.parametrize(
+    ("created", "epoch", "config_created"),
+    [
+        ("2023-11-14T22:13:20Z", 1700000000, "2020-01-01T00:00:00Z"),  # the epoch wins
+        ("2023-11-14T22:13:20+00:00", 1700000000, None),  # the same instant, written otherwise
+        ("2023-11-14T22:13:20Z", None, "2023-11-14T22:13:20.000Z"),  # no epoch: the config's
+        ("2023-11-14T22:13:20Z", None, 1700000000),  # nothing to compare with
+        ("a Tuesday", None, "a Tuesday"),  # not a date, but the same text
+    ],
+)
+def test_labels_pass_when_all_are_set_and_created_is_the_build_time(
+    created: str, epoch: int | None, config_created: object
+) -> None:
+    image = labelled({**LABELS, OCI + "created": created}, config_created)
+    assert labels.check(ctx(image, source_date_epoch=epoch)) == CheckResult(
+        "oci-labels", LABELS_TITLE, Status.PASS, SHOWN_LABELS, summary="labels present"
+    )
+
+
+def test_labels_warn_on_each_missing_or_empty_label_and_a_created_that_differs() -> None:
+    partial = {OCI + "source": "https://github.com/example/app", OCI + "version": ""}
+    assert labels.check(ctx(labelled(partial), source_date_epoch=0)) == CheckResult(
+        "oci-labels",
+        LABELS_TITLE,
+        Status.WARN,
+        (
+            f"missing {OCI}revision, {OCI}version, {OCI}created",
+            f"{OCI}source=https://github.com/example/app",
+        ),
+        LABELS_FIX,
+        "OCI labels missing or inconsistent",
+    )
+    late = {**LABELS, OCI + "created": "2023-11-14T22:13:21Z"}
+    result = labels.check(ctx(labelled(late, "2023-11-14T22:13:21Z"), source_date_epoch=1700000000))
+    assert (result.status, result.evidence) == (
+        Status.WARN,
+        (
+            f"{OCI}created 2023-11-14T22:13:21Z != SOURCE_DATE_EPOCH 2023-11-14T22:13:20Z",
+            *SHOWN_LABELS,
+        ),
+    )
+    unparsable = labelled({**LABELS, OCI + "created": "a Tuesday"}, "a Wednesday")
+    result = labels.check(ctx(unparsable))
+    assert result.evidence[0] == f"{OCI}created a Tuesday != SOURCE_DATE_EPOCH a Wednesday"
+
+
+def test_labels_warn_when_only_the_first_platform_lacks_them() -> None:
+    arm64 = replace(labelled(LABELS), platform="linux/arm64")
+    result = labels.check(ctx(labelled({}), arm64, source_date_epoch=1700000000))
+    assert (result.status, result.evidence) == (
+        Status.WARN,
+        (
+            f"[linux/amd64] missing {OCI}source, {OCI}revision, {OCI}version, {OCI}created",
+            *(f"[linux/arm64] {line}" for line in SHOWN_LABELS),
+        ),
     )
