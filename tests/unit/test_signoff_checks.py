@@ -18,10 +18,12 @@ from repro.signoff.checks import (
     healthcheck,
     labels,
     non_root,
+    reproducible,
     secrets,
     size,
     toolchain,
 )
+from repro.signoff.context import Verification
 from repro.signoff.facts import FinalFile, ImageFacts, SecretInLayer
 from repro.signoff.model import CheckResult, PlatformSize, Status, WastedFile
 from repro.signoff.secrets import Finding
@@ -850,4 +852,105 @@ def test_labels_warn_when_only_the_first_platform_lacks_them() -> None:
             f"[linux/amd64] missing {OCI}source, {OCI}revision, {OCI}version, {OCI}created",
             *(f"[linux/arm64] {line}" for line in SHOWN_LABELS),
         ),
+    )
+
+
+# --- reproducible: the stored verification against this commit, Dockerfile and image ---
+
+REPRO_TITLE = "Reproducible: the last verification of this commit was bit-identical"
+REPRO_FIX = (
+    "Run `repro verify --json > verify.json` on this commit and pass it with "
+    "--verification verify.json (or record a release)."
+)
+COMMIT_C = "c" * 40
+IMAGE_A = "sha256:" + "a" * 64
+VERIFIED = Verification("verify.json", COMMIT_C, identical=True)
+
+
+def test_reproducible_skips_without_a_stored_verification() -> None:
+    assert reproducible.check(ctx()) == CheckResult(
+        "reproducible",
+        REPRO_TITLE,
+        Status.SKIP,
+        fix="run `repro verify` for this commit. " + REPRO_FIX,
+        summary="no stored verification found for this commit",
+    )
+
+
+def test_reproducible_skips_a_verification_of_another_commit() -> None:
+    other = "d" * 39 + "e"  # differs only at the end
+    assert reproducible.check(ctx(verification=VERIFIED, commit=other)) == CheckResult(
+        "reproducible",
+        REPRO_TITLE,
+        Status.SKIP,
+        ("verify.json: commit cccccccccccc, identical",),
+        "run `repro verify` for this commit. " + REPRO_FIX,
+        "the stored verification is for cccccccccccc, not dddddddddddd",
+    )
+
+
+def test_reproducible_fails_when_the_builds_differed() -> None:
+    differs = replace(VERIFIED, identical=False)
+    assert reproducible.check(ctx(verification=differs, commit=COMMIT_C)) == CheckResult(
+        "reproducible",
+        REPRO_TITLE,
+        Status.FAIL,
+        ("verify.json: commit cccccccccccc, differs",),
+        "Make the build deterministic; `repro verify` explains each difference.",
+        "the two builds differed",
+    )
+
+
+def test_reproducible_warns_when_the_dockerfile_changed_since() -> None:
+    verified = replace(VERIFIED, dockerfile_sha256="sha256:" + "e" * 64)
+    result = reproducible.check(ctx(verification=verified, dockerfile_sha256="e" * 63 + "f"))
+    assert result == CheckResult(
+        "reproducible",
+        REPRO_TITLE,
+        Status.WARN,
+        (
+            "verify.json: commit cccccccccccc, identical",
+            "the Dockerfile changed since it was verified",
+        ),
+        REPRO_FIX,
+        "verified, but for another Dockerfile",
+    )
+    same = reproducible.check(ctx(verification=verified, dockerfile_sha256="e" * 64))
+    assert (same.status, same.summary) == (Status.PASS, "bit-identical rebuilds")
+
+
+def test_reproducible_fails_when_another_image_was_verified() -> None:
+    verified = replace(VERIFIED, image_digest="sha256:" + "a" * 63 + "b")
+    assert reproducible.check(ctx(verification=verified)) == CheckResult(
+        "reproducible",
+        REPRO_TITLE,
+        Status.FAIL,
+        (
+            "verify.json: commit cccccccccccc, identical",
+            f"verified image sha256:{'a' * 63}b, signed-off image {IMAGE_A}",
+        ),
+        "Sign off the verified (released) image, or verify this one: " + REPRO_FIX,
+        "the image signed off is not the verified one",
+    )
+
+
+@pytest.mark.parametrize(
+    ("verified", "evidence"),
+    [
+        (VERIFIED, ("verify.json: commit cccccccccccc, identical",)),
+        (
+            replace(VERIFIED, image_digest=IMAGE_A, dockerfile_sha256="sha256:" + "e" * 64),
+            (
+                "verify.json: commit cccccccccccc, identical",
+                f"the signed-off image is the verified one ({IMAGE_A})",
+            ),
+        ),
+    ],
+)
+def test_reproducible_passes_for_this_commit_and_image(
+    verified: Verification, evidence: tuple[str, ...]
+) -> None:
+    result = reproducible.check(ctx(verification=verified, commit=COMMIT_C))
+    assert result == CheckResult(
+        "reproducible", REPRO_TITLE, Status.PASS, evidence, summary="bit-identical rebuilds"
     )
