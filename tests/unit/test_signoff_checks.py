@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from repro.dockerfile import parse_dockerfile
+from repro.lockfile import parse_lockfile
 from repro.signoff.checks import (
     apt,
+    base_pins,
     dockerignore,
     exec_form,
     expose,
@@ -954,3 +956,102 @@ def test_reproducible_passes_for_this_commit_and_image(
     assert result == CheckResult(
         "reproducible", REPRO_TITLE, Status.PASS, evidence, summary="bit-identical rebuilds"
     )
+
+
+# --- base-pinned: every FROM against repro.lock ---
+
+PINS_TITLE = "Base images pinned by digest (matching repro.lock, no :latest)"
+PINS_FIX = "Run `repro lock` to pin every base by digest and record it in repro.lock."
+PIN_A, PIN_B, PIN_ARM = ("sha256:" + c * 64 for c in "ab9")
+SLIM = "localhost:5000/library/python:3.11-slim"
+SLIM_LOCK = (
+    f'schema_version = 1\n[[image]]\nreference = "{SLIM}"\n'
+    'name = "localhost:5000/library/python"\ntag = "3.11-slim"\n'
+    f'digest = "{PIN_A}"\nmedia_type = "application/vnd.oci.image.index.v1+json"\n'
+    'resolved_at = "2026-01-01T00:00:00Z"\n'
+    f'[image.platforms]\n"linux/arm64" = "{PIN_ARM}"\n'
+)
+EVERY_KIND_OF_BASE = parse_dockerfile(
+    (
+        "# syntax=docker/dockerfile:1\n"
+        f"ARG BASE={SLIM}\n"
+        f"FROM ${{BASE}}@{PIN_A} AS index\n"
+        f"FROM {SLIM}@{PIN_ARM} AS platform\n"
+        f"FROM {SLIM}@{PIN_B} AS moved\n"
+        f"FROM localhost:5000/library/python:3.12@{PIN_A} AS unlocked\n"
+        f"FROM busybox:latest@{PIN_A} AS latest_pinned\n"
+        "FROM busybox AS latest\n"
+        "FROM localhost:5000/x:1 AS tagged\n"
+        "FROM Bad//Ref AS invalid\n"
+        "FROM scratch\n"
+    ).encode(),
+    "app/Dockerfile",
+)
+
+
+def test_base_pins_skip_without_a_dockerfile_and_pass_from_scratch() -> None:
+    assert base_pins.check(ctx()) == CheckResult(
+        "base-pinned",
+        PINS_TITLE,
+        Status.SKIP,
+        fix="Pass the Dockerfile with -f.",
+        summary="no Dockerfile to read the bases from",
+    )
+    scratch = parse_dockerfile(b"# syntax=docker/dockerfile:1\nFROM scratch\n", "Dockerfile")
+    assert base_pins.check(ctx(dockerfile=scratch)) == CheckResult(
+        "base-pinned", PINS_TITLE, Status.PASS, summary="no base images (FROM scratch)"
+    )
+
+
+def test_base_pins_pass_an_index_or_a_platform_manifest_repro_lock_records() -> None:
+    pinned = parse_dockerfile(f"FROM {SLIM}@{PIN_A}\nFROM {SLIM}@{PIN_ARM}\n".encode(), "D")
+    result = base_pins.check(ctx(dockerfile=pinned, lockfile=parse_lockfile(SLIM_LOCK)))
+    assert result == CheckResult(
+        "base-pinned",
+        PINS_TITLE,
+        Status.PASS,
+        (
+            f"D:1: {SLIM}@{PIN_A} (matches repro.lock)",
+            f"D:2: {SLIM}@{PIN_ARM} (matches repro.lock)",
+        ),
+        summary="2 base reference(s) pinned and locked",
+    )
+
+
+def test_base_pins_name_every_base_that_is_not_pinned_or_not_locked() -> None:
+    result = base_pins.check(
+        ctx(
+            dockerfile=EVERY_KIND_OF_BASE,
+            lockfile=parse_lockfile(SLIM_LOCK),
+            lockfile_path="deploy/repro.lock",
+        )
+    )
+    assert result == CheckResult(
+        "base-pinned",
+        PINS_TITLE,
+        Status.FAIL,
+        (
+            f"app/Dockerfile:5: {SLIM}@{PIN_B} does not match deploy/repro.lock ({PIN_A})",
+            f"app/Dockerfile:6: localhost:5000/library/python:3.12@{PIN_A} is not recorded in "
+            "deploy/repro.lock",
+            f"app/Dockerfile:7: busybox:latest@{PIN_A} uses the :latest tag",
+            f"app/Dockerfile:7: docker.io/library/busybox:latest@{PIN_A} is not recorded in "
+            "deploy/repro.lock",
+            "app/Dockerfile:8: busybox uses the :latest tag",
+            "app/Dockerfile:9: localhost:5000/x:1 is not pinned by digest",
+            "app/Dockerfile:10: invalid image reference 'Bad//Ref': repository name '/Ref' must "
+            "be lowercase",
+        ),
+        PINS_FIX,
+        "7 base reference(s) not pinned or not locked",
+    )
+
+
+def test_base_pins_without_repro_lock_name_each_pinned_base_and_read_build_args() -> None:
+    dockerfile = parse_dockerfile(f"ARG BASE={SLIM}\nFROM ${{BASE}}@{PIN_A}\n".encode(), "D")
+    result = base_pins.check(ctx(dockerfile=dockerfile, build_args={"BASE": "localhost:5000/x:2"}))
+    assert (result.status, result.evidence) == (
+        Status.FAIL,
+        (f"D:2: localhost:5000/x:2@{PIN_A} is pinned, but there is no repro.lock",),
+    )
+    assert result.summary == "1 base reference(s) not pinned or not locked"
