@@ -269,3 +269,22 @@ def test_find_attestation_passes_over_others_as_cosign_does() -> None:
         attest.find_attestation(
             [], key.public_key(), digest=DIGEST, predicate_type="t", where="img"
         )
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        "sha256:" + "A" * 64,  # uppercase
+        "sha256:" + "g" * 64,  # not hex
+        "sha256:" + "a" * 63,
+        "sha256:" + "a" * 65,
+        "sha256:" + "a" * 31 + ":" + "a" * 32,  # 64 characters after the first colon
+        "sha512:" + "a" * 64,
+        " sha256:" + "a" * 64,
+        "sha256:" + "a" * 64 + "\n",
+    ],
+)
+def test_a_statement_rejects_digests_that_are_not_sha256_lowercase_hex(digest: str) -> None:
+    with pytest.raises(InputError) as caught:
+        attest.make_statement("image", digest, PREDICATE)
+    assert caught.value.message == f"{digest!r} is not a sha256 digest"

@@ -233,3 +233,16 @@ def test_the_statement_signs_and_verifies_like_the_release_statement() -> None:
         envelope, key.public_key(), digest=IMAGE, predicate_type=slsa.PREDICATE_TYPE
     )
     assert verified.predicate["buildDefinition"]["buildType"] == slsa.BUILD_TYPE
+
+
+def test_provenance_rejects_digests_that_are_not_sha256_lowercase_hex() -> None:
+    upper = "sha256:" + "A" * 64
+    moved = replace(RELEASE, bases=(ReleaseBase("docker.io/library/busybox", upper),))
+    with pytest.raises(InputError) as caught:
+        slsa.provenance_predicate(moved)
+    assert caught.value.message == f"{upper!r} is not a sha256 digest"
+    sha512 = "sha512:" + "2" * 64
+    image = replace(RELEASE.images[0], manifest=sha512)
+    with pytest.raises(InputError) as caught:
+        slsa.provenance_predicate(replace(RELEASE, images=(image,)))
+    assert caught.value.message == f"{sha512!r} is not a sha256 digest"
