@@ -451,12 +451,7 @@ def json_mismatches(signed: Any, recorded: Any, path: str) -> list[str]:
     return [f"{path}: signed {_show(signed)}, repro.lock has {_show(recorded)}"]
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-_MISSING = _Missing()
+_MISSING = object()  # a key one side of json_mismatches does not have
 
 
 def _show(value: Any) -> str:

@@ -288,3 +288,102 @@ def test_a_statement_rejects_digests_that_are_not_sha256_lowercase_hex(digest: s
     with pytest.raises(InputError) as caught:
         attest.make_statement("image", digest, PREDICATE)
     assert caught.value.message == f"{digest!r} is not a sha256 digest"
+
+
+# -- envelopes: every malformed field a verdict that names it ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"[]", "env.json is not a JSON object"),
+        (b'{"signatures": [{"sig": "AA=="}], "payload": "AA=="}', "env.json has no payloadType"),
+        (b'{"payloadType": 1}', "env.json has no payloadType"),
+        (b'{"payloadType": "t"}', "env.json has no signatures"),
+        (b'{"payloadType": "t", "signatures": []}', "env.json has no signatures"),
+        (b'{"payloadType": "t", "signatures": {}}', "env.json has no signatures"),
+        (
+            b'{"payloadType": "t", "signatures": ["x"]}',
+            "env.json: a signature is not a JSON object",
+        ),
+        (b'{"payloadType": "t", "signatures": [{}]}', "the envelope's sig is not a base64 string"),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": 1}]}',
+            "the envelope's sig is not a base64 string",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "%%%"}]}',
+            "the envelope's sig is not valid base64: Only base64 data is allowed",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "AA=="}]}',
+            "the envelope's payload is not a base64 string",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "AA=="}], "payload": "aGk"}',
+            "the envelope's payload is not valid base64: Incorrect padding",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "AA=="}], "payload": "-"}',
+            "the envelope's payload is not valid base64: Invalid base64-encoded string: number "
+            "of data characters (1) cannot be 1 more than a multiple of 4",
+        ),
+    ],
+)
+def test_a_malformed_envelope_is_a_verdict_naming_the_field(data: bytes, message: str) -> None:
+    with pytest.raises(VerdictError) as caught:
+        attest.parse_envelope(data, "env.json")
+    assert caught.value.message == message
+
+
+def test_an_envelope_keeps_each_signature_and_reads_url_safe_base64_without_padding() -> None:
+    data = (
+        b'{"payloadType": "t", "payload": "aGk=", '
+        b'"signatures": [{"sig": "AA==", "keyid": 7}, {"sig": "-_8", "keyid": "k2"}, '
+        b'{"sig": "_w"}]}'
+    )
+    assert attest.parse_envelope(data) == attest.Envelope(
+        "t",
+        b"hi",
+        (
+            attest.Signature("", b"\x00"),  # a keyid that is not a string is no keyid
+            attest.Signature("k2", b"\xfb\xff"),
+            attest.Signature("", b"\xff"),
+        ),
+    )
+
+
+def test_an_envelope_is_written_sorted_and_indented_or_as_cosign_writes_it() -> None:
+    envelope = attest.Envelope(
+        "t", b"hi", (attest.Signature("k", b"\x00"), attest.Signature("", b"\xfb\xff"))
+    )
+    assert envelope.dumps() == (
+        b'{\n  "payload": "aGk=",\n  "payloadType": "t",\n  "signatures": [\n    {\n'
+        b'      "keyid": "k",\n      "sig": "AA=="\n    },\n    {\n      "keyid": "",\n'
+        b'      "sig": "+/8="\n    }\n  ]\n}\n'
+    )
+    assert envelope.compact() == (
+        b'{"payloadType":"t","payload":"aGk=","signatures":[{"keyid":"k","sig":"AA=="},'
+        b'{"keyid":"","sig":"+/8="}]}'
+    )
+
+
+def test_verify_envelope_tries_every_signature_and_names_the_signers_when_none_verifies() -> None:
+    envelope, key = _signed()
+    other = keys.generate()
+    forged = attest.Signature("", b"\x00" * 8)
+    both = attest.Envelope(envelope.payload_type, envelope.payload, (forged, *envelope.signatures))
+    assert attest.verify_envelope(both, key.public_key()) == envelope.signatures[0]
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_envelope(both, other.public_key())
+    assert caught.value.message == (
+        f"the signature does not verify with key {keys.key_id(other.public_key())} (signed by "
+        f"(no keyid), {keys.key_id(key.public_key())}): the envelope was altered or signed with "
+        "another key"
+    )
+    retyped = attest.Envelope("application/json", envelope.payload, envelope.signatures)
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_envelope(retyped, key.public_key())
+    assert caught.value.message == (
+        "the envelope's payloadType is 'application/json', not 'application/vnd.in-toto+json'"
+    )
