@@ -387,3 +387,136 @@ def test_verify_envelope_tries_every_signature_and_names_the_signers_when_none_v
     assert caught.value.message == (
         "the envelope's payloadType is 'application/json', not 'application/vnd.in-toto+json'"
     )
+
+
+# -- statements: what is read, what is passed over ---------------------------------------
+
+
+def _statement_bytes(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "", "subject": []},
+            "p.json has no predicateType",
+        ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": 1, "subject": []},
+            "p.json has no predicateType",
+        ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "t", "subject": "image"},
+            "p.json names no subject with a digest",
+        ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "t", "subject": [{"name": "a"}]},
+            "p.json names no subject with a digest",
+        ),
+        ({"predicateType": "t"}, "p.json is not an in-toto statement (_type None)"),
+    ],
+)
+def test_a_statement_without_type_or_subject_is_a_verdict(document: object, message: str) -> None:
+    with pytest.raises(VerdictError) as caught:
+        attest.parse_statement(_statement_bytes(document), "p.json")
+    assert caught.value.message == message
+
+
+def test_a_statement_keeps_subjects_with_digests_and_their_string_values() -> None:
+    document = {
+        "_type": attest.STATEMENT_TYPE_V01,
+        "predicateType": "t",
+        "subject": [
+            "image",
+            {"name": "no digest"},
+            {"name": 5, "digest": {"sha256": "ab", "sha512": 7, "md5": "cd"}},
+            {"name": "b", "digest": {"sha512": "ff", "sha256": "ef"}},
+        ],
+        "predicate": [1],
+    }
+    statement = attest.parse_statement(_statement_bytes(document))
+    assert statement == attest.Statement(
+        type="https://in-toto.io/Statement/v0.1",
+        subjects=(
+            attest.Subject("", {"sha256": "ab", "md5": "cd"}),
+            attest.Subject("b", {"sha512": "ff", "sha256": "ef"}),
+        ),
+        predicate_type="t",
+        predicate={},  # a predicate that is not a table is none
+    )
+    assert statement.subject_digests == ("md5:cd", "sha256:ab", "sha256:ef", "sha512:ff")
+    assert [statement.names(d) for d in ("sha256:ef", "sha512:ff", "sha256:ff", "ef")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_statement_mismatches_name_every_field_the_signature_and_repro_lock_disagree_on() -> None:
+    signed = {
+        "_type": "https://example.com/Statement",
+        "predicateType": "https://example.com/other",
+        "subject": [{"digest": {"sha512": "a"}}, "image"],
+        "predicate": {
+            "a": [1, 2],
+            "b": {"c": 1},
+            "d": "x",
+            "e": [1],
+            "api_token": "s3cret",
+            "f": {"g": 1},
+        },
+    }
+    recorded = {
+        "a": [1],
+        "b": {"c": 2},
+        "d": {"x": 1},
+        "e": [2],
+        "api_token": "other",
+        "h": None,
+        "f": 3,
+    }
+    assert attest.statement_mismatches(_statement_bytes(signed), DIGEST, recorded) == [
+        "_type is 'https://example.com/Statement', not 'https://in-toto.io/Statement/v1'",
+        "predicateType is 'https://example.com/other', not 'https://repro.dev/release/v1'",
+        f"subject digest: signed none, repro.lock has {DIGEST}",
+        "predicate.a: signed 2 entries, repro.lock has 1 entries",
+        'predicate.api_token: signed "sha256:1ec1c26b\\u2026(6 chars)", '
+        'repro.lock has "sha256:d9298a10\\u2026(5 chars)"',  # a secret is never shown
+        "predicate.b.c: signed 1, repro.lock has 2",
+        'predicate.d: signed "x", repro.lock has a table',
+        "predicate.e[0]: signed 1, repro.lock has 2",
+        "predicate.f: signed a table, repro.lock has 3",
+        "predicate.h: signed (absent), repro.lock has null",
+    ]
+    assert attest.statement_mismatches(b"nope", DIGEST, {}) == [
+        "the signed payload is not valid JSON: Expecting value: line 1 column 1 (char 0)"
+    ]
+
+
+def test_statement_mismatches_accept_cosigns_statement_type_and_any_subject_of_the_digest() -> None:
+    signed = {
+        "_type": attest.STATEMENT_TYPE_V01,
+        "predicateType": attest.PREDICATE_TYPE,
+        "subject": [{"digest": {"sha256": "cd" * 32}}, {"digest": {"sha256": "ab" * 32}}],
+        "predicate": PREDICATE,
+    }
+    assert attest.statement_mismatches(_statement_bytes(signed), DIGEST, PREDICATE) == []
+    assert attest.statement_mismatches(
+        _statement_bytes(signed), "sha256:" + "ab" * 31 + "ac", PREDICATE
+    ) == [
+        f"subject digest: signed sha256:{'cd' * 32}, sha256:{'ab' * 32}, repro.lock has "
+        f"sha256:{'ab' * 31}ac"
+    ]
+
+
+def test_a_secret_that_only_one_side_has_is_masked_too() -> None:
+    assert attest.json_mismatches({"PASSWORD": "hunter22"}, {}, "predicate.build_args") == [
+        'predicate.build_args.PASSWORD: signed "sha256:20d2fe5e\\u2026(8 chars)", '
+        "repro.lock has (absent)"
+    ]
+    assert attest.json_mismatches({"x": {"PASSWORD": "hunter22"}}, {"x": {"PASSWORD": 5}}, "p") == [
+        'p.x.PASSWORD: signed "sha256:20d2fe5e\\u2026(8 chars)", repro.lock has 5'
+    ]
