@@ -246,3 +246,27 @@ def test_provenance_rejects_digests_that_are_not_sha256_lowercase_hex() -> None:
     with pytest.raises(InputError) as caught:
         slsa.provenance_predicate(replace(RELEASE, images=(image,)))
     assert caught.value.message == f"{sha512!r} is not a sha256 digest"
+
+
+def test_a_base_is_a_purl_named_by_the_last_part_of_its_repository() -> None:
+    bases = (
+        ReleaseBase("localhost:5000/team/tools/builder:1.0", BASE),
+        ReleaseBase("localhost:5000/app:2", BASE),
+    )
+    dependencies = slsa.provenance_predicate(replace(RELEASE, bases=bases))["buildDefinition"][
+        "resolvedDependencies"
+    ][2:]
+    assert [dependency["uri"] for dependency in dependencies] == [
+        f"pkg:oci/builder@sha256%3A{'3' * 64}"
+        "?repository_url=localhost:5000/team/tools/builder&tag=1.0",
+        f"pkg:oci/app@sha256%3A{'3' * 64}?repository_url=localhost:5000/app&tag=2",
+    ]
+
+
+def test_provenance_without_builds_says_how_to_record_them() -> None:
+    with pytest.raises(InputError) as caught:
+        slsa.provenance_predicate(replace(RELEASE, builds=()))
+    assert (caught.value.message, caught.value.hint) == (
+        "release 1.4.0 records no builds, so provenance needs the builds that were compared",
+        "record it again with `repro release 1.4.0 --replace`",
+    )
