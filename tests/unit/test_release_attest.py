@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -520,3 +521,63 @@ def test_a_secret_that_only_one_side_has_is_masked_too() -> None:
     assert attest.json_mismatches({"x": {"PASSWORD": "hunter22"}}, {"x": {"PASSWORD": 5}}, "p") == [
         'p.x.PASSWORD: signed "sha256:20d2fe5e\\u2026(8 chars)", repro.lock has 5'
     ]
+
+
+def test_find_attestation_says_why_each_layer_did_not_qualify() -> None:
+    key = keys.generate()
+    mine = attest.sign(attest.make_statement("image", DIGEST, {"version": "1.0"}), key)
+    provenance = attest.make_statement("image", DIGEST, {}, "https://slsa.dev/provenance/v1")
+    layers = [
+        ("garbage", b"{"),
+        ("slsa", attest.sign(provenance, key).compact()),
+        ("junk", attest.sign(b"[1]", key).compact()),
+        ("mine", mine.compact()),
+    ]
+
+    def find(accept: Callable[[attest.Statement], str | None]) -> tuple[str, attest.Statement]:
+        return attest.find_attestation(
+            layers,
+            key.public_key(),
+            digest=DIGEST,
+            predicate_type=attest.PREDICATE_TYPE,
+            where="img",
+            accept=accept,
+        )
+
+    with pytest.raises(VerdictError) as caught:
+        find(lambda _: "version 1.0, not 2.0")
+    assert caught.value.message == (
+        f"img: no attestation of type {attest.PREDICATE_TYPE} about {DIGEST} verifies with key "
+        f"{keys.key_id(key.public_key())} (found: garbage is not valid JSON: Expecting property "
+        "name enclosed in double quotes: line 1 column 2 (char 1); "
+        "https://slsa.dev/provenance/v1; the signed payload is not a JSON object; "
+        f"{attest.PREDICATE_TYPE} (version 1.0, not 2.0))"
+    )
+    name, statement = find(lambda _: None)
+    assert (name, statement.predicate) == ("mine", {"version": "1.0"})
+
+
+def test_a_bundle_without_a_known_key_has_no_hint_and_malformed_bundles_are_verdicts() -> None:
+    envelope = attest.Envelope("t", b"hi", (attest.Signature("k", b"\x00"),))
+    assert attest.bundle(envelope, None) == (
+        b'{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",'
+        b'"verificationMaterial":{"publicKey":{}},'
+        b'"dsseEnvelope":{"payload":"aGk=","payloadType":"t",'
+        b'"signatures":[{"keyid":"k","sig":"AA=="}]}}'
+    )
+    with pytest.raises(InputError) as refused:
+        attest.bundle(attest.Envelope("t", b"", ()), None)
+    assert refused.value.message == "a Sigstore bundle holds an envelope with exactly one signature"
+    v01 = b'{"mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1", '
+    for data, message in [
+        (b'{"mediaType": 5}', "b.json is not a Sigstore bundle (mediaType 5)"),
+        (
+            b'{"mediaType": "application/json"}',
+            "b.json is not a Sigstore bundle (mediaType 'application/json')",
+        ),
+        (v01 + b'"messageSignature": {}}', "b.json holds a message signature, not a DSSE envelope"),
+        (v01 + b'"dsseEnvelope": {"payloadType": "t"}}', "b.json has no signatures"),
+    ]:
+        with pytest.raises(VerdictError) as caught:
+            attest.parse_bundle(data, "b.json")
+        assert caught.value.message == message
