@@ -581,3 +581,14 @@ def test_a_bundle_without_a_known_key_has_no_hint_and_malformed_bundles_are_verd
         with pytest.raises(VerdictError) as caught:
             attest.parse_bundle(data, "b.json")
         assert caught.value.message == message
+
+
+def test_an_encrypted_cosign_key_signs_with_its_password_and_is_refused_without() -> None:
+    key = keys.generate()
+    sealed = keys.private_pem(key, b"correct horse")
+    loaded = attest.load_private_key(sealed, "cosign.key", b"correct horse")
+    envelope = attest.sign(attest.make_statement("image", DIGEST, PREDICATE), loaded)
+    assert attest.verify_envelope(envelope, key.public_key()) == envelope.signatures[0]
+    with pytest.raises(InputError) as caught:
+        attest.load_private_key(sealed, "cosign.key")
+    assert caught.value.message == "cosign.key is encrypted and no password was given"
