@@ -270,3 +270,12 @@ def test_provenance_without_builds_says_how_to_record_them() -> None:
         "release 1.4.0 records no builds, so provenance needs the builds that were compared",
         "record it again with `repro release 1.4.0 --replace`",
     )
+
+
+def test_one_build_is_no_evidence_of_reproducibility() -> None:
+    alone = replace(RELEASE, builds=RELEASE.builds[:1])
+    assert statement(alone)["predicate"]["repro_reproducibility"] == {
+        "builds": [{"name": "A", "builder": "default", "digest": IMAGE}],
+        "identical": False,
+        "verifiedAt": "2026-01-01T00:10:00Z",
+    }
