@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,17 @@ def pae(payload_type: str, body: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
+_SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+
+
+def sha256_hex(digest: str) -> str:
+    """The hex of ``sha256:<64 lowercase hex>``, as a statement's DigestSet holds it."""
+    match = _SHA256.fullmatch(digest)
+    if match is None:
+        raise InputError(f"{digest!r} is not a sha256 digest")
+    return match.group(1)
+
+
 def make_statement(
     subject_name: str,
     digest: str,
@@ -67,13 +79,10 @@ def make_statement(
     predicate_type: str = PREDICATE_TYPE,
 ) -> bytes:
     """The in-toto Statement v1 for the image ``digest`` (``sha256:<hex>``), serialised."""
-    algorithm, _, hexdigest = digest.partition(":")
-    if algorithm != "sha256" or len(hexdigest) != 64:
-        raise InputError(f"{digest!r} is not a sha256 digest")
     return canonical_json(
         {
             "_type": STATEMENT_TYPE,
-            "subject": [{"name": subject_name, "digest": {"sha256": hexdigest}}],
+            "subject": [{"name": subject_name, "digest": {"sha256": sha256_hex(digest)}}],
             "predicateType": predicate_type,
             "predicate": dict(predicate),
         }
@@ -442,12 +451,7 @@ def json_mismatches(signed: Any, recorded: Any, path: str) -> list[str]:
     return [f"{path}: signed {_show(signed)}, repro.lock has {_show(recorded)}"]
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-_MISSING = _Missing()
+_MISSING = object()  # a key one side of json_mismatches does not have
 
 
 def _show(value: Any) -> str:

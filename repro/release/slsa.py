@@ -45,19 +45,12 @@ from urllib.parse import quote
 from repro.dockerfile import parse_image_ref
 from repro.errors import InputError
 from repro.lockfile import Release, ReleaseBase
-from repro.release.attest import make_statement
+from repro.release.attest import make_statement, sha256_hex
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://repro.dev/build/v1"
 BUILDER_ID = "https://repro.dev/builder/v1"
 EXTENSION = "repro_reproducibility"
-
-
-def _hex(digest: str) -> str:
-    algorithm, _, value = digest.partition(":")
-    if algorithm != "sha256" or len(value) != 64:
-        raise InputError(f"{digest!r} is not a sha256 digest")
-    return value
 
 
 def _base_dependency(base: ReleaseBase) -> dict[str, Any]:
@@ -71,7 +64,7 @@ def _base_dependency(base: ReleaseBase) -> dict[str, Any]:
     return {
         "name": base.reference,
         "uri": f"pkg:oci/{last}@{quote(base.digest, safe='')}?{qualifiers}",
-        "digest": {"sha256": _hex(base.digest)},
+        "digest": {"sha256": sha256_hex(base.digest)},
     }
 
 
@@ -146,7 +139,7 @@ def provenance_predicate(release: Release) -> dict[str, Any]:
             },
             "metadata": metadata,
             "byproducts": [
-                {"name": image.platform, "digest": {"sha256": _hex(image.manifest)}}
+                {"name": image.platform, "digest": {"sha256": sha256_hex(image.manifest)}}
                 for image in release.images
             ],
         },

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,325 @@ def test_find_attestation_passes_over_others_as_cosign_does() -> None:
         attest.find_attestation(
             [], key.public_key(), digest=DIGEST, predicate_type="t", where="img"
         )
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        "sha256:" + "A" * 64,  # uppercase
+        "sha256:" + "g" * 64,  # not hex
+        "sha256:" + "a" * 63,
+        "sha256:" + "a" * 65,
+        "sha256:" + "a" * 31 + ":" + "a" * 32,  # 64 characters after the first colon
+        "sha512:" + "a" * 64,
+        " sha256:" + "a" * 64,
+        "sha256:" + "a" * 64 + "\n",
+    ],
+)
+def test_a_statement_rejects_digests_that_are_not_sha256_lowercase_hex(digest: str) -> None:
+    with pytest.raises(InputError) as caught:
+        attest.make_statement("image", digest, PREDICATE)
+    assert caught.value.message == f"{digest!r} is not a sha256 digest"
+
+
+# -- envelopes: every malformed field a verdict that names it ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"[]", "env.json is not a JSON object"),
+        (b'{"signatures": [{"sig": "AA=="}], "payload": "AA=="}', "env.json has no payloadType"),
+        (b'{"payloadType": 1}', "env.json has no payloadType"),
+        (b'{"payloadType": "t"}', "env.json has no signatures"),
+        (b'{"payloadType": "t", "signatures": []}', "env.json has no signatures"),
+        (b'{"payloadType": "t", "signatures": {}}', "env.json has no signatures"),
+        (
+            b'{"payloadType": "t", "signatures": ["x"]}',
+            "env.json: a signature is not a JSON object",
+        ),
+        (b'{"payloadType": "t", "signatures": [{}]}', "the envelope's sig is not a base64 string"),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": 1}]}',
+            "the envelope's sig is not a base64 string",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "%%%"}]}',
+            "the envelope's sig is not valid base64: Only base64 data is allowed",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "AA=="}]}',
+            "the envelope's payload is not a base64 string",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "AA=="}], "payload": "aGk"}',
+            "the envelope's payload is not valid base64: Incorrect padding",
+        ),
+        (
+            b'{"payloadType": "t", "signatures": [{"sig": "AA=="}], "payload": "-"}',
+            "the envelope's payload is not valid base64: Invalid base64-encoded string: number "
+            "of data characters (1) cannot be 1 more than a multiple of 4",
+        ),
+    ],
+)
+def test_a_malformed_envelope_is_a_verdict_naming_the_field(data: bytes, message: str) -> None:
+    with pytest.raises(VerdictError) as caught:
+        attest.parse_envelope(data, "env.json")
+    assert caught.value.message == message
+
+
+def test_an_envelope_keeps_each_signature_and_reads_url_safe_base64_without_padding() -> None:
+    data = (
+        b'{"payloadType": "t", "payload": "aGk=", '
+        b'"signatures": [{"sig": "AA==", "keyid": 7}, {"sig": "-_8", "keyid": "k2"}, '
+        b'{"sig": "_w"}]}'
+    )
+    assert attest.parse_envelope(data) == attest.Envelope(
+        "t",
+        b"hi",
+        (
+            attest.Signature("", b"\x00"),  # a keyid that is not a string is no keyid
+            attest.Signature("k2", b"\xfb\xff"),
+            attest.Signature("", b"\xff"),
+        ),
+    )
+
+
+def test_an_envelope_is_written_sorted_and_indented_or_as_cosign_writes_it() -> None:
+    envelope = attest.Envelope(
+        "t", b"hi", (attest.Signature("k", b"\x00"), attest.Signature("", b"\xfb\xff"))
+    )
+    assert envelope.dumps() == (
+        b'{\n  "payload": "aGk=",\n  "payloadType": "t",\n  "signatures": [\n    {\n'
+        b'      "keyid": "k",\n      "sig": "AA=="\n    },\n    {\n      "keyid": "",\n'
+        b'      "sig": "+/8="\n    }\n  ]\n}\n'
+    )
+    assert envelope.compact() == (
+        b'{"payloadType":"t","payload":"aGk=","signatures":[{"keyid":"k","sig":"AA=="},'
+        b'{"keyid":"","sig":"+/8="}]}'
+    )
+
+
+def test_verify_envelope_tries_every_signature_and_names_the_signers_when_none_verifies() -> None:
+    envelope, key = _signed()
+    other = keys.generate()
+    forged = attest.Signature("", b"\x00" * 8)
+    both = attest.Envelope(envelope.payload_type, envelope.payload, (forged, *envelope.signatures))
+    assert attest.verify_envelope(both, key.public_key()) == envelope.signatures[0]
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_envelope(both, other.public_key())
+    assert caught.value.message == (
+        f"the signature does not verify with key {keys.key_id(other.public_key())} (signed by "
+        f"(no keyid), {keys.key_id(key.public_key())}): the envelope was altered or signed with "
+        "another key"
+    )
+    retyped = attest.Envelope("application/json", envelope.payload, envelope.signatures)
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_envelope(retyped, key.public_key())
+    assert caught.value.message == (
+        "the envelope's payloadType is 'application/json', not 'application/vnd.in-toto+json'"
+    )
+
+
+# -- statements: what is read, what is passed over ---------------------------------------
+
+
+def _statement_bytes(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "", "subject": []},
+            "p.json has no predicateType",
+        ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": 1, "subject": []},
+            "p.json has no predicateType",
+        ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "t", "subject": "image"},
+            "p.json names no subject with a digest",
+        ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "t", "subject": [{"name": "a"}]},
+            "p.json names no subject with a digest",
+        ),
+        ({"predicateType": "t"}, "p.json is not an in-toto statement (_type None)"),
+    ],
+)
+def test_a_statement_without_type_or_subject_is_a_verdict(document: object, message: str) -> None:
+    with pytest.raises(VerdictError) as caught:
+        attest.parse_statement(_statement_bytes(document), "p.json")
+    assert caught.value.message == message
+
+
+def test_a_statement_keeps_subjects_with_digests_and_their_string_values() -> None:
+    document = {
+        "_type": attest.STATEMENT_TYPE_V01,
+        "predicateType": "t",
+        "subject": [
+            "image",
+            {"name": "no digest"},
+            {"name": 5, "digest": {"sha256": "ab", "sha512": 7, "md5": "cd"}},
+            {"name": "b", "digest": {"sha512": "ff", "sha256": "ef"}},
+        ],
+        "predicate": [1],
+    }
+    statement = attest.parse_statement(_statement_bytes(document))
+    assert statement == attest.Statement(
+        type="https://in-toto.io/Statement/v0.1",
+        subjects=(
+            attest.Subject("", {"sha256": "ab", "md5": "cd"}),
+            attest.Subject("b", {"sha512": "ff", "sha256": "ef"}),
+        ),
+        predicate_type="t",
+        predicate={},  # a predicate that is not a table is none
+    )
+    assert statement.subject_digests == ("md5:cd", "sha256:ab", "sha256:ef", "sha512:ff")
+    assert [statement.names(d) for d in ("sha256:ef", "sha512:ff", "sha256:ff", "ef")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_statement_mismatches_name_every_field_the_signature_and_repro_lock_disagree_on() -> None:
+    signed = {
+        "_type": "https://example.com/Statement",
+        "predicateType": "https://example.com/other",
+        "subject": [{"digest": {"sha512": "a"}}, "image"],
+        "predicate": {
+            "a": [1, 2],
+            "b": {"c": 1},
+            "d": "x",
+            "e": [1],
+            "api_token": "s3cret",
+            "f": {"g": 1},
+        },
+    }
+    recorded = {
+        "a": [1],
+        "b": {"c": 2},
+        "d": {"x": 1},
+        "e": [2],
+        "api_token": "other",
+        "h": None,
+        "f": 3,
+    }
+    assert attest.statement_mismatches(_statement_bytes(signed), DIGEST, recorded) == [
+        "_type is 'https://example.com/Statement', not 'https://in-toto.io/Statement/v1'",
+        "predicateType is 'https://example.com/other', not 'https://repro.dev/release/v1'",
+        f"subject digest: signed none, repro.lock has {DIGEST}",
+        "predicate.a: signed 2 entries, repro.lock has 1 entries",
+        'predicate.api_token: signed "sha256:1ec1c26b\\u2026(6 chars)", '
+        'repro.lock has "sha256:d9298a10\\u2026(5 chars)"',  # a secret is never shown
+        "predicate.b.c: signed 1, repro.lock has 2",
+        'predicate.d: signed "x", repro.lock has a table',
+        "predicate.e[0]: signed 1, repro.lock has 2",
+        "predicate.f: signed a table, repro.lock has 3",
+        "predicate.h: signed (absent), repro.lock has null",
+    ]
+    assert attest.statement_mismatches(b"nope", DIGEST, {}) == [
+        "the signed payload is not valid JSON: Expecting value: line 1 column 1 (char 0)"
+    ]
+
+
+def test_statement_mismatches_accept_cosigns_statement_type_and_any_subject_of_the_digest() -> None:
+    signed = {
+        "_type": attest.STATEMENT_TYPE_V01,
+        "predicateType": attest.PREDICATE_TYPE,
+        "subject": [{"digest": {"sha256": "cd" * 32}}, {"digest": {"sha256": "ab" * 32}}],
+        "predicate": PREDICATE,
+    }
+    assert attest.statement_mismatches(_statement_bytes(signed), DIGEST, PREDICATE) == []
+    assert attest.statement_mismatches(
+        _statement_bytes(signed), "sha256:" + "ab" * 31 + "ac", PREDICATE
+    ) == [
+        f"subject digest: signed sha256:{'cd' * 32}, sha256:{'ab' * 32}, repro.lock has "
+        f"sha256:{'ab' * 31}ac"
+    ]
+
+
+def test_a_secret_that_only_one_side_has_is_masked_too() -> None:
+    assert attest.json_mismatches({"PASSWORD": "hunter22"}, {}, "predicate.build_args") == [
+        'predicate.build_args.PASSWORD: signed "sha256:20d2fe5e\\u2026(8 chars)", '
+        "repro.lock has (absent)"
+    ]
+    assert attest.json_mismatches({"x": {"PASSWORD": "hunter22"}}, {"x": {"PASSWORD": 5}}, "p") == [
+        'p.x.PASSWORD: signed "sha256:20d2fe5e\\u2026(8 chars)", repro.lock has 5'
+    ]
+
+
+def test_find_attestation_says_why_each_layer_did_not_qualify() -> None:
+    key = keys.generate()
+    mine = attest.sign(attest.make_statement("image", DIGEST, {"version": "1.0"}), key)
+    provenance = attest.make_statement("image", DIGEST, {}, "https://slsa.dev/provenance/v1")
+    layers = [
+        ("garbage", b"{"),
+        ("slsa", attest.sign(provenance, key).compact()),
+        ("junk", attest.sign(b"[1]", key).compact()),
+        ("mine", mine.compact()),
+    ]
+
+    def find(accept: Callable[[attest.Statement], str | None]) -> tuple[str, attest.Statement]:
+        return attest.find_attestation(
+            layers,
+            key.public_key(),
+            digest=DIGEST,
+            predicate_type=attest.PREDICATE_TYPE,
+            where="img",
+            accept=accept,
+        )
+
+    with pytest.raises(VerdictError) as caught:
+        find(lambda _: "version 1.0, not 2.0")
+    assert caught.value.message == (
+        f"img: no attestation of type {attest.PREDICATE_TYPE} about {DIGEST} verifies with key "
+        f"{keys.key_id(key.public_key())} (found: garbage is not valid JSON: Expecting property "
+        "name enclosed in double quotes: line 1 column 2 (char 1); "
+        "https://slsa.dev/provenance/v1; the signed payload is not a JSON object; "
+        f"{attest.PREDICATE_TYPE} (version 1.0, not 2.0))"
+    )
+    name, statement = find(lambda _: None)
+    assert (name, statement.predicate) == ("mine", {"version": "1.0"})
+
+
+def test_a_bundle_without_a_known_key_has_no_hint_and_malformed_bundles_are_verdicts() -> None:
+    envelope = attest.Envelope("t", b"hi", (attest.Signature("k", b"\x00"),))
+    assert attest.bundle(envelope, None) == (
+        b'{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",'
+        b'"verificationMaterial":{"publicKey":{}},'
+        b'"dsseEnvelope":{"payload":"aGk=","payloadType":"t",'
+        b'"signatures":[{"keyid":"k","sig":"AA=="}]}}'
+    )
+    with pytest.raises(InputError) as refused:
+        attest.bundle(attest.Envelope("t", b"", ()), None)
+    assert refused.value.message == "a Sigstore bundle holds an envelope with exactly one signature"
+    v01 = b'{"mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1", '
+    for data, message in [
+        (b'{"mediaType": 5}', "b.json is not a Sigstore bundle (mediaType 5)"),
+        (
+            b'{"mediaType": "application/json"}',
+            "b.json is not a Sigstore bundle (mediaType 'application/json')",
+        ),
+        (v01 + b'"messageSignature": {}}', "b.json holds a message signature, not a DSSE envelope"),
+        (v01 + b'"dsseEnvelope": {"payloadType": "t"}}', "b.json has no signatures"),
+    ]:
+        with pytest.raises(VerdictError) as caught:
+            attest.parse_bundle(data, "b.json")
+        assert caught.value.message == message
+
+
+def test_an_encrypted_cosign_key_signs_with_its_password_and_is_refused_without() -> None:
+    key = keys.generate()
+    sealed = keys.private_pem(key, b"correct horse")
+    loaded = attest.load_private_key(sealed, "cosign.key", b"correct horse")
+    envelope = attest.sign(attest.make_statement("image", DIGEST, PREDICATE), loaded)
+    assert attest.verify_envelope(envelope, key.public_key()) == envelope.signatures[0]
+    with pytest.raises(InputError) as caught:
+        attest.load_private_key(sealed, "cosign.key")
+    assert caught.value.message == "cosign.key is encrypted and no password was given"

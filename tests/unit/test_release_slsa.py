@@ -233,3 +233,49 @@ def test_the_statement_signs_and_verifies_like_the_release_statement() -> None:
         envelope, key.public_key(), digest=IMAGE, predicate_type=slsa.PREDICATE_TYPE
     )
     assert verified.predicate["buildDefinition"]["buildType"] == slsa.BUILD_TYPE
+
+
+def test_provenance_rejects_digests_that_are_not_sha256_lowercase_hex() -> None:
+    upper = "sha256:" + "A" * 64
+    moved = replace(RELEASE, bases=(ReleaseBase("docker.io/library/busybox", upper),))
+    with pytest.raises(InputError) as caught:
+        slsa.provenance_predicate(moved)
+    assert caught.value.message == f"{upper!r} is not a sha256 digest"
+    sha512 = "sha512:" + "2" * 64
+    image = replace(RELEASE.images[0], manifest=sha512)
+    with pytest.raises(InputError) as caught:
+        slsa.provenance_predicate(replace(RELEASE, images=(image,)))
+    assert caught.value.message == f"{sha512!r} is not a sha256 digest"
+
+
+def test_a_base_is_a_purl_named_by_the_last_part_of_its_repository() -> None:
+    bases = (
+        ReleaseBase("localhost:5000/team/tools/builder:1.0", BASE),
+        ReleaseBase("localhost:5000/app:2", BASE),
+    )
+    dependencies = slsa.provenance_predicate(replace(RELEASE, bases=bases))["buildDefinition"][
+        "resolvedDependencies"
+    ][2:]
+    assert [dependency["uri"] for dependency in dependencies] == [
+        f"pkg:oci/builder@sha256%3A{'3' * 64}"
+        "?repository_url=localhost:5000/team/tools/builder&tag=1.0",
+        f"pkg:oci/app@sha256%3A{'3' * 64}?repository_url=localhost:5000/app&tag=2",
+    ]
+
+
+def test_provenance_without_builds_says_how_to_record_them() -> None:
+    with pytest.raises(InputError) as caught:
+        slsa.provenance_predicate(replace(RELEASE, builds=()))
+    assert (caught.value.message, caught.value.hint) == (
+        "release 1.4.0 records no builds, so provenance needs the builds that were compared",
+        "record it again with `repro release 1.4.0 --replace`",
+    )
+
+
+def test_one_build_is_no_evidence_of_reproducibility() -> None:
+    alone = replace(RELEASE, builds=RELEASE.builds[:1])
+    assert statement(alone)["predicate"]["repro_reproducibility"] == {
+        "builds": [{"name": "A", "builder": "default", "digest": IMAGE}],
+        "identical": False,
+        "verifiedAt": "2026-01-01T00:10:00Z",
+    }

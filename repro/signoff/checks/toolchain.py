@@ -30,26 +30,24 @@ MAX_LINES = 8
 _RANK = ("gcc", "g++", "cc", "c++", "make", "ld", "clang", "as", "cpp")
 
 
-def _tool_rank(path: str) -> tuple[int, int, str]:
+def _tool_rank(path: str, tool: str) -> tuple[bool, int, str]:
     """Well-known names first (gcc before x86_64-linux-gnu-cpp-12), for short evidence."""
-    match = _TOOL.match(posixpath.basename(path))
-    tool = match.group(1) if match else ""
-    plain = posixpath.basename(path) == tool
-    return (0 if plain else 1, _RANK.index(tool) if tool in _RANK else len(_RANK), path)
+    prefixed = posixpath.basename(path) != tool
+    return (prefixed, _RANK.index(tool) if tool in _RANK else len(_RANK), path)
 
 
-def _scan(facts: ImageFacts) -> tuple[list[str], list[str]]:
-    tools: dict[str, int] = {}
+def _scan(facts: ImageFacts) -> list[str]:
+    tools: dict[str, tuple[int, str]] = {}  # path -> (layer, the tool its name is)
     dev_packages: list[str] = []
     headers = header_bytes = 0
     header_layers: set[int] = set()
     caches: dict[str, tuple[int, int]] = {}  # cache root -> (files, bytes)
-    cache_layers: set[int] = set()
+    cache_layers: dict[str, set[int]] = {}  # cache root -> the layers its files are in
     docs: list[str] = []
     for path, file in facts.files.items():
         directory, base = posixpath.split(path)
-        if directory in BIN_DIRS and _TOOL.match(base) and file.kind != "directory":
-            tools[path] = file.layer
+        if directory in BIN_DIRS and (tool := _TOOL.match(base)) and file.kind != "directory":
+            tools[path] = (file.layer, tool.group(1))
         elif path.startswith("/usr/include/") and file.kind == "file":
             headers += 1
             header_bytes += file.size
@@ -63,10 +61,10 @@ def _scan(facts: ImageFacts) -> tuple[list[str], list[str]]:
             root = "/".join(parts[:4]) if parts[1] == "root" else "/".join(parts[:5])
             count, size = caches.get(root, (0, 0))
             caches[root] = (count + 1, size + file.size)
-            cache_layers.add(file.layer)
+            cache_layers.setdefault(root, set()).add(file.layer)
     findings: list[str] = []
     by_layer: dict[int, list[str]] = {}
-    for path, layer in sorted(tools.items(), key=lambda item: _tool_rank(item[0])):
+    for path, (layer, _) in sorted(tools.items(), key=lambda item: _tool_rank(item[0], item[1][1])):
         by_layer.setdefault(layer, []).append(path)
     for layer, paths in sorted(by_layer.items()):
         shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
@@ -85,16 +83,15 @@ def _scan(facts: ImageFacts) -> tuple[list[str], list[str]]:
             f"/var/lib/dpkg/info: {len(dev_packages)} -dev packages installed: {shown}{more}"
         )
     for root, (count, size) in sorted(caches.items()):
-        layers = ", ".join(str(n) for n in sorted(cache_layers))
+        layers = ", ".join(str(n) for n in sorted(cache_layers[root]))
         findings.append(f"layer {layers}: build cache {root} ({count} files, {human_bytes(size)})")
-    return findings, sorted(tools)
+    return findings
 
 
 def check(ctx: CheckContext) -> CheckResult:
     evidence: list[str] = []
     for facts in ctx.images:
-        found, _ = _scan(facts)
-        evidence.extend(ctx.where(facts, line) for line in found)
+        evidence.extend(ctx.where(facts, line) for line in _scan(facts))
     if evidence:
         return CheckResult(
             ID,
