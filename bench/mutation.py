@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import platform
+import random
 import sys
 import time
 from collections import Counter
@@ -84,6 +86,33 @@ class Score:
         return round(100.0 * self.killed / scored, 1) if scored else 0.0
 
 
+def wilson_interval(killed: int, scored: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of killed/scored, in percent (a sample's score)."""
+    if scored == 0:
+        return (0.0, 100.0)
+    p = killed / scored
+    denominator = 1 + z * z / scored
+    centre = (p + z * z / (2 * scored)) / denominator
+    half = z * math.sqrt(p * (1 - p) / scored + z * z / (4 * scored * scored)) / denominator
+    return (round(100 * max(0.0, centre - half), 1), round(100 * min(1.0, centre + half), 1))
+
+
+def draw_sample(names: Iterable[str], size: int, seed: int) -> list[str]:
+    """``size`` mutant names drawn uniformly (without replacement) with ``seed``, sorted."""
+    population = sorted(names)
+    if size >= len(population):
+        return population
+    # A seeded draw, so a sample can be drawn again: not for secrets.
+    return sorted(random.Random(seed).sample(population, size))  # noqa: S311
+
+
+@dataclass(frozen=True)
+class Sample:
+    names: frozenset[str]
+    population: int  # how many mutants the scope has
+    seed: int | None
+
+
 def read_statuses(meta_files: Iterable[Path]) -> dict[str, str]:
     statuses: dict[str, str] = {}
     for meta in meta_files:
@@ -113,39 +142,58 @@ def _module(name: str) -> str:
     return name.split(".x_", 1)[0].split(".xǁ", 1)[0]
 
 
-def document(score: Score, *, seconds: int, scope: Mapping[str, object]) -> dict[str, object]:
+def document(
+    score: Score,
+    *,
+    seconds: int,
+    scope: Mapping[str, object],
+    sample: Sample | None = None,
+) -> dict[str, object]:
     counts = Counter(score.statuses.values())
     survivors_by_module = Counter(_module(name) for name, _ in score.survivors)
+    results: dict[str, object] = {
+        "tool": "mutmut",
+        "scope": dict(scope),
+        "mutants": len(score.statuses),
+        "mutmut_verdicts": dict(sorted(counts.items())),  # equivalent ones included
+        "equivalent": dict(sorted(score.equivalent.items())),
+        "killed": score.killed,
+        "survived": len(score.survivors),
+        "not_checked": score.not_checked,
+        "score_percent": score.percent,
+        "target_percent": TARGET_PERCENT,
+        "seconds": seconds,
+        "survivors": [{"mutant": n, "status": s} for n, s in score.survivors],
+        "survivors_by_module": dict(sorted(survivors_by_module.items())),
+    }
+    table = [
+        ["mutants", str(len(score.statuses)), ""],
+        ["killed", str(score.killed), ""],
+        ["survived", str(len(score.survivors)), ""],
+        ["equivalent (listed with reasons)", str(len(score.equivalent)), ""],
+        ["not checked", str(score.not_checked), "0"],
+        ["score", f"{score.percent}%", f">= {TARGET_PERCENT:g}%"],
+    ]
+    passed = score.percent >= TARGET_PERCENT and score.not_checked == 0
+    if sample is not None:
+        low, high = wilson_interval(score.killed, score.killed + len(score.survivors))
+        results["sample"] = {
+            "size": len(sample.names),
+            "population": sample.population,
+            "seed": sample.seed,
+            "score_ci95_percent": [low, high],
+        }
+        table[0] = ["mutants (uniform sample)", f"{len(sample.names)} of {sample.population}", ""]
+        table.append(["score, 95% interval", f"{low}-{high}%", ""])
+    table.append(["run time", f"{seconds} s", ""])
     return {
         "benchmark": "mutation",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "passed": score.percent >= TARGET_PERCENT and score.not_checked == 0,
-        "results": {
-            "tool": "mutmut",
-            "scope": dict(scope),
-            "mutants": len(score.statuses),
-            "mutmut_verdicts": dict(sorted(counts.items())),  # equivalent ones included
-            "equivalent": dict(sorted(score.equivalent.items())),
-            "killed": score.killed,
-            "survived": len(score.survivors),
-            "not_checked": score.not_checked,
-            "score_percent": score.percent,
-            "target_percent": TARGET_PERCENT,
-            "seconds": seconds,
-            "survivors": [{"mutant": n, "status": s} for n, s in score.survivors],
-            "survivors_by_module": dict(sorted(survivors_by_module.items())),
-        },
-        "table": [
-            ["mutants", str(len(score.statuses)), ""],
-            ["killed", str(score.killed), ""],
-            ["survived", str(len(score.survivors)), ""],
-            ["equivalent (listed with reasons)", str(len(score.equivalent)), ""],
-            ["not checked", str(score.not_checked), "0"],
-            ["score", f"{score.percent}%", f">= {TARGET_PERCENT:g}%"],
-            ["run time", f"{seconds} s", ""],
-        ],
+        "passed": passed,
+        "results": results,
+        "table": table,
     }
 
 
@@ -178,6 +226,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the survivors' names only; write nothing",
     )
+    parser.add_argument(
+        "--draw",
+        type=int,
+        metavar="N",
+        help="print N mutant names of the scope drawn uniformly with --seed; write nothing",
+    )
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--sample",
+        type=Path,
+        metavar="FILE",
+        help="score only the mutants named in FILE (one a line, as --draw printed them)",
+    )
     args = parser.parse_args(argv)
 
     scope = _scope(Path("pyproject.toml"))
@@ -189,15 +250,33 @@ def main(argv: list[str] | None = None) -> int:
     if not metas:
         print(f"no mutmut results under {args.mutants}: run scripts/mutation", file=sys.stderr)
         return 3
-    score = Score(read_statuses(metas), read_equivalent(args.equivalent))
+    statuses = read_statuses(metas)
+    equivalent = read_equivalent(args.equivalent)
+    if args.draw is not None:
+        for name in draw_sample(statuses, args.draw, args.seed):
+            print(name)
+        return 0
+    sample = None
+    if args.sample is not None:
+        names = frozenset(args.sample.read_text(encoding="utf-8").split())
+        sample = Sample(names, population=len(statuses), seed=args.seed)
+        gone = len(names - set(statuses))
+        if gone:
+            print(f"{gone} sampled mutants are no longer generated (their code changed)")
+        score = Score(
+            {n: s for n, s in statuses.items() if n in names},
+            {n: r for n, r in equivalent.items() if n in names},
+        )
+    else:
+        score = Score(statuses, equivalent)
     if args.list_survivors:
         for name, _ in score.survivors:
             print(name)
         return 0
     if args.output is None:
         parser.error("--output is required")
-    stale = sorted(set(score.equivalent) - set(score.statuses))
-    result = document(score, seconds=args.seconds, scope=scope)
+    stale = sorted(set(equivalent) - set(statuses))
+    result = document(score, seconds=args.seconds, scope=scope, sample=sample)
 
     if score.survivors:
         print(f"surviving mutants ({len(score.survivors)}); see one with `mutmut show NAME`:")
@@ -211,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         f"mutation score: {score.percent}% ({score.killed} killed, {len(score.survivors)} "
         f"survived, {len(score.equivalent)} equivalent; target >= {TARGET_PERCENT:g}%)"
     )
+    if sample is not None:
+        low, high = wilson_interval(score.killed, score.killed + len(score.survivors))
+        print(
+            f"on a uniform sample of {len(sample.names)} of the scope's {sample.population} "
+            f"mutants (seed {sample.seed}): the whole scope's score is {low}-{high}% "
+            "with 95% confidence"
+        )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.output.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
