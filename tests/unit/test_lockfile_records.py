@@ -4,6 +4,7 @@ file:line (exit 2)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -148,6 +149,8 @@ B_RECORD = FileRecord("b.Dockerfile", "dockerfile", "b" * 64, ())
         ),
         (f"[files]\ndockerfile = '''\n\n{A_LINE}\n\n'''\n", [A_RECORD]),  # blank lines
         ("[files]\n", []),
+        ("[files]\ndockerfile = '''\n'''\n", []),  # an empty block
+        (f"[files]\ndockerfile = '''\n{A_LINE}\n'''\n# the end, no newline", [A_RECORD]),
     ],
 )
 def test_the_files_record_laid_out_as_repro_writes_it_is_read_without_tomllib(
@@ -165,6 +168,12 @@ def test_the_files_record_laid_out_as_repro_writes_it_is_read_without_tomllib(
     [
         (f'[files]\ndockerfile = "{A_LINE}\\n"\n', [A_RECORD], {}),  # a basic string
         (f"[files]\ndockerfile = '''\n{A_LINE}'''\n", [A_RECORD], {}),  # closed on the line
+        (
+            f"[files]\nnote = \"{B_LINE}\"\ndockerfile = '''\n{A_LINE}\n'''\n",
+            [A_RECORD, replace(B_RECORD, kind="note")],
+            {},
+        ),
+        (f"[files]\n--- = '''\n{B_LINE}\n'''\n", [replace(B_RECORD, kind="---")], {}),  # no word
         (f"[files]\ndockerfile = '''\n{A_LINE}\n''' # note\n", [A_RECORD], {}),
         (f"[files]\ndockerfile = '''\n{A_LINE}\n'''\n[other]\nx = 1\n", [A_RECORD], {"x": 1}),
     ],
@@ -198,6 +207,21 @@ HEAD_LINES = HEAD.count("\n")
             "repro.lock: not valid TOML: Expected \"'''\" (at end of document)",
         ),
         ("[files]\na.b = '''\nx\n'''\n", "repro.lock: files.a must be a '''block''' of lines"),
+        (
+            f"[files]\ndockerfile = '''\n{A_LINE}\n'''x\n",
+            f"repro.lock: not valid TOML: Expected newline or end of document after a statement "
+            f"(at line {HEAD_LINES + 4}, column 4)",
+        ),
+        (
+            f"[files]\ndockerfile = '''\n{A_LINE}\n'''x",  # and no newline
+            f"repro.lock: not valid TOML: Expected newline or end of document after a statement "
+            f"(at line {HEAD_LINES + 4}, column 4)",
+        ),
+        (
+            f"[files]\ndockerfile = '''\n{A_LINE}\n'''\nx",
+            "repro.lock: not valid TOML: Expected '=' after a key in a key/value pair "
+            "(at end of document)",
+        ),
         (
             "[files]\ndockerfile = 3\n",
             "repro.lock: files.dockerfile must be a '''block''' of lines",
