@@ -506,7 +506,7 @@ def test_the_line_of_a_bad_files_line_counts_from_its_own_block() -> None:
 def test_paths_with_spaces_and_percent_signs_read_back_as_written() -> None:
     records = {
         path: FileRecord(path, "dockerfile", "d" * 64, ("1:6:from:r.io/a:1",))
-        for path in ("a b/c d.Dockerfile", "100%.Dockerfile", "%20.Dockerfile", "x%25 y")
+        for path in ("a b/c d.Dockerfile", "100%.Dockerfile", "%20.Dockerfile", "x%25 y", "t\tab")
     }
     text = dump_lockfile(Lockfile(files=records))
     assert "%2520.Dockerfile" in text and "x%2525%20y" in text
@@ -523,3 +523,20 @@ def test_only_the_last_files_header_starts_the_record_repro_reads_itself(
     assert lock.files == {"Dockerfile": A_RECORD}
     assert lock.extra["zeta"] == {"k": "v", "note": "[files]\n"}
     assert spy.texts == [head]
+
+
+def test_a_files_line_of_a_key_written_another_way_is_named_from_the_top() -> None:
+    text = 'schema_version = 2\nfiles.dockerfile = "not-a-hash Dockerfile"\n'
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile(text, "repro.lock")
+    # no `dockerfile =` line to count from: the line count starts at the top
+    assert caught.value.message == f"repro.lock:2: a files.dockerfile line must be {LINE_SHAPE}"
+
+
+def test_a_files_line_is_counted_from_a_leading_empty_line_too() -> None:
+    section = "[files]\ndockerfile = '''\nbad\n'''\n"
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile("\n" + HEAD + section, "repro.lock")
+    assert caught.value.message == (
+        f"repro.lock:{FILES_AT + 3}: a files.dockerfile line must be {LINE_SHAPE}"
+    )
