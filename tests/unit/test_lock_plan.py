@@ -124,6 +124,7 @@ def locked(reference: str, digest: str, tag: str | None = "1") -> Lockfile:
         (f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D3), {"r.io/a:1": D3}, [f"r.io/a@{D2}"]),
         (f"FROM r.io/a@{D2}\n", None, {}, [f"r.io/a@{D2}"]),
         (f"FROM r.io/a@{D2}\n", locked(f"r.io/a@{D2}", D2, None), {}, []),
+        (f"FROM r.io/a@{D2}\nFROM r.io/b:1\n", locked(f"r.io/a@{D2}", D2, None), {}, ["r.io/b:1"]),
         (
             f"FROM r.io/a@{D2}\nFROM r.io/b:1\nFROM r.io/a:1\n",
             None,
@@ -281,6 +282,8 @@ def test_entries_no_file_names_are_kept_unless_pruned_and_other_tables_always() 
     )
     source = scan_dockerfile("Dockerfile", b"FROM r.io/a:1\n")
     resolutions = resolve([source], tags={"r.io/a:1": D2})
+    kept = plan([source], mode=Mode.LOCK, lock=old, resolutions=resolutions, now=NOW)
+    assert sorted(kept.lockfile.images) == ["r.io/a:1", "r.io/gone:1"]  # not pruned unless asked
     for prune, names in ((False, ["r.io/a:1", "r.io/gone:1"]), (True, ["r.io/a:1"])):
         result = plan(
             [source], mode=Mode.LOCK, lock=old, resolutions=resolutions, now=NOW, prune=prune
