@@ -11,7 +11,7 @@ from repro.dockerfile import parse_image_ref
 from repro.errors import InputError
 from repro.lock.model import Action, Mode, PlannedRef
 from repro.lock.plan import Plan, plan, required_keys, unified_diff, with_records
-from repro.lock.scan import scan_dockerfile
+from repro.lock.scan import scan_dockerfile, scan_image_file
 from repro.lockfile import FileRecord, LockedImage, Lockfile
 from repro.registry.model import ManifestKey, Resolution
 from tests.unit.test_lock_core import D1, D2, D3, INDEX, MANIFEST, NOW, resolve
@@ -408,3 +408,28 @@ def test_with_records_replaces_the_files_scanned_and_keeps_or_prunes_the_rest() 
     assert with_records(lock, new, prune=True) == Lockfile(
         images=lock.images, extra=lock.extra, files=new
     )
+
+
+def test_a_pinned_implicit_latest_is_keyed_by_its_digest_and_a_composed_one_by_its_tag() -> None:
+    pinned = planned("FROM r.io/a\n", tags={"r.io/a:latest": D2})
+    assert [ref.key for ref in pinned.references] == [f"r.io/a@{D2}"]
+    assert list(pinned.lockfile.images) == [f"r.io/a@{D2}"]
+    composed = planned("ARG R=r.io\nFROM ${R}/a\n", tags={"r.io/a:latest": D2})
+    assert [ref.key for ref in composed.references] == ["r.io/a:latest"]  # not rewritten
+    assert list(composed.lockfile.images) == ["r.io/a:latest"]
+
+
+def test_an_image_file_change_carries_the_pinned_file_as_it_reads_back() -> None:
+    source = scan_image_file("compose.yaml", b"services:\n  a:\n    image: r.io/a:1\n")
+    resolutions = resolve([source], tags={"r.io/a:1": D2})
+    result = plan([source], mode=Mode.UPDATE, lock=None, resolutions=resolutions, now=NOW)
+    assert result.mode is Mode.UPDATE
+    (change,) = result.changes
+    assert change.new == f"services:\n  a:\n    image: r.io/a:1@{D2}\n".encode()
+    again = scan_image_file("compose.yaml", change.new)
+    assert again is not None and change.parsed == again.parsed
+    unparsed = replace(source, parsed=None)
+    with pytest.raises(
+        ValueError, match=r"^compose\.yaml: an image file to rewrite must be parsed$"
+    ):
+        plan([unparsed], mode=Mode.LOCK, lock=None, resolutions=resolutions, now=NOW)
