@@ -421,6 +421,7 @@ def test_a_pinned_implicit_latest_is_keyed_by_its_digest_and_a_composed_one_by_i
 
 def test_an_image_file_change_carries_the_pinned_file_as_it_reads_back() -> None:
     source = scan_image_file("compose.yaml", b"services:\n  a:\n    image: r.io/a:1\n")
+    assert source is not None
     resolutions = resolve([source], tags={"r.io/a:1": D2})
     result = plan([source], mode=Mode.UPDATE, lock=None, resolutions=resolutions, now=NOW)
     assert result.mode is Mode.UPDATE
