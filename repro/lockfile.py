@@ -417,27 +417,27 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _image(table: object, path: str, line: int, source: str = "") -> LockedImage:
+def _image(table: object, path: str, line: int, source: str) -> LockedImage:
     where = f"{path}:{line}"
     if not isinstance(table, dict):
         raise LockfileError(f"{where}: an [[image]] entry must be a table")
 
-    def text(key: str, *, required: bool = True) -> str | None:
+    def text(key: str) -> str:
         value = table.get(key)
-        if value is None and not required:
-            return None
         if not isinstance(value, str) or not value:
             raise LockfileError(f"{where}: [[image]] `{key}` is missing or not a string")
         return value
 
+    def optional_text(key: str) -> str | None:
+        return None if table.get(key) is None else text(key)
+
     reference = text("reference")
     name = text("name")
-    tag = text("tag", required=False)
+    tag = optional_text("tag")
     digest = text("digest")
     media_type = text("media_type")
     resolved_at = text("resolved_at")
-    served_by = text("served_by", required=False)
-    assert reference and name and digest and media_type and resolved_at
+    served_by = optional_text("served_by")
     if not _DIGEST.fullmatch(digest):
         raise LockfileError(
             f"{path}:{_line_after(source, line, 'digest')}: {reference}: the pin {digest!r} "

@@ -167,7 +167,7 @@ def test_moved_pins_are_the_pins_whose_tag_serves_another_digest_now() -> None:
         site(f"r.io/b:2@{D1}"),
         site(f"r.io/c:3@{D2}"),
     )
-    tags = {"r.io/c:3": [c3], "r.io/a:1": [a1, a1_current], "r.io/b:2": [b2]}
+    tags = {"r.io/c:3": [c3], "r.io/a:1": [a1_current, a1], "r.io/b:2": [b2]}
     moved = moved_pins(tags, {"r.io/a:1": D3, "r.io/c:3": D1})  # r.io/b:2 not answered
 
     def tag_moved(pin: Site, tag: str, old: str, new: str) -> PlannedRef:

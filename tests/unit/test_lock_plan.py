@@ -11,7 +11,7 @@ from repro.dockerfile import parse_image_ref
 from repro.errors import InputError
 from repro.lock.model import Action, Mode, PlannedRef
 from repro.lock.plan import Plan, plan, required_keys, unified_diff, with_records
-from repro.lock.scan import scan_dockerfile
+from repro.lock.scan import scan_dockerfile, scan_image_file
 from repro.lockfile import FileRecord, LockedImage, Lockfile
 from repro.registry.model import ManifestKey, Resolution
 from tests.unit.test_lock_core import D1, D2, D3, INDEX, MANIFEST, NOW, resolve
@@ -124,6 +124,7 @@ def locked(reference: str, digest: str, tag: str | None = "1") -> Lockfile:
         (f"FROM r.io/a:1@{D2}\n", locked("r.io/a:1", D3), {"r.io/a:1": D3}, [f"r.io/a@{D2}"]),
         (f"FROM r.io/a@{D2}\n", None, {}, [f"r.io/a@{D2}"]),
         (f"FROM r.io/a@{D2}\n", locked(f"r.io/a@{D2}", D2, None), {}, []),
+        (f"FROM r.io/a@{D2}\nFROM r.io/b:1\n", locked(f"r.io/a@{D2}", D2, None), {}, ["r.io/b:1"]),
         (
             f"FROM r.io/a@{D2}\nFROM r.io/b:1\nFROM r.io/a:1\n",
             None,
@@ -257,7 +258,7 @@ PINS_OF_ONE_TAG = f"FROM r.io/a:1@{D3}\nFROM r.io/a:1@{D2}\n"
 @pytest.mark.parametrize(
     ("lock", "served", "chosen", "resolved_at"),
     [
-        (None, D2, D2, NOW),  # what the tag serves, when a pin has it
+        (None, D3, D3, NOW),  # what the tag serves, when a pin has it
         (locked("r.io/a:1", D3), D2, D3, "2025-01-01T00:00:00Z"),  # else what repro.lock has
         (None, D1, D2, NOW),  # else the smallest digest, so the choice is stable
     ],
@@ -281,6 +282,8 @@ def test_entries_no_file_names_are_kept_unless_pruned_and_other_tables_always() 
     )
     source = scan_dockerfile("Dockerfile", b"FROM r.io/a:1\n")
     resolutions = resolve([source], tags={"r.io/a:1": D2})
+    kept = plan([source], mode=Mode.LOCK, lock=old, resolutions=resolutions, now=NOW)
+    assert sorted(kept.lockfile.images) == ["r.io/a:1", "r.io/gone:1"]  # not pruned unless asked
     for prune, names in ((False, ["r.io/a:1", "r.io/gone:1"]), (True, ["r.io/a:1"])):
         result = plan(
             [source], mode=Mode.LOCK, lock=old, resolutions=resolutions, now=NOW, prune=prune
@@ -330,10 +333,10 @@ def test_platforms_an_index_does_not_have_are_an_input_error_listing_what_it_has
             lock=None,
             resolutions=resolutions,
             now=NOW,
-            platforms=["windows/amd64", "linux/s390x"],
+            platforms=["windows/amd64", "linuxX"],
         )
     assert caught.value.message == (
-        "r.io/a:1 has no manifest for windows/amd64, linux/s390x "
+        "r.io/a:1 has no manifest for windows/amd64, linuxX "
         "(it has linux/amd64, linux/arm/v7, linux/arm64)"
     )
 
@@ -405,3 +408,38 @@ def test_with_records_replaces_the_files_scanned_and_keeps_or_prunes_the_rest() 
     assert with_records(lock, new, prune=True) == Lockfile(
         images=lock.images, extra=lock.extra, files=new
     )
+
+
+def test_a_pinned_implicit_latest_is_keyed_by_its_digest_and_a_composed_one_by_its_tag() -> None:
+    pinned = planned("FROM r.io/a\n", tags={"r.io/a:latest": D2})
+    assert [ref.key for ref in pinned.references] == [f"r.io/a@{D2}"]
+    assert list(pinned.lockfile.images) == [f"r.io/a@{D2}"]
+    composed = planned("ARG R=r.io\nFROM ${R}/a\n", tags={"r.io/a:latest": D2})
+    assert [ref.key for ref in composed.references] == ["r.io/a:latest"]  # not rewritten
+    assert list(composed.lockfile.images) == ["r.io/a:latest"]
+
+
+def test_an_image_file_change_carries_the_pinned_file_as_it_reads_back() -> None:
+    source = scan_image_file("compose.yaml", b"services:\n  a:\n    image: r.io/a:1\n")
+    assert source is not None
+    resolutions = resolve([source], tags={"r.io/a:1": D2})
+    result = plan([source], mode=Mode.UPDATE, lock=None, resolutions=resolutions, now=NOW)
+    assert result.mode is Mode.UPDATE
+    (change,) = result.changes
+    assert change.new == f"services:\n  a:\n    image: r.io/a:1@{D2}\n".encode()
+    again = scan_image_file("compose.yaml", change.new)
+    assert again is not None and change.parsed == again.parsed
+    unparsed = replace(source, parsed=None)
+    with pytest.raises(
+        ValueError, match=r"^compose\.yaml: an image file to rewrite must be parsed$"
+    ):
+        plan([unparsed], mode=Mode.LOCK, lock=None, resolutions=resolutions, now=NOW)
+
+
+def test_a_pin_nothing_describes_is_not_resolved_even_when_repro_lock_has_another() -> None:
+    lock = locked("r.io/a:1", D3)
+    source = scan_dockerfile("Dockerfile", f"FROM r.io/a:1@{D2}\n".encode())
+    resolutions = {key("r.io/a:1"): answer("r.io/a:1", D3)}
+    with pytest.raises(InputError) as caught:
+        plan([source], mode=Mode.LOCK, lock=lock, resolutions=resolutions, now=NOW)
+    assert caught.value.message == f"Dockerfile:1: r.io/a:1 at {D2} was not resolved"

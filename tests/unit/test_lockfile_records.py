@@ -4,6 +4,7 @@ file:line (exit 2)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -148,6 +149,8 @@ B_RECORD = FileRecord("b.Dockerfile", "dockerfile", "b" * 64, ())
         ),
         (f"[files]\ndockerfile = '''\n\n{A_LINE}\n\n'''\n", [A_RECORD]),  # blank lines
         ("[files]\n", []),
+        ("[files]\ndockerfile = '''\n'''\n", []),  # an empty block
+        (f"[files]\ndockerfile = '''\n{A_LINE}\n'''\n# the end, no newline", [A_RECORD]),
     ],
 )
 def test_the_files_record_laid_out_as_repro_writes_it_is_read_without_tomllib(
@@ -165,6 +168,12 @@ def test_the_files_record_laid_out_as_repro_writes_it_is_read_without_tomllib(
     [
         (f'[files]\ndockerfile = "{A_LINE}\\n"\n', [A_RECORD], {}),  # a basic string
         (f"[files]\ndockerfile = '''\n{A_LINE}'''\n", [A_RECORD], {}),  # closed on the line
+        (
+            f"[files]\nnote = \"{B_LINE}\"\ndockerfile = '''\n{A_LINE}\n'''\n",
+            [A_RECORD, replace(B_RECORD, kind="note")],
+            {},
+        ),
+        (f"[files]\n--- = '''\n{B_LINE}\n'''\n", [replace(B_RECORD, kind="---")], {}),  # no word
         (f"[files]\ndockerfile = '''\n{A_LINE}\n''' # note\n", [A_RECORD], {}),
         (f"[files]\ndockerfile = '''\n{A_LINE}\n'''\n[other]\nx = 1\n", [A_RECORD], {"x": 1}),
     ],
@@ -198,6 +207,21 @@ HEAD_LINES = HEAD.count("\n")
             "repro.lock: not valid TOML: Expected \"'''\" (at end of document)",
         ),
         ("[files]\na.b = '''\nx\n'''\n", "repro.lock: files.a must be a '''block''' of lines"),
+        (
+            f"[files]\ndockerfile = '''\n{A_LINE}\n'''x\n",
+            f"repro.lock: not valid TOML: Expected newline or end of document after a statement "
+            f"(at line {HEAD_LINES + 4}, column 4)",
+        ),
+        (
+            f"[files]\ndockerfile = '''\n{A_LINE}\n'''x",  # and no newline
+            f"repro.lock: not valid TOML: Expected newline or end of document after a statement "
+            f"(at line {HEAD_LINES + 4}, column 4)",
+        ),
+        (
+            f"[files]\ndockerfile = '''\n{A_LINE}\n'''\nx",
+            "repro.lock: not valid TOML: Expected '=' after a key in a key/value pair "
+            "(at end of document)",
+        ),
         (
             "[files]\ndockerfile = 3\n",
             "repro.lock: files.dockerfile must be a '''block''' of lines",
@@ -482,7 +506,7 @@ def test_the_line_of_a_bad_files_line_counts_from_its_own_block() -> None:
 def test_paths_with_spaces_and_percent_signs_read_back_as_written() -> None:
     records = {
         path: FileRecord(path, "dockerfile", "d" * 64, ("1:6:from:r.io/a:1",))
-        for path in ("a b/c d.Dockerfile", "100%.Dockerfile", "%20.Dockerfile", "x%25 y")
+        for path in ("a b/c d.Dockerfile", "100%.Dockerfile", "%20.Dockerfile", "x%25 y", "t\tab")
     }
     text = dump_lockfile(Lockfile(files=records))
     assert "%2520.Dockerfile" in text and "x%2525%20y" in text
@@ -499,3 +523,20 @@ def test_only_the_last_files_header_starts_the_record_repro_reads_itself(
     assert lock.files == {"Dockerfile": A_RECORD}
     assert lock.extra["zeta"] == {"k": "v", "note": "[files]\n"}
     assert spy.texts == [head]
+
+
+def test_a_files_line_of_a_key_written_another_way_is_named_from_the_top() -> None:
+    text = 'schema_version = 2\nfiles.dockerfile = "not-a-hash Dockerfile"\n'
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile(text, "repro.lock")
+    # no `dockerfile =` line to count from: the line count starts at the top
+    assert caught.value.message == f"repro.lock:2: a files.dockerfile line must be {LINE_SHAPE}"
+
+
+def test_a_files_line_is_counted_from_a_leading_empty_line_too() -> None:
+    section = "[files]\ndockerfile = '''\nbad\n'''\n"
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile("\n" + HEAD + section, "repro.lock")
+    assert caught.value.message == (
+        f"repro.lock:{FILES_AT + 3}: a files.dockerfile line must be {LINE_SHAPE}"
+    )

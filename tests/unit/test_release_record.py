@@ -167,8 +167,12 @@ def test_migration_hooks_run_in_order_and_refuse_gaps() -> None:
     }
     migrated = migrate({"schema_version": 1, "images": []}, 1, migrations=steps, target=3)
     assert migrated == {"schema_version": 3, "image": [], "seen": True}
-    with pytest.raises(LockfileError, match="cannot be migrated"):
-        migrate({"schema_version": 1}, 1, migrations={}, target=2)
+    with pytest.raises(LockfileError) as caught:
+        migrate({"schema_version": 1}, 1, "ci/repro.lock", migrations={}, target=2)
+    assert (caught.value.message, caught.value.hint) == (
+        "ci/repro.lock: schema_version 1 cannot be migrated to 2",
+        "upgrade repro, or delete the file and run `repro lock`",
+    )
 
 
 def test_version_order_is_natural() -> None:
