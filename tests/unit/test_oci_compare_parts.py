@@ -4,23 +4,26 @@ index, manifest and config differences with the layer each belongs to."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
+from repro.masking import mask_text
 from repro.oci.compare import (
     REWRITTEN_TIMESTAMP,
     config_differences,
     index_differences,
     is_ignored,
     manifest_differences,
+    mask_differences,
     pulled_layer_count,
     shared_epoch,
     unpinned_base_layers,
     varied_arg_layers,
 )
-from repro.oci.model import Difference
+from repro.oci.model import ContentEvidence, Difference
 from repro.oci.tree import Attestation, Descriptor, ImageTree, PlatformImage
 
 KEY = "linux/amd64"
@@ -262,3 +265,43 @@ def test_a_history_entry_only_b_names_takes_its_instruction_from_b() -> None:
         _diff(KEY, "config", "history[0].created_by", "created_by", "added",
               None, "RUN /bin/sh -c one # buildkit", layer=0, instruction="RUN one"),
     ]  # fmt: skip
+
+
+# Secrets in what a comparison shows.
+
+SECRET = "hunter2-s3cret"
+
+
+def _evidence(window_a: bytes, window_b: bytes) -> ContentEvidence:
+    return ContentEvidence(
+        12, 12, 0, None, ((0, 12),), False, False, 4096, 0, window_a, window_b, False
+    )
+
+
+def test_secret_values_instructions_and_content_windows_are_masked_and_counted() -> None:
+    run = f"RUN |1 DB_PASSWORD={SECRET} /bin/sh -c make"
+    in_value = _diff(KEY, "config", "config.Env[0]", "Env[0]", "changed",
+                     f"DB_PASSWORD={SECRET}", "DB_PASSWORD=other")  # fmt: skip
+    in_instruction = Difference(KEY, "file", 1, run, "/x", "mtime", "changed", 1, 2)
+    secret_bytes = f"password={SECRET}".encode()
+    in_content = Difference(
+        KEY, "file", 1, None, "/etc/app", "content", "changed", "sha256:1", "sha256:2",
+        evidence=_evidence(secret_bytes, b"password=x"),
+    )  # fmt: skip
+    plain = Difference(
+        KEY, "file", 1, None, "/etc/b", "content", "changed", "sha256:1", "sha256:2",
+        evidence=_evidence(b"\xff\x00plain", b"plain"),
+    )  # fmt: skip
+    shown, count = mask_differences([in_value, in_instruction, in_content, plain])
+    assert count == 3
+    assert shown[0].value_a == mask_text(f"DB_PASSWORD={SECRET}") != in_value.value_a
+    assert shown[0].value_b == mask_text("DB_PASSWORD=other")
+    assert shown[1].instruction == mask_text(run) != run
+    assert shown[1].value_a == 1
+    assert shown[2].evidence == dataclasses.replace(
+        _evidence(secret_bytes, b"password=x"),
+        window_a=mask_text(f"password={SECRET}").encode(),
+        window_b=mask_text("password=x").encode(),
+    )
+    assert SECRET.encode() not in shown[2].evidence.window_a
+    assert shown[3] == plain  # bytes that show no secret stay the bytes they are
