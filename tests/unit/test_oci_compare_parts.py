@@ -305,3 +305,11 @@ def test_secret_values_instructions_and_content_windows_are_masked_and_counted()
     )
     assert SECRET.encode() not in shown[2].evidence.window_a
     assert shown[3] == plain  # bytes that show no secret stay the bytes they are
+
+
+def test_a_config_without_a_container_config_records_its_base_by_annotations_alone() -> None:
+    a = _image(["a0"], annotations={BASE_DIGEST: "sha256:1"})
+    bare = {k: v for k, v in a.config_json.items() if k != "config"}
+    a = PlatformImage(KEY, a.manifest, a.manifest_json, a.config, bare, a.layers)
+    b = _image(["b0"], annotations={BASE_DIGEST: "sha256:2"})
+    assert unpinned_base_layers(KEY, a, b) == {(KEY, 0)}
