@@ -388,3 +388,35 @@ def test_type_change_from_file_to_directory(tmp_path: Path) -> None:
     result = _compare(tmp_path, changed)
     fields = {d.field for d in _file_diffs(result)}
     assert {"type", "content", "mode", "size"} <= fields
+
+
+def test_a_layer_recompressed_is_one_compression_difference_with_both_descriptors(
+    tmp_path: Path,
+) -> None:
+    built_a = write_image(tmp_path / "a", [BASE, APP], instructions=APP_INSTRUCTIONS, level=1)
+    built_b = write_image(tmp_path / "b", [BASE, APP], instructions=APP_INSTRUCTIONS, level=9)
+    result = compare_images(OciLayoutDir(tmp_path / "a"), OciLayoutDir(tmp_path / "b"))
+    layers = [d for d in result.differences if d.area == "layer"]
+    sizes_a = [(tmp_path / "a/blobs/sha256" / d.removeprefix("sha256:")).stat().st_size
+               for d in built_a.layer_digests]  # fmt: skip
+    sizes_b = [(tmp_path / "b/blobs/sha256" / d.removeprefix("sha256:")).stat().st_size
+               for d in built_b.layer_digests]  # fmt: skip
+    gzip_type = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+    def described(built: object, sizes: list[int], position: int) -> dict[str, object]:
+        assert isinstance(built, type(built_a))
+        return {
+            "mediaType": gzip_type,
+            "digest": built.layer_digests[position],
+            "size": sizes[position],
+            "diff_id": built.diff_ids[position],
+        }
+
+    assert [(d.layer, d.instruction, d.path, d.field, d.kind) for d in layers] == [
+        (0, "ADD file:abc in /", "layers[0]", "compression", "changed"),
+        (1, "RUN make app", "layers[1]", "compression", "changed"),
+    ]
+    assert [(d.value_a, d.value_b) for d in layers] == [
+        (described(built_a, sizes_a, p), described(built_b, sizes_b, p)) for p in (0, 1)
+    ]
+    assert {d.cause_id for d in layers} == {"compression-only"}
