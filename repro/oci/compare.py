@@ -412,11 +412,14 @@ def _config_attribution(
     """The layer and instruction a config JSON path belongs to, if it is about one."""
     if path.startswith("history["):
         position = int(path[len("history[") : path.index("]")])
-        config = image_a.config_json if "history" in image_a.config_json else image_b.config_json
+        # A's entry, or B's where A has none that made a layer (an entry only B has).
+        layer = layer_of_history_entry(image_a.config_json, position)
+        if layer is None:
+            layer = layer_of_history_entry(image_b.config_json, position)
         instruction = _history_instruction(image_a.config_json, position) or (
             _history_instruction(image_b.config_json, position)
         )
-        return layer_of_history_entry(config, position), instruction
+        return layer, instruction
     if path.startswith("rootfs.diff_ids["):
         position = int(path[len("rootfs.diff_ids[") : path.index("]")])
         instructions = layer_instructions(image_a.config_json, position + 1)

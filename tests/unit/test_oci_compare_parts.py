@@ -313,3 +313,15 @@ def test_a_config_without_a_container_config_records_its_base_by_annotations_alo
     a = PlatformImage(KEY, a.manifest, a.manifest_json, a.config, bare, a.layers)
     b = _image(["b0"], annotations={BASE_DIGEST: "sha256:2"})
     assert unpinned_base_layers(KEY, a, b) == {(KEY, 0)}
+
+
+def test_a_history_entry_only_b_has_or_that_is_not_an_object_in_a_takes_bs_layer_and_step() -> None:
+    a = _image(["x"], history=[_run("", "one")])
+    longer = _image(["x", "y"], history=[_run("", "one"), _run("", "two")])
+    [added, *_] = config_differences(KEY, a, longer)
+    assert (added.path, added.kind, added.layer, added.instruction) == (
+        "history[1]", "added", 1, "RUN two"
+    )  # fmt: skip
+    odd = _image(["x"], history=["not an object"])  # type: ignore[list-item]
+    [changed] = config_differences(KEY, odd, a)
+    assert (changed.path, changed.layer, changed.instruction) == ("history[0]", 0, "RUN one")
