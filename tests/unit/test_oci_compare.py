@@ -9,7 +9,7 @@ from pathlib import Path
 
 from repro.jsonout import dumps_stable
 from repro.oci import Comparison, Difference, OciLayoutDir, compare_images, resolve_tree
-from tests.unit.oci_factory import CountingSource, LayerFiles, write_image
+from tests.unit.oci_factory import CountingSource, LayerFiles, layer_tar, write_image
 
 BASE: LayerFiles = {
     "etc/": (b"", {"type": tarfile.DIRTYPE, "mode": 0o755}),
@@ -420,3 +420,19 @@ def test_a_layer_recompressed_is_one_compression_difference_with_both_descriptor
         (described(built_a, sizes_a, p), described(built_b, sizes_b, p)) for p in (0, 1)
     ]
     assert {d.cause_id for d in layers} == {"compression-only"}
+
+
+def test_a_layer_with_the_same_entries_in_another_tar_encoding_is_one_tar_encoding_difference(
+    tmp_path: Path,
+) -> None:
+    padded = layer_tar(APP) + b"\0" * 10240  # more end-of-archive blocks, same entries
+    built_a = write_image(tmp_path / "a", [BASE, APP], instructions=APP_INSTRUCTIONS)
+    built_b = write_image(tmp_path / "b", [BASE, padded], instructions=APP_INSTRUCTIONS)
+    result = compare_images(OciLayoutDir(tmp_path / "a"), OciLayoutDir(tmp_path / "b"))
+    [layer] = [d for d in result.differences if d.area in ("layer", "file")]
+    assert (layer.platform, layer.area, layer.layer, layer.instruction) == (
+        "linux/amd64", "layer", 1, "RUN make app"
+    )  # fmt: skip
+    assert (layer.path, layer.field, layer.kind) == ("layers[1]", "tar-encoding", "changed")
+    assert (layer.value_a, layer.value_b) == (built_a.diff_ids[1], built_b.diff_ids[1])
+    assert layer.value_a != layer.value_b
