@@ -13,6 +13,7 @@ cause, each group with its fix; values that look secret are masked (repro.maskin
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -406,12 +407,18 @@ def _history_instruction(config: Mapping[str, Any], position: int) -> str | None
     return clean_created_by(created_by) if isinstance(created_by, str) else None
 
 
+_HISTORY_ITEM = re.compile(r"history\[(\d+)\]")
+_DIFF_ID_ITEM = re.compile(r"rootfs\.diff_ids\[(\d+)\]")
+
+
 def _config_attribution(
     path: str, image_a: PlatformImage, image_b: PlatformImage
 ) -> tuple[int | None, str | None]:
     """The layer and instruction a config JSON path belongs to, if it is about one."""
-    if path.startswith("history["):
-        position = int(path[len("history[") : path.index("]")])
+    # A list item's path only: a crafted config's object ({"0": ...}) gives history["0"].
+    history_item = _HISTORY_ITEM.match(path)
+    if history_item is not None:
+        position = int(history_item.group(1))
         # A's entry, or B's where A has none that made a layer (an entry only B has).
         layer = layer_of_history_entry(image_a.config_json, position)
         if layer is None:
@@ -420,8 +427,9 @@ def _config_attribution(
             _history_instruction(image_b.config_json, position)
         )
         return layer, instruction
-    if path.startswith("rootfs.diff_ids["):
-        position = int(path[len("rootfs.diff_ids[") : path.index("]")])
+    diff_id_item = _DIFF_ID_ITEM.match(path)
+    if diff_id_item is not None:
+        position = int(diff_id_item.group(1))
         instructions = layer_instructions(image_a.config_json, position + 1)
         return position, instructions[position]
     return None, None

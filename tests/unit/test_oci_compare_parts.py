@@ -325,3 +325,15 @@ def test_a_history_entry_only_b_has_or_that_is_not_an_object_in_a_takes_bs_layer
     odd = _image(["x"], history=["not an object"])  # type: ignore[list-item]
     [changed] = config_differences(KEY, odd, a)
     assert (changed.path, changed.layer, changed.instruction) == ("history[0]", 0, "RUN one")
+
+
+def test_a_config_whose_history_or_diff_ids_is_an_object_differs_without_a_layer() -> None:
+    def crafted(value: str) -> PlatformImage:
+        image = _image(["x"])
+        config = {"history": {"0": value}, "rootfs": {"diff_ids": {"0": value}}}
+        return PlatformImage(KEY, image.manifest, {}, image.config, config, image.layers)
+
+    assert config_differences(KEY, crafted("a"), crafted("b")) == [
+        _diff(KEY, "config", 'history["0"]', "0", "changed", "a", "b"),
+        _diff(KEY, "config", 'rootfs.diff_ids["0"]', "0", "changed", "a", "b"),
+    ]
