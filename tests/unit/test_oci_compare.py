@@ -436,3 +436,44 @@ def test_a_layer_with_the_same_entries_in_another_tar_encoding_is_one_tar_encodi
     assert (layer.path, layer.field, layer.kind) == ("layers[1]", "tar-encoding", "changed")
     assert (layer.value_a, layer.value_b) == (built_a.diff_ids[1], built_b.diff_ids[1])
     assert layer.value_a != layer.value_b
+
+
+def test_a_comparison_with_a_file_ignored_lists_what_follows_and_counts_the_ignored(
+    tmp_path: Path,
+) -> None:
+    changed = _with_file("app/data.txt", b"DATA\n", mtime=5)
+    built_a = write_image(tmp_path / "a", [BASE, APP], instructions=APP_INSTRUCTIONS)
+    built_b = write_image(tmp_path / "b", [BASE, changed], instructions=APP_INSTRUCTIONS)
+    result = compare_images(
+        OciLayoutDir(tmp_path / "a"), OciLayoutDir(tmp_path / "b"), ignore=["/app/data.txt"]
+    )
+    assert result.ignored_count == 2  # its content and its mtime
+    assert result.masked_values == 0
+    key = "linux/amd64"
+    assert [
+        (d.platform, d.area, d.layer, d.instruction, d.path, d.field, d.kind, d.value_a,
+         d.value_b, d.cause_id)
+        for d in result.differences
+    ] == [
+        (key, "manifest", None, None, "config.digest", "digest", "changed",
+         built_a.config_digest, built_b.config_digest, "follows-from-layers"),
+        (key, "config", 1, "RUN make app", "rootfs.diff_ids[1]", "diff_ids[1]", "changed",
+         built_a.diff_ids[1], built_b.diff_ids[1], "follows-from-layers"),
+    ]  # fmt: skip
+    assert [(g.layer, g.cause_id, len(g.differences)) for g in result.groups] == [
+        (1, "follows-from-layers", 1),
+        (None, "follows-from-layers", 1),
+    ]
+    [platform] = result.platforms
+    assert platform.differences == result.differences
+    assert platform.instructions == ("ADD file:abc in /", "RUN make app")
+    assert (platform.manifest_digest_a, platform.manifest_digest_b) == (
+        built_a.manifest_digest,
+        built_b.manifest_digest,
+    )
+
+    def blob_bytes(side: str) -> int:
+        return sum(p.stat().st_size for p in (tmp_path / side / "blobs" / "sha256").iterdir())
+
+    assert (result.blobs.count_a, result.blobs.bytes_a) == (4, blob_bytes("a"))
+    assert (result.blobs.count_b, result.blobs.bytes_b) == (4, blob_bytes("b"))
