@@ -56,6 +56,7 @@ def test_identical_images_with_trusted_digests_take_the_fast_path(tmp_path: Path
     assert platform.manifest_digest_a == tree.images[platform.platform].manifest.digest
     assert result.blobs.trust_digests
     assert (result.blobs.count_a, result.blobs.count_b) == (2, 0)  # manifest and config
+    assert (result.blobs.bytes_a, result.blobs.bytes_b) == (sum(tree.documents.values()), 0)
 
 
 def test_identical_images_are_read_whole_on_both_sides(tmp_path: Path) -> None:
