@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from repro.errors import VerdictError
-from repro.oci import artifacts
+from repro.oci import artifacts, cosign
 from repro.oci.artifacts import Descriptor
 
 SUBJECT = "sha256:" + "5" * 64
@@ -151,7 +151,7 @@ def test_a_referrer_without_layers_annotations_or_subject() -> None:
     data = (
         b'{"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": '
         b'{"mediaType": "c/d", "digest": "' + EMPTY.encode() + b'", "size": 2},'
-        b' "layers": {}, "annotations": [], "subject": {"digest": 5}}'
+        b' "layers": {"a": 1}, "annotations": [], "subject": {"digest": 5}}'
     )
     referrer = artifacts.parse_referrer(data, "the manifest")
     assert referrer.layers == ()
@@ -202,3 +202,28 @@ def test_filtering_and_merging_referrers() -> None:
     assert artifacts.merge_referrers([a, b, c], [b], removed=[a.digest]) == (c, b)
     assert artifacts.merge_referrers(iter([a, b]), iter([c])) == (a, b, c)
     assert artifacts.referrers_tag(SUBJECT) == "sha256-" + "5" * 64
+
+
+def test_each_reader_names_what_it_read_in_its_errors() -> None:
+    for read, default in [
+        (artifacts.parse_referrer, "the referrer manifest"),
+        (artifacts.parse_referrers_index, "the referrers index"),
+        (cosign.parse_bundle_referrer, "the referrer"),
+    ]:
+        with pytest.raises(VerdictError, match=f"^{default} is not valid JSON: "):
+            read(b"{")
+        with pytest.raises(VerdictError, match=r"^the listing is not valid JSON: "):
+            read(b"{", "the listing")
+    bad_layer = (
+        b'{"config": {"mediaType": "c/d", "digest": "' + EMPTY.encode() + b'", "size": 2},'
+        b' "layers": [3]}'
+    )
+    with pytest.raises(VerdictError) as caught:
+        artifacts.parse_referrer(bad_layer, "the manifest")
+    assert caught.value.message == "the manifest: a descriptor is not a JSON object"
+    with pytest.raises(VerdictError) as caught:
+        cosign.parse_bundle_referrer(bad_layer, "the manifest")
+    assert caught.value.message == "the manifest: a descriptor is not a JSON object"
+    with pytest.raises(VerdictError) as caught:
+        artifacts.parse_referrers_index(b'{"manifests": [3]}', "the index")
+    assert caught.value.message == "the index: a descriptor is not a JSON object"

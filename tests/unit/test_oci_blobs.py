@@ -189,3 +189,23 @@ def test_the_reads_of_two_sides_are_interleaved() -> None:
     assert list(interleave([None, 0], [None])) == [None, None, 0]  # falsy items are kept
     assert total({"a": 3, "b": 4}) == (2, 7)
     assert total({}) == (0, 0)
+
+
+def test_an_attestation_is_read_at_the_sizes_its_descriptors_declare() -> None:
+    source = MemorySource("image.tar")
+    statement = source.put(b'{"_type": "statement"}')
+    digest = _attestation(source, {"layers": [{"mediaType": "x", **statement}]})
+    size = len(source.blobs[digest])
+    with pytest.raises(InputError) as caught:
+        verify_attestation(source, digest, size + 1)
+    assert caught.value.message == (
+        f"blob {digest} in image.tar is truncated: {size} of {size + 1} bytes"
+    )
+    # A layer it lists at a size larger than the blob's is caught as well.
+    wrong = _attestation(source, {"layers": [{**statement, "size": statement["size"] + 1}]})
+    with pytest.raises(InputError) as caught:
+        verify_attestation(source, wrong, None)
+    assert caught.value.message == (
+        f"blob {statement['digest']} in image.tar is truncated: "
+        f"{statement['size']} of {statement['size'] + 1} bytes"
+    )

@@ -269,3 +269,18 @@ def test_walking_without_a_policy_reads_no_content() -> None:
     source, layer = _layer(tar)
     [entry] = walk_layer(source, layer, digest_of(tar))
     assert (entry.path, entry.head, entry.is_file) == ("/a", None, True)
+
+
+@pytest.mark.parametrize("check", ["stream", "verify"])
+def test_a_layer_is_read_at_the_size_its_descriptor_declares(check: str) -> None:
+    tar = layer_tar({"a": (b"A", {})})
+    source, stored = _layer(tar)
+    layer = Descriptor(stored.media_type, stored.digest, stored.size + 1)
+    with pytest.raises(InputError) as caught:
+        if check == "stream":
+            list(iter_layer_entries(source, layer, digest_of(tar)))
+        else:
+            verify_layer(source, layer, digest_of(tar))
+    assert caught.value.message == (
+        f"blob {layer.digest} in image.tar is truncated: {len(tar)} of {len(tar) + 1} bytes"
+    )

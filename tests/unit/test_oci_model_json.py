@@ -109,6 +109,7 @@ COMPARISON = Comparison(
     attestations_a=(
         AttestationRef("sha256:b", None),
         AttestationRef("sha256:a", "sha256:m"),
+        AttestationRef("sha256:a", "0"),  # an annotation says what it likes
         AttestationRef("sha256:a", None),
     ),
     attestations_b=(AttestationRef("sha256:c", "sha256:m"),),
@@ -165,7 +166,8 @@ EXPECTED: dict[str, Any] = {
     "image_digest_a": "sha256:xa",
     "image_digest_b": "sha256:xb",
     "attestations_a": [
-        {"digest": "sha256:a", "refers_to": None},
+        {"digest": "sha256:a", "refers_to": None},  # nothing sorts first
+        {"digest": "sha256:a", "refers_to": "0"},
         {"digest": "sha256:a", "refers_to": "sha256:m"},
         {"digest": "sha256:b", "refers_to": None},
     ],

@@ -128,7 +128,7 @@ def test_a_docker_save_tar_is_presented_as_an_oci_index_and_manifest(tmp_path: P
     diff_ids = [digest_of(layer) for layer in layers]
     config = _config(diff_ids)
     entry = {
-        "Config": "./config.json",  # a leading ./ is not part of the member name
+        "Config": "./X-config.json",  # a leading ./ is not part of the member name
         "RepoTags": ["demo:1", "demo:latest"],
         "Layers": ["/one/layer.tar", "two/layer.tar"],
     }
@@ -136,7 +136,7 @@ def test_a_docker_save_tar_is_presented_as_an_oci_index_and_manifest(tmp_path: P
         tmp_path / "saved.tar",
         {
             "manifest.json": json.dumps([entry]).encode(),
-            "config.json": config,
+            "X-config.json": config,
             "one/layer.tar": layers[0],
             "two/layer.tar": layers[1],
         },
@@ -258,7 +258,7 @@ NO_DIFF_ID = "{path}: layer l.tar has no diffID in its config"
             _config([ABSENT]),
             "layer gone.tar is missing from {path}",
         ),
-        ([{"Config": "gone.json"}], None, "gone.json is missing from {path}"),
+        ([{"Config": "./Xgone.json"}], None, "Xgone.json is missing from {path}"),
     ],
 )
 def test_a_malformed_docker_save_tar_says_what_is_wrong(
@@ -351,7 +351,9 @@ def test_open_image_refuses_a_compressed_tar_as_not_uncompressed(tmp_path: Path)
     with pytest.raises(InputError) as caught:
         open_image(packed)
     assert caught.value.message.startswith(f"{packed} is not a readable uncompressed tar: ")
-    assert caught.value.hint is not None and "type=oci" in caught.value.hint
+    assert caught.value.hint == (
+        "pass an OCI layout tar (buildx --output type=oci) or a docker save tar"
+    )
 
 
 def test_an_image_reader_of_a_missing_or_wrong_file_says_so(tmp_path: Path) -> None:
@@ -400,3 +402,33 @@ def test_a_layout_blob_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> 
         OciLayoutDir(tmp_path)
     assert caught.value.message == f"{tmp_path} is not an OCI image layout: index.json is missing"
     assert caught.value.hint is not None and "type=oci,tar=false" in caught.value.hint
+
+
+def test_a_tar_that_ends_where_its_last_member_ends_is_cut_but_not_inside_it(
+    tmp_path: Path,
+) -> None:
+    # The last member's content is whole; only the padding and end blocks are missing.
+    whole = _tar(tmp_path / "whole.tar", {"oci-layout": b"{}", "blobs/sha256/c": b"y" * 700})
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(whole.read_bytes()[: 512 * 3 + 700])
+    with pytest.raises(InputError) as caught:
+        open_image(cut)
+    assert caught.value.message == (f"{cut} is truncated: index.json and manifest.json are missing")
+    assert caught.value.hint == "the image file is incomplete; export it again"
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, (1 << 20) + 1])
+def test_a_tar_member_reads_whole_whatever_its_size(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    members = TarMemberIndex(_tar(tmp_path / "a.tar", {"m": data, "after": b"not this"}))
+    with members.open("m", what="m") as stream:
+        assert stream.read() == data
+    assert members.read("m", what="m") == data
+
+
+def test_an_absent_blob_of_an_oci_tar_is_named(tmp_path: Path) -> None:
+    write_image(tmp_path / "layout", [FILES])
+    source = OciTar(tar_directory(tmp_path / "layout", tmp_path / "oci.tar"))
+    with pytest.raises(InputError) as caught:
+        source.open_blob(ABSENT)
+    assert caught.value.message == f"blob {ABSENT} is missing from {source.location}"

@@ -358,3 +358,18 @@ def test_each_layer_has_the_diff_id_of_its_position(
     source.set_index({"manifests": [_image(source, config=config, layers=[LAYER, OTHER_LAYER])]})
     [image] = resolve_tree(source).images.values()
     assert image.diff_ids == diff_ids
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        (b"{", "index.json in memory is not valid JSON: "),
+        (b"[]", "index.json in memory is not a JSON object"),
+    ],
+)
+def test_an_index_json_that_is_not_an_object_is_named(index: bytes, message: str) -> None:
+    source = MemorySource()
+    source.index = index
+    with pytest.raises(InputError) as caught:
+        resolve_tree(source)
+    assert caught.value.message.startswith(message)
