@@ -282,3 +282,49 @@ def test_a_backslash_ending_a_flag_in_a_backtick_file_is_dropped() -> None:
     assert network.located_value is not None
     assert network.located_value.span() == Span(32, 36)
     assert escaped_quote.flags[0].value == 'a"'  # the last character, taken literally
+
+
+def test_directives_may_be_indented_and_escape_may_be_a_backslash() -> None:
+    data = b"  # syntax=docker/dockerfile:1\n\t# escape=\\\nFROM a\n"
+    df = parse_dockerfile(data)
+    assert [(d.name, d.value, d.span.slice(data), d.line) for d in df.directives] == [
+        ("syntax", "docker/dockerfile:1", b"# syntax=docker/dockerfile:1", 1),
+        ("escape", "\\", b"# escape=\\", 2),
+    ]
+    assert df.escape == "\\"
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(b"# syntax=a\n  # syntax=b\nFROM a\n")
+    assert (caught.value.line, caught.value.column) == (2, 3)
+    assert str(caught.value) == "Dockerfile:2:3: only one syntax parser directive can be used"
+
+
+def test_the_default_path_names_the_file_in_warnings_and_errors() -> None:
+    df = parse_dockerfile(b"FROM a\nADD --foo=1 /a /b\n")
+    assert df.path == "Dockerfile"
+    assert [str(w) for w in df.warnings] == [
+        "Dockerfile:2:5: unknown flag --foo on ADD: kept as written, not interpreted"
+    ]
+    assert parse_dockerfile(b"FROM a\n", "ctx/app.Dockerfile").path == "ctx/app.Dockerfile"
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(b"FROM\n")
+    assert caught.value.path == "Dockerfile"
+
+
+def test_a_heredoc_marker_takes_a_backslash_escape_even_in_a_backtick_file() -> None:
+    data = b"# escape=`\nFROM a\nRUN <<EO\\ \nbody\nEO \nUSER x\n"
+    run, user = parse_dockerfile(data).instructions[1:]
+    (heredoc,) = run.heredocs
+    assert (heredoc.name, heredoc.body.slice(data)) == ("EO ", b"body\n")
+    assert (run.line, run.end_line, user.line) == (3, 5, 6)
+
+
+def test_the_package_loads_each_name_from_its_module_on_first_use() -> None:
+    import repro.dockerfile as package
+    from repro.dockerfile import parser, span
+
+    assert package.__getattr__("Span") is span.Span
+    assert vars(package)["Span"] is span.Span
+    assert package.__getattr__("parse_dockerfile") is parser.parse_dockerfile
+    with pytest.raises(AttributeError) as raised:
+        package.__getattr__("nothing_here")
+    assert str(raised.value) == "module 'repro.dockerfile' has no attribute 'nothing_here'"

@@ -240,3 +240,12 @@ def test_references_in_a_backtick_crlf_bom_file() -> None:
         b"python:3.11",
     ]
     assert [(ref.line, ref.column) for ref in found] == [(1, 10), (5, 3), (6, 13)]
+
+
+def test_arg_declarations_split_into_words_like_the_shell() -> None:
+    # In single quotes the escape is literal; outside, it takes one character with it.
+    data = b"ARG A='x\\' B=alpine:1\nARG C=x\\y D=busybox:1\nFROM $B\nFROM $D\n"
+    assert [(ref.resolved, ref.arg_name, ref.line) for ref in refs(data)] == [
+        ("alpine:1", "B", 1),
+        ("busybox:1", "D", 2),
+    ]
