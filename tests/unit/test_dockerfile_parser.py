@@ -328,3 +328,26 @@ def test_the_package_loads_each_name_from_its_module_on_first_use() -> None:
     with pytest.raises(AttributeError) as raised:
         package.__getattr__("nothing_here")
     assert str(raised.value) == "module 'repro.dockerfile' has no attribute 'nothing_here'"
+
+
+@pytest.mark.parametrize(
+    ("data", "commands"),
+    [
+        # Only spaces and tabs may follow the escape of a continuation.
+        (b"FROM a \\ \t\n  AS b\nUSER x\n", ["FROM", "USER"]),
+        (b"FROM a\nRUN echo \\\x0c\nUSER x\n", ["FROM", "RUN", "USER"]),
+        (b"FROM a\nRUN echo \\X\nUSER x\n", ["FROM", "RUN", "USER"]),
+        (b"FROM a\nRUN echo \\X \\\nUSER x\n", ["FROM", "RUN"]),
+    ],
+)
+def test_a_continuation_is_the_escape_then_only_spaces_and_tabs(
+    data: bytes, commands: list[str]
+) -> None:
+    assert [i.command for i in parse_dockerfile(data).instructions] == commands
+
+
+def test_a_continuation_left_open_at_the_end_says_so_exactly() -> None:
+    (warning,) = parse_dockerfile(b"FROM alpine \\\n").warnings
+    assert str(warning) == (
+        "Dockerfile:1:13: line continuation at end of file (the instruction ends there)"
+    )
