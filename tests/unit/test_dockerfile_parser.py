@@ -351,3 +351,5 @@ def test_a_continuation_left_open_at_the_end_says_so_exactly() -> None:
     assert str(warning) == (
         "Dockerfile:1:13: line continuation at end of file (the instruction ends there)"
     )
+    (on_a_later_line,) = parse_dockerfile(b"FROM a\nRUN echo \\\n  more \\\n").warnings
+    assert (on_a_later_line.line, on_a_later_line.column) == (3, 8)
