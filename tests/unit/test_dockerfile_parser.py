@@ -18,6 +18,7 @@ def test_instructions_keep_keyword_spelling_span_and_line() -> None:
     assert df.instructions[0].span.slice(data) == b"from alpine:3.19 AS base"
     assert df.instructions[1].span.slice(data) == b"Run echo hi  "
     assert df.instructions[1].arguments.text == "echo hi"
+    assert [i.heredocs for i in df.instructions] == [(), ()]  # FROM never reads heredocs
 
 
 def test_continuation_skips_comment_and_blank_lines_inside() -> None:
