@@ -143,15 +143,20 @@ def test_rewrite_without_replacements_is_identity(data: bytes) -> None:
     [
         (b"# c\nFROM\n", 2, 1, "FROM requires an image"),
         (b"\xef\xbb\xbf  FROM --platform=linux/amd64\r\n", 1, 3, "FROM requires an image"),
-        (b"FROM a b\n", 1, 8, "one or three arguments"),
-        (b"FROM a IS b\n", 1, 8, "AS before the stage name"),
+        (b"FROM a b\n", 1, 8, "FROM requires either one or three arguments"),
+        (b"FROM a IS b\n", 1, 8, "FROM expects AS before the stage name, found 'IS'"),
         (b"FROM --plat=linux/amd64 alpine\n", 1, 6, "unknown flag: --plat"),
-        (b"FROM a\nCOPY --from /a /b\n", 2, 6, "missing a value"),
-        (b"FROM a\nCOPY --link=maybe /a /b\n", 2, 6, "expecting boolean"),
-        (b"FROM a\nRUN cat <<EOF\nhello\n", 2, 9, "unterminated heredoc"),
-        (b"FROM a\nRUN <<-EOF\nhello\n  EOF\n", 2, 5, "unterminated heredoc"),
-        (b"# escape=x\nFROM a\n", 1, 10, "invalid escape token"),
-        (b"# syntax=a\n# syntax=b\nFROM a\n", 2, 1, "only one syntax"),
+        (b"FROM a\nCOPY --from /a /b\n", 2, 6, "missing a value on flag: --from"),
+        (
+            b"FROM a\nCOPY --link=maybe /a /b\n",
+            2,
+            6,
+            "expecting boolean value for flag link, not: maybe",
+        ),
+        (b"FROM a\nRUN cat <<EOF\nhello\n", 2, 9, "unterminated heredoc 'EOF'"),
+        (b"FROM a\nRUN <<-EOF\nhello\n  EOF\n", 2, 5, "unterminated heredoc 'EOF'"),
+        (b"# escape=x\nFROM a\n", 1, 10, "invalid escape token 'x' does not match ` or \\"),
+        (b"# syntax=a\n# syntax=b\nFROM a\n", 2, 1, "only one syntax parser directive can be used"),
     ],
 )
 def test_malformed_input_reports_line_and_column(
@@ -161,7 +166,7 @@ def test_malformed_input_reports_line_and_column(
         parse_dockerfile(data, path="ctx/Dockerfile")
     error = caught.value
     assert (error.line, error.column) == (line, column)
-    assert message in error.message
+    assert error.message == f"ctx/Dockerfile:{line}:{column}: {message}"
     assert error.path == "ctx/Dockerfile"
 
 
