@@ -394,3 +394,31 @@ def test_a_continuation_left_open_at_the_end_says_so_exactly() -> None:
     )
     (on_a_later_line,) = parse_dockerfile(b"FROM a\nRUN echo \\\n  more \\\n").warnings
     assert (on_a_later_line.line, on_a_later_line.column) == (3, 8)
+
+
+def test_onbuild_run_copy_and_add_read_heredocs_and_nothing_else_does() -> None:
+    data = b"FROM a\nonbuild run <<EOF\nFROM x\nEOF\nONBUILD USER y\nCMD cat <<EOF\nUSER z\n"
+    df = parse_dockerfile(data)
+    assert [(i.command, i.line, i.end_line) for i in df.instructions] == [
+        ("FROM", 1, 1),
+        ("ONBUILD", 2, 4),
+        ("ONBUILD", 5, 5),
+        ("CMD", 6, 6),
+        ("USER", 7, 7),
+    ]
+    assert df.instructions[1].heredocs[0].body.slice(data) == b"FROM x\n"
+
+
+def test_heredoc_terminators_match_the_whole_line_tabs_stripped_only_with_a_dash() -> None:
+    data = b"FROM a\nRUN <<EOF\n\tEOF\nEOF\nRUN <<-EOF\nXEOF\n\t\tEOF\nUSER x\n"
+    df = parse_dockerfile(data)
+    plain, chomped = (i.heredocs[0] for i in df.instructions[1:3])
+    assert plain.body.slice(data) == b"\tEOF\n"
+    assert chomped.body.slice(data) == b"XEOF\n"
+    assert df.instructions[3].line == 8
+
+
+def test_a_heredoc_marker_on_the_last_line_is_unterminated() -> None:
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(b"FROM a\nRUN <<EOF")
+    assert str(caught.value) == "Dockerfile:2:5: unterminated heredoc 'EOF'"
