@@ -397,7 +397,9 @@ def test_a_continuation_left_open_at_the_end_says_so_exactly() -> None:
 
 
 def test_onbuild_run_copy_and_add_read_heredocs_and_nothing_else_does() -> None:
-    data = b"FROM a\nonbuild run <<EOF\nFROM x\nEOF\nONBUILD USER y\nCMD cat <<EOF\nUSER z\n"
+    data = (
+        b"FROM a\nonbuild run <<EOF\nFROM x\nEOF\nONBUILD USER y\nCMD cat <<EOF\nUSER z\nONBUILD\n"
+    )
     df = parse_dockerfile(data)
     assert [(i.command, i.line, i.end_line) for i in df.instructions] == [
         ("FROM", 1, 1),
@@ -405,6 +407,7 @@ def test_onbuild_run_copy_and_add_read_heredocs_and_nothing_else_does() -> None:
         ("ONBUILD", 5, 5),
         ("CMD", 6, 6),
         ("USER", 7, 7),
+        ("ONBUILD", 8, 8),
     ]
     assert df.instructions[1].heredocs[0].body.slice(data) == b"FROM x\n"
 
