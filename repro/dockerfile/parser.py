@@ -139,7 +139,7 @@ class _Parser:
     # -- directives ------------------------------------------------------------------
 
     def _directives(self) -> list[Directive]:
-        """Consume the leading ``# name=value`` lines BuildKit treats as directives.
+        """Read the leading ``# name=value`` lines BuildKit treats as directives.
 
         Directives stop at the first line that is not one: an instruction, an empty
         line, an ordinary comment, or a comment naming an unknown directive.
@@ -177,8 +177,7 @@ class _Parser:
                     value_span=Span(self._byte(value_start), self._byte(line.start + match.end(2))),
                 )
             )
-            self.index += 1
-        return directives
+        return directives  # the instruction loop then skips these lines as comments
 
     # -- logical lines ---------------------------------------------------------------
 

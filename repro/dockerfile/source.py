@@ -50,10 +50,6 @@ class LocatedText:
         end = self.span(start, stop).end
         return LocatedText(self.text[start:stop], self.offsets[start:stop], end)
 
-    def is_contiguous(self, data: bytes) -> bool:
-        """True when the text is exactly the original bytes of its span (nothing elided)."""
-        return self.span().slice(data) == self.text.encode("utf-8", "surrogateescape")
-
 
 class LocatedBuilder:
     """Collects characters with their byte offsets while a tokenizer walks the source."""

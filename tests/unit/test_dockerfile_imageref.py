@@ -128,6 +128,7 @@ def test_pinned_rejects_a_malformed_digest_naming_the_reference() -> None:
         ("python/", "repository name 'python/' is not valid"),
         ("py thon", "repository name 'py thon' is not valid"),
         ("python:3.11:extra", "repository name 'python:3.11' is not valid"),
+        ("a/b:c/d", "repository name 'a/b:c/d' is not valid"),  # a tag comes after the last /
         ("-python", "repository name '-python' is not valid"),
         ("pyt--.hon", "repository name 'pyt--.hon' is not valid"),
         ("bad_host:5000/app", "registry 'bad_host:5000' is not a valid host[:port]"),

@@ -18,6 +18,7 @@ def test_instructions_keep_keyword_spelling_span_and_line() -> None:
     assert df.instructions[0].span.slice(data) == b"from alpine:3.19 AS base"
     assert df.instructions[1].span.slice(data) == b"Run echo hi  "
     assert df.instructions[1].arguments.text == "echo hi"
+    assert [i.heredocs for i in df.instructions] == [(), ()]  # FROM never reads heredocs
 
 
 def test_continuation_skips_comment_and_blank_lines_inside() -> None:
@@ -142,15 +143,20 @@ def test_rewrite_without_replacements_is_identity(data: bytes) -> None:
     [
         (b"# c\nFROM\n", 2, 1, "FROM requires an image"),
         (b"\xef\xbb\xbf  FROM --platform=linux/amd64\r\n", 1, 3, "FROM requires an image"),
-        (b"FROM a b\n", 1, 8, "one or three arguments"),
-        (b"FROM a IS b\n", 1, 8, "AS before the stage name"),
+        (b"FROM a b\n", 1, 8, "FROM requires either one or three arguments"),
+        (b"FROM a IS b\n", 1, 8, "FROM expects AS before the stage name, found 'IS'"),
         (b"FROM --plat=linux/amd64 alpine\n", 1, 6, "unknown flag: --plat"),
-        (b"FROM a\nCOPY --from /a /b\n", 2, 6, "missing a value"),
-        (b"FROM a\nCOPY --link=maybe /a /b\n", 2, 6, "expecting boolean"),
-        (b"FROM a\nRUN cat <<EOF\nhello\n", 2, 9, "unterminated heredoc"),
-        (b"FROM a\nRUN <<-EOF\nhello\n  EOF\n", 2, 5, "unterminated heredoc"),
-        (b"# escape=x\nFROM a\n", 1, 10, "invalid escape token"),
-        (b"# syntax=a\n# syntax=b\nFROM a\n", 2, 1, "only one syntax"),
+        (b"FROM a\nCOPY --from /a /b\n", 2, 6, "missing a value on flag: --from"),
+        (
+            b"FROM a\nCOPY --link=maybe /a /b\n",
+            2,
+            6,
+            "expecting boolean value for flag link, not: maybe",
+        ),
+        (b"FROM a\nRUN cat <<EOF\nhello\n", 2, 9, "unterminated heredoc 'EOF'"),
+        (b"FROM a\nRUN <<-EOF\nhello\n  EOF\n", 2, 5, "unterminated heredoc 'EOF'"),
+        (b"# escape=x\nFROM a\n", 1, 10, "invalid escape token 'x' does not match ` or \\"),
+        (b"# syntax=a\n# syntax=b\nFROM a\n", 2, 1, "only one syntax parser directive can be used"),
     ],
 )
 def test_malformed_input_reports_line_and_column(
@@ -160,7 +166,7 @@ def test_malformed_input_reports_line_and_column(
         parse_dockerfile(data, path="ctx/Dockerfile")
     error = caught.value
     assert (error.line, error.column) == (line, column)
-    assert message in error.message
+    assert error.message == f"ctx/Dockerfile:{line}:{column}: {message}"
     assert error.path == "ctx/Dockerfile"
 
 
@@ -183,13 +189,48 @@ def test_allowed_flags_are_accepted() -> None:
 @pytest.mark.parametrize(
     ("data", "line", "column", "message"),
     [
-        (b"FROM alpine\nRUN echo \\\n", 2, 10, "line continuation at end of file"),
-        (b"FROM alpine\nRUN echo \\\n  # only a comment\n\n", 2, 10, "line continuation at end"),
-        ("FROM a\nRUN echo \u00e9 \\".encode(), 2, 12, "line continuation at end of file"),
-        (b"FROM a\nCOPY --keep-git-dir /a /b\n", 2, 6, "unknown flag --keep-git-dir on COPY"),
-        (b"FROM a\nADD --foo=1 /a /b\n", 2, 5, "unknown flag --foo on ADD"),
-        (b"FROM a\nRUN --device=/dev/fuse make\n", 2, 5, "unknown flag --device on RUN"),
-        (b"FROM a\nCOPY --user=me foo /tmp/\n", 2, 6, "unknown flag --user on COPY"),
+        (
+            b"FROM alpine\nRUN echo \\\n",
+            2,
+            10,
+            "line continuation at end of file (the instruction ends there)",
+        ),
+        (
+            b"FROM alpine\nRUN echo \\\n  # only a comment\n\n",
+            2,
+            10,
+            "line continuation at end of file (the instruction ends there)",
+        ),
+        (
+            "FROM a\nRUN echo \u00e9 \\".encode(),
+            2,
+            12,
+            "line continuation at end of file (the instruction ends there)",
+        ),
+        (
+            b"FROM a\nCOPY --keep-git-dir /a /b\n",
+            2,
+            6,
+            "unknown flag --keep-git-dir on COPY: kept as written, not interpreted",
+        ),
+        (
+            b"FROM a\nADD --foo=1 /a /b\n",
+            2,
+            5,
+            "unknown flag --foo on ADD: kept as written, not interpreted",
+        ),
+        (
+            b"FROM a\nRUN --device=/dev/fuse make\n",
+            2,
+            5,
+            "unknown flag --device on RUN: kept as written, not interpreted",
+        ),
+        (
+            b"FROM a\nCOPY --user=me foo /tmp/\n",
+            2,
+            6,
+            "unknown flag --user on COPY: kept as written, not interpreted",
+        ),
     ],
 )
 def test_what_buildkit_accepts_is_read_with_a_warning(
@@ -198,8 +239,8 @@ def test_what_buildkit_accepts_is_read_with_a_warning(
     parsed = parse_dockerfile(data, "Dockerfile")
     [warning] = parsed.warnings
     assert (warning.line, warning.column) == (line, column)
-    assert message in warning.message
-    assert str(warning).startswith(f"Dockerfile:{line}:{column}: ")
+    assert warning.message == message
+    assert str(warning) == f"Dockerfile:{line}:{column}: {message}"
     assert parsed.instructions[-1].line == line
 
 
@@ -282,3 +323,105 @@ def test_a_backslash_ending_a_flag_in_a_backtick_file_is_dropped() -> None:
     assert network.located_value is not None
     assert network.located_value.span() == Span(32, 36)
     assert escaped_quote.flags[0].value == 'a"'  # the last character, taken literally
+
+
+def test_directives_may_be_indented_and_escape_may_be_a_backslash() -> None:
+    data = b"  # syntax=docker/dockerfile:1\n\t# escape=\\\nFROM a\n"
+    df = parse_dockerfile(data)
+    assert [(d.name, d.value, d.span.slice(data), d.line) for d in df.directives] == [
+        ("syntax", "docker/dockerfile:1", b"# syntax=docker/dockerfile:1", 1),
+        ("escape", "\\", b"# escape=\\", 2),
+    ]
+    assert df.escape == "\\"
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(b"# syntax=a\n  # syntax=b\nFROM a\n")
+    assert (caught.value.line, caught.value.column) == (2, 3)
+    assert str(caught.value) == "Dockerfile:2:3: only one syntax parser directive can be used"
+
+
+def test_the_default_path_names_the_file_in_warnings_and_errors() -> None:
+    df = parse_dockerfile(b"FROM a\nADD --foo=1 /a /b\n")
+    assert df.path == "Dockerfile"
+    assert [str(w) for w in df.warnings] == [
+        "Dockerfile:2:5: unknown flag --foo on ADD: kept as written, not interpreted"
+    ]
+    assert parse_dockerfile(b"FROM a\n", "ctx/app.Dockerfile").path == "ctx/app.Dockerfile"
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(b"FROM\n")
+    assert caught.value.path == "Dockerfile"
+
+
+def test_a_heredoc_marker_takes_a_backslash_escape_even_in_a_backtick_file() -> None:
+    data = b"# escape=`\nFROM a\nRUN <<EO\\ \nbody\nEO \nUSER x\n"
+    run, user = parse_dockerfile(data).instructions[1:]
+    (heredoc,) = run.heredocs
+    assert (heredoc.name, heredoc.body.slice(data)) == ("EO ", b"body\n")
+    assert (run.line, run.end_line, user.line) == (3, 5, 6)
+
+
+def test_the_package_loads_each_name_from_its_module_on_first_use() -> None:
+    import repro.dockerfile as package
+    from repro.dockerfile import parser, span
+
+    assert package.__getattr__("Span") is span.Span
+    assert vars(package)["Span"] is span.Span
+    assert package.__getattr__("parse_dockerfile") is parser.parse_dockerfile
+    with pytest.raises(AttributeError) as raised:
+        package.__getattr__("nothing_here")
+    assert str(raised.value) == "module 'repro.dockerfile' has no attribute 'nothing_here'"
+
+
+@pytest.mark.parametrize(
+    ("data", "commands"),
+    [
+        # Only spaces and tabs may follow the escape of a continuation.
+        (b"FROM a \\ \t\n  AS b\nUSER x\n", ["FROM", "USER"]),
+        (b"FROM a\nRUN echo \\\x0c\nUSER x\n", ["FROM", "RUN", "USER"]),
+        (b"FROM a\nRUN echo \\X\nUSER x\n", ["FROM", "RUN", "USER"]),
+        (b"FROM a\nRUN echo \\X \\\nUSER x\n", ["FROM", "RUN"]),
+    ],
+)
+def test_a_continuation_is_the_escape_then_only_spaces_and_tabs(
+    data: bytes, commands: list[str]
+) -> None:
+    assert [i.command for i in parse_dockerfile(data).instructions] == commands
+
+
+def test_a_continuation_left_open_at_the_end_says_so_exactly() -> None:
+    (warning,) = parse_dockerfile(b"FROM alpine \\\n").warnings
+    assert str(warning) == (
+        "Dockerfile:1:13: line continuation at end of file (the instruction ends there)"
+    )
+    (on_a_later_line,) = parse_dockerfile(b"FROM a\nRUN echo \\\n  more \\\n").warnings
+    assert (on_a_later_line.line, on_a_later_line.column) == (3, 8)
+
+
+def test_onbuild_run_copy_and_add_read_heredocs_and_nothing_else_does() -> None:
+    data = (
+        b"FROM a\nonbuild run <<EOF\nFROM x\nEOF\nONBUILD USER y\nCMD cat <<EOF\nUSER z\nONBUILD\n"
+    )
+    df = parse_dockerfile(data)
+    assert [(i.command, i.line, i.end_line) for i in df.instructions] == [
+        ("FROM", 1, 1),
+        ("ONBUILD", 2, 4),
+        ("ONBUILD", 5, 5),
+        ("CMD", 6, 6),
+        ("USER", 7, 7),
+        ("ONBUILD", 8, 8),
+    ]
+    assert df.instructions[1].heredocs[0].body.slice(data) == b"FROM x\n"
+
+
+def test_heredoc_terminators_match_the_whole_line_tabs_stripped_only_with_a_dash() -> None:
+    data = b"FROM a\nRUN <<EOF\n\tEOF\nEOF\nRUN <<-EOF\nXEOF\n\t\tEOF\nUSER x\n"
+    df = parse_dockerfile(data)
+    plain, chomped = (i.heredocs[0] for i in df.instructions[1:3])
+    assert plain.body.slice(data) == b"\tEOF\n"
+    assert chomped.body.slice(data) == b"XEOF\n"
+    assert df.instructions[3].line == 8
+
+
+def test_a_heredoc_marker_on_the_last_line_is_unterminated() -> None:
+    with pytest.raises(DockerfileSyntaxError) as caught:
+        parse_dockerfile(b"FROM a\nRUN <<EOF")
+    assert str(caught.value) == "Dockerfile:2:5: unterminated heredoc 'EOF'"

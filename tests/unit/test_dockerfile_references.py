@@ -5,6 +5,7 @@ from __future__ import annotations
 from repro.dockerfile import (
     ImageReference,
     ReferenceKind,
+    Span,
     find_references,
     parse_dockerfile,
 )
@@ -240,3 +241,72 @@ def test_references_in_a_backtick_crlf_bom_file() -> None:
         b"python:3.11",
     ]
     assert [(ref.line, ref.column) for ref in found] == [(1, 10), (5, 3), (6, 13)]
+
+
+def test_arg_declarations_split_into_words_like_the_shell() -> None:
+    # In single quotes the escape is literal; outside, it takes one character with it.
+    data = b"ARG A='x\\' B=alpine:1\nARG C=x\\y D=busybox:1\nFROM $B\nFROM $D\n"
+    assert [(ref.resolved, ref.arg_name, ref.line) for ref in refs(data)] == [
+        ("alpine:1", "B", 1),
+        ("busybox:1", "D", 2),
+    ]
+
+
+def test_unresolved_from_lines_are_listed_as_written_saying_why() -> None:
+    data = (
+        b"ARG BASE\nARG V=1\nFROM ${BASE} AS a\nFROM python:${V#x}\nFROM $BASE:$TAG\nFROM alpine\n"
+    )
+    found = find_references(parse_dockerfile(data), include_unresolved=True)
+
+    def unresolved(
+        raw: str, start: int, line: int, why: str, stage: str | None = None
+    ) -> ImageReference:
+        return ImageReference(
+            kind=ReferenceKind.FROM,
+            raw=raw,
+            resolved=raw,
+            span=Span(start, start + len(raw)),
+            line=line,
+            column=6,
+            via_arg=True,
+            arg_name=None,
+            instruction_line=line,
+            stage=stage,
+            unresolved=why,
+        )
+
+    assert found[:3] == [
+        unresolved("${BASE}", 22, 3, "ARG BASE has no default", stage="a"),
+        unresolved("python:${V#x}", 40, 4, "its value cannot be worked out from the Dockerfile"),
+        unresolved("$BASE:$TAG", 59, 5, "ARG BASE has no default; $TAG is not defined"),
+    ]
+    assert (found[3].resolved, found[3].unresolved, found[3].via_arg) == ("alpine", None, False)
+
+
+def test_unresolved_from_lines_expand_with_the_files_escape() -> None:
+    # With ` as the escape, `} is a literal brace: the expansion never closes.
+    data = b"# escape=`\nFROM x${UNSET:-`}\n"
+    (ref,) = find_references(parse_dockerfile(data), include_unresolved=True)
+    assert (ref.raw, ref.unresolved) == ("x${UNSET:-`}", "$UNSET is not defined")
+
+
+def test_env_in_a_stage_makes_the_names_it_sets_unknown() -> None:
+    data = (
+        b"FROM alpine\n"
+        b"ARG A=busybox:1 B=nginx:1 C=redis:7\n"
+        b"ENV A=x\\ B=y\n"  # one word: sets A only
+        b"ENV C=x=y\n"  # the name ends at the first =
+        b"COPY --from=$B /b /b\n"
+        b"COPY --from=$C /c /c\n"
+        b"ARG D=golang:1\n"
+        b"ENV D changed\n"  # the legacy form: the first word is the name
+        b"COPY --from=$D /d /d\n"
+        b"ARG E=node:20\n"
+        b"ENV changed E\n"
+        b"COPY --from=$E /e /e\n"
+    )
+    assert [(ref.resolved, ref.line) for ref in refs(data)] == [
+        ("alpine", 1),
+        ("nginx:1", 2),
+        ("node:20", 10),
+    ]
