@@ -337,11 +337,17 @@ def test_a_malformed_envelope_is_a_verdict_naming_the_field(data: bytes, message
     assert caught.value.message == message
 
 
+def test_an_envelope_of_no_name_is_called_the_envelope() -> None:
+    with pytest.raises(VerdictError) as caught:
+        attest.parse_envelope(b"[]")
+    assert caught.value.message == "the envelope is not a JSON object"
+
+
 def test_an_envelope_keeps_each_signature_and_reads_url_safe_base64_without_padding() -> None:
     data = (
         b'{"payloadType": "t", "payload": "aGk=", '
         b'"signatures": [{"sig": "AA==", "keyid": 7}, {"sig": "-_8", "keyid": "k2"}, '
-        b'{"sig": "_w"}]}'
+        b'{"sig": "_w"}, {"sig": "AAAAAAAA-w"}]}'
     )
     assert attest.parse_envelope(data) == attest.Envelope(
         "t",
@@ -350,6 +356,7 @@ def test_an_envelope_keeps_each_signature_and_reads_url_safe_base64_without_padd
             attest.Signature("", b"\x00"),  # a keyid that is not a string is no keyid
             attest.Signature("k2", b"\xfb\xff"),
             attest.Signature("", b"\xff"),
+            attest.Signature("", b"\x00" * 6 + b"\xfb"),  # 10 characters: 2 "=" to add
         ),
     )
 
