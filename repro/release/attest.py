@@ -154,7 +154,7 @@ def parse_envelope(data: bytes, where: str = "the envelope") -> Envelope:
     for raw in raw_signatures:
         if not isinstance(raw, dict):
             raise VerdictError(f"{where}: a signature is not a JSON object")
-        keyid = raw.get("keyid", "")
+        keyid = raw.get("keyid")
         signatures.append(
             Signature(
                 keyid=keyid if isinstance(keyid, str) else "", sig=_b64decode(raw.get("sig"), "sig")

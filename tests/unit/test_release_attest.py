@@ -117,6 +117,9 @@ def test_the_legacy_ed25519_key_repro_keygen_writes_still_signs() -> None:
     envelope = attest.sign(attest.make_statement("image", DIGEST, PREDICATE), key)
     attest.verify_envelope(envelope, attest.load_public_key(public_pem, "p"))
     assert b"BEGIN PRIVATE KEY" in private_pem and b"PUBLIC KEY" in public_pem
+    assert keys.algorithm_of(key) is keys.Algorithm.ED25519
+    assert envelope.signatures[0].keyid == attest.key_id(key.public_key())
+    assert attest.key_id(key.public_key()).startswith("SHA256:")
     with pytest.raises(InputError, match="holds a PUBLIC KEY, not a private key"):
         attest.load_private_key(public_pem, "k.pub")
     with pytest.raises(InputError):
