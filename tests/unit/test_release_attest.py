@@ -426,6 +426,10 @@ def _statement_bytes(document: object) -> bytes:
             {"_type": attest.STATEMENT_TYPE, "predicateType": "t", "subject": [{"name": "a"}]},
             "p.json names no subject with a digest",
         ),
+        (
+            {"_type": attest.STATEMENT_TYPE, "predicateType": "t"},
+            "p.json names no subject with a digest",
+        ),
         ({"predicateType": "t"}, "p.json is not an in-toto statement (_type None)"),
     ],
 )
