@@ -606,3 +606,43 @@ def test_an_encrypted_cosign_key_signs_with_its_password_and_is_refused_without(
     with pytest.raises(InputError) as caught:
         attest.load_private_key(sealed, "cosign.key")
     assert caught.value.message == "cosign.key is encrypted and no password was given"
+
+
+def test_find_attestation_passes_over_a_refused_version_to_the_one_accepted() -> None:
+    key = keys.generate()
+    old, new = (
+        attest.sign(attest.make_statement("image", DIGEST, {"version": v}), key).compact()
+        for v in ("1.0", "2.0")
+    )
+
+    def wanted(statement: attest.Statement) -> str | None:
+        version = statement.predicate["version"]
+        return None if version == "2.0" else f"version {version}, not 2.0"
+
+    name, statement = attest.find_attestation(
+        [("old", old), ("new", new)],
+        key.public_key(),
+        digest=DIGEST,
+        predicate_type=attest.PREDICATE_TYPE,
+        where="img",
+        accept=wanted,
+    )
+    assert (name, statement.predicate) == ("new", {"version": "2.0"})
+
+
+def test_an_attestation_about_two_other_images_names_both() -> None:
+    key = keys.generate()
+    payload = _statement_bytes(
+        {
+            "_type": attest.STATEMENT_TYPE,
+            "predicateType": "t",
+            "subject": [{"digest": {"sha256": "cd" * 32}}, {"digest": {"sha256": "ef" * 32}}],
+        }
+    )
+    with pytest.raises(VerdictError) as caught:
+        attest.verify_attestation(
+            attest.sign(payload, key), key.public_key(), digest=DIGEST, predicate_type="t"
+        )
+    assert caught.value.message == (
+        f"the attestation is about sha256:{'cd' * 32}, sha256:{'ef' * 32}, not the image {DIGEST}"
+    )
