@@ -98,12 +98,15 @@ class ContentSampler:
         self._lines = (crc_sum & 0xFFFFFFFF, adler_sum & 0xFFFFFFFF, count + len(lines))
 
     def _update_temp_paths(self, chunk: bytes, *, final: bool = False) -> None:
+        # A match that ended inside the tail was taken with the last chunk, whole (seen
+        # again here it may have lost its "/var"); one that ended at its end was left.
+        judged = len(self._temp_tail)
         window = self._temp_tail + chunk if self._temp_tail else chunk
         position = window.find(TEMP_MARK)
         while position != -1 and len(self._temp_paths) < MAX_TEMP_PATHS:
             match = TEMP_PATH.match(window, position)
             # A match touching the end may go on in the next chunk: take it from there.
-            if match is not None and (final or match.end() < len(window)):
+            if match is not None and match.end() >= judged and (final or match.end() < len(window)):
                 start = position - 4 if window[position - 4 : position] == b"/var" else position
                 self._temp_paths.add(window[start : match.end()])
             position = window.find(TEMP_MARK, position + 1)

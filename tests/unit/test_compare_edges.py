@@ -177,3 +177,20 @@ def test_large_files_get_no_line_digest() -> None:
     sa, sb = _sample(a), _sample(b)
     assert sa.line_digest is None
     assert not content_evidence(sa, sb).reordered_lines
+
+
+def test_a_temp_path_near_a_chunk_edge_is_sampled_once_whole() -> None:
+    # The last 80 bytes of the first chunk (kept for the next) start inside "/var":
+    # seen again there, the path must not come back as "/tmp/abcdef".
+    first = b"a" * 100 + b"/var/tmp/abcdef" + b" " * 67
+    sampler = ContentSampler(len(first) + 10)
+    sampler.update(first)
+    sampler.update(b" " * 10)
+    assert sampler.finish().temp_paths == ("/var/tmp/abcdef",)
+
+
+def test_a_temp_path_cut_by_a_chunk_edge_is_sampled_whole() -> None:
+    sampler = ContentSampler(40)
+    sampler.update(b"x /var/tmp/build")
+    sampler.update(b"-1234 y /tmp/abc")
+    assert sampler.finish().temp_paths == ("/tmp/abc", "/var/tmp/build-1234")
