@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -212,6 +212,40 @@ def write_image(
         diff_ids,
         attestation_digest,
     )
+
+
+def write_two_platform_image(
+    root: Path,
+    amd64: Sequence[LayerFiles],
+    arm64: Sequence[LayerFiles],
+    *,
+    amd64_instructions: Sequence[str] | None = None,
+) -> None:
+    """An OCI layout at ``root`` whose index lists a linux/amd64 and a linux/arm64 image."""
+    write_image(root, amd64, instructions=amd64_instructions)
+    first = json.loads((root / "index.json").read_text())["manifests"]
+    write_image(root, arm64, platform=("linux", "arm64"))
+    second = json.loads((root / "index.json").read_text())["manifests"]
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": first + second,
+    }
+    (root / "index.json").write_text(json.dumps(index))
+
+
+def rewrite_first_manifest(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``change`` to the first manifest of the layout at ``root``, stored anew."""
+    index = json.loads((root / "index.json").read_text())
+    descriptor = index["manifests"][0]
+    blob = root / "blobs" / "sha256" / descriptor["digest"].removeprefix("sha256:")
+    manifest = json.loads(blob.read_bytes())
+    change(manifest)
+    data = json.dumps(manifest, sort_keys=True).encode()
+    digest = digest_of(data)
+    (root / "blobs" / "sha256" / digest.removeprefix("sha256:")).write_bytes(data)
+    descriptor.update(digest=digest, size=len(data))
+    (root / "index.json").write_text(json.dumps(index, sort_keys=True))
 
 
 def tar_directory(directory: Path, destination: Path) -> Path:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import tarfile
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from repro.oci import OciLayoutDir, compare_images
 from repro.oci.entrydiff import compare_entries
@@ -23,7 +21,12 @@ from repro.oci.sample import (
     _differing_ranges,
     content_evidence,
 )
-from tests.unit.oci_factory import LayerFiles, digest_of, write_image
+from tests.unit.oci_factory import (
+    LayerFiles,
+    rewrite_first_manifest,
+    write_image,
+    write_two_platform_image,
+)
 
 BASE: LayerFiles = {
     "etc/": (b"", {"type": tarfile.DIRTYPE, "mode": 0o755}),
@@ -33,16 +36,6 @@ APP: LayerFiles = {
     "app/": (b"", {"type": tarfile.DIRTYPE, "mode": 0o755}),
     "app/data.txt": (b"data\n", {}),
 }
-INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
-
-
-def _two_platform(root: Path, amd: Sequence[LayerFiles], arm: Sequence[LayerFiles]) -> None:
-    write_image(root, amd)
-    first = json.loads((root / "index.json").read_text())["manifests"]
-    write_image(root, arm, platform=("linux", "arm64"))
-    second = json.loads((root / "index.json").read_text())["manifests"]
-    index = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": first + second}
-    (root / "index.json").write_text(json.dumps(index))
 
 
 def _cmp(tmp_path: Path) -> Comparison:
@@ -51,8 +44,8 @@ def _cmp(tmp_path: Path) -> Comparison:
 
 def test_every_platform_streams_its_differing_layers(tmp_path: Path) -> None:
     other = {**APP, "app/data.txt": (b"other\n", {})}
-    _two_platform(tmp_path / "a", [BASE, APP], [BASE, APP])
-    _two_platform(tmp_path / "b", [BASE, other], [BASE, other])
+    write_two_platform_image(tmp_path / "a", [BASE, APP], [BASE, APP])
+    write_two_platform_image(tmp_path / "b", [BASE, other], [BASE, other])
     result = _cmp(tmp_path)
     files = {
         (d.platform, d.path)
@@ -62,23 +55,10 @@ def test_every_platform_streams_its_differing_layers(tmp_path: Path) -> None:
     assert files == {("linux/amd64", "/app/data.txt"), ("linux/arm64", "/app/data.txt")}
 
 
-def _rewrite_manifest(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    index = json.loads((root / "index.json").read_text())
-    descriptor = index["manifests"][0]
-    blob = root / "blobs" / "sha256" / descriptor["digest"].removeprefix("sha256:")
-    manifest = json.loads(blob.read_bytes())
-    change(manifest)
-    data = json.dumps(manifest, sort_keys=True).encode()
-    digest = digest_of(data)
-    (root / "blobs" / "sha256" / digest.removeprefix("sha256:")).write_bytes(data)
-    descriptor.update(digest=digest, size=len(data))
-    (root / "index.json").write_text(json.dumps(index, sort_keys=True))
-
-
 def test_manifest_differing_in_unreported_fields_names_its_platform(tmp_path: Path) -> None:
     write_image(tmp_path / "a", [BASE])
     write_image(tmp_path / "b", [BASE])
-    _rewrite_manifest(tmp_path / "b", lambda m: m["layers"][0].update(annotations={"x": "1"}))
+    rewrite_first_manifest(tmp_path / "b", lambda m: m["layers"][0].update(annotations={"x": "1"}))
     result = _cmp(tmp_path)
     [diff] = result.differences
     assert (diff.platform, diff.area, diff.field) == ("linux/amd64", "manifest", "digest")
@@ -87,8 +67,8 @@ def test_manifest_differing_in_unreported_fields_names_its_platform(tmp_path: Pa
 
 
 def test_index_differing_only_in_manifest_order_reports_its_digest(tmp_path: Path) -> None:
-    _two_platform(tmp_path / "a", [BASE], [BASE])
-    _two_platform(tmp_path / "b", [BASE], [BASE])
+    write_two_platform_image(tmp_path / "a", [BASE], [BASE])
+    write_two_platform_image(tmp_path / "b", [BASE], [BASE])
     index = json.loads((tmp_path / "b" / "index.json").read_text())
     index["manifests"].reverse()
     (tmp_path / "b" / "index.json").write_text(json.dumps(index))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import tarfile
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from repro.oci import OciLayoutDir, compare_images
 from repro.oci.model import (
@@ -20,7 +18,12 @@ from repro.oci.model import (
 )
 from repro.oci.sample import ContentSampler, block_size_for, content_evidence
 from repro.signoff.checks.dockerignore import _not_excluded
-from tests.unit.oci_factory import LayerFiles, digest_of, write_image
+from tests.unit.oci_factory import (
+    LayerFiles,
+    rewrite_first_manifest,
+    write_image,
+    write_two_platform_image,
+)
 
 BASE: LayerFiles = {
     "etc/": (b"", {"type": tarfile.DIRTYPE, "mode": 0o755}),
@@ -28,33 +31,8 @@ BASE: LayerFiles = {
 }
 
 
-INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
-
-
-def _two_platform(root: Path, amd: Sequence[LayerFiles], arm: Sequence[LayerFiles]) -> None:
-    write_image(root, amd)
-    first = json.loads((root / "index.json").read_text())["manifests"]
-    write_image(root, arm, platform=("linux", "arm64"))
-    second = json.loads((root / "index.json").read_text())["manifests"]
-    index = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": first + second}
-    (root / "index.json").write_text(json.dumps(index))
-
-
 def _cmp(tmp_path: Path) -> Comparison:
     return compare_images(OciLayoutDir(tmp_path / "a"), OciLayoutDir(tmp_path / "b"))
-
-
-def _rewrite_manifest(root: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    index = json.loads((root / "index.json").read_text())
-    descriptor = index["manifests"][0]
-    blob = root / "blobs" / "sha256" / descriptor["digest"].removeprefix("sha256:")
-    manifest = json.loads(blob.read_bytes())
-    change(manifest)
-    data = json.dumps(manifest, sort_keys=True).encode()
-    digest = digest_of(data)
-    (root / "blobs" / "sha256" / digest.removeprefix("sha256:")).write_bytes(data)
-    descriptor.update(digest=digest, size=len(data))
-    (root / "index.json").write_text(json.dumps(index, sort_keys=True))
 
 
 def test_a_large_file_has_blocks_larger_than_the_minimum() -> None:
@@ -103,7 +81,7 @@ def test_a_virtualenv_at_the_context_root_excluded_by_a_wildcard() -> None:
 def test_manifests_differing_in_schema_version_name_it(tmp_path: Path) -> None:
     write_image(tmp_path / "a", [BASE])
     write_image(tmp_path / "b", [BASE])
-    _rewrite_manifest(tmp_path / "b", lambda m: m.update(schemaVersion=1))
+    rewrite_first_manifest(tmp_path / "b", lambda m: m.update(schemaVersion=1))
     result = _cmp(tmp_path)
     assert result.differences == (
         Difference(
@@ -113,8 +91,8 @@ def test_manifests_differing_in_schema_version_name_it(tmp_path: Path) -> None:
 
 
 def test_an_index_differing_only_in_its_bytes_has_an_empty_path(tmp_path: Path) -> None:
-    _two_platform(tmp_path / "a", [BASE], [BASE])
-    _two_platform(tmp_path / "b", [BASE], [BASE])
+    write_two_platform_image(tmp_path / "a", [BASE], [BASE])
+    write_two_platform_image(tmp_path / "b", [BASE], [BASE])
     index = json.loads((tmp_path / "b" / "index.json").read_text())
     (tmp_path / "b" / "index.json").write_text(json.dumps(index, indent=4))
     result = _cmp(tmp_path)
@@ -140,17 +118,12 @@ APP: LayerFiles = {
 
 
 def _two_platform_with(root: Path, amd_run: str, amd_data: bytes) -> None:
-    write_image(
+    write_two_platform_image(
         root,
         [BASE, {**APP, "app/data.txt": (amd_data, {})}],
-        instructions=["ADD base /", amd_run],
+        [BASE, {**APP, "app/data.txt": (b"arm " + amd_data, {})}],
+        amd64_instructions=["ADD base /", amd_run],
     )
-    first = json.loads((root / "index.json").read_text())["manifests"]
-    arm = {**APP, "app/data.txt": (b"arm " + amd_data, {})}
-    write_image(root, [BASE, arm], platform=("linux", "arm64"))
-    second = json.loads((root / "index.json").read_text())["manifests"]
-    index = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": first + second}
-    (root / "index.json").write_text(json.dumps(index))
 
 
 def test_the_first_platform_keeps_its_build_arg_cause(tmp_path: Path) -> None:
