@@ -7,7 +7,7 @@ import io
 import re
 import threading
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from repro.errors import InputError
 
@@ -46,9 +46,14 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def is_sha256_digest(digest: object) -> TypeGuard[str]:
+    """``sha256:<64 lowercase hex>``, the only digests repro accepts."""
+    return isinstance(digest, str) and _DIGEST_PATTERN.fullmatch(digest) is not None
+
+
 def check_digest(digest: object, *, where: str) -> str:
     """Return ``digest`` if it is a well-formed sha256 digest, else raise InputError."""
-    if not isinstance(digest, str) or not _DIGEST_PATTERN.fullmatch(digest):
+    if not is_sha256_digest(digest):
         raise InputError(
             f"{where}: unsupported or malformed digest {digest!r}",
             hint="repro reads sha256 digests only (sha256:<64 lowercase hex digits)",

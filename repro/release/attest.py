@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +41,7 @@ from typing import Any
 from repro.errors import InputError, VerdictError
 from repro.jsonout import canonical_json, go_json, load_object
 from repro.masking import is_secret_key, mask_value
+from repro.oci.digests import is_sha256_digest
 from repro.oci.mediatypes import IN_TOTO, SIGSTORE_BUNDLE_V03
 from repro.release import keys
 from repro.release.keys import SigningKey, VerifyingKey
@@ -61,15 +61,11 @@ def pae(payload_type: str, body: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
-_SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
-
-
 def sha256_hex(digest: str) -> str:
     """The hex of ``sha256:<64 lowercase hex>``, as a statement's DigestSet holds it."""
-    match = _SHA256.fullmatch(digest)
-    if match is None:
+    if not is_sha256_digest(digest):
         raise InputError(f"{digest!r} is not a sha256 digest")
-    return match.group(1)
+    return digest.removeprefix("sha256:")
 
 
 def make_statement(
